@@ -1,0 +1,139 @@
+// Command station is the level-2 e-ID enrollment station: the desktop application officers use
+// at ward police offices, and its command-line tools.
+//
+//	station [--db FILE] [--lang vi|en]          open the station window
+//	station version                             print the version
+//	station demo --records N [--db FILE]        add N synthetic complete enrollments
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/device/sim"
+	"github.com/wardpolice/enroll/store"
+	"github.com/wardpolice/enroll/store/demo"
+	"github.com/wardpolice/enroll/ui"
+)
+
+// version matches FyneApp.toml (a test checks).
+const version = "0.1.0"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "station:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	cmd := "gui"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "gui":
+		return runGUI(args)
+	case "version":
+		fmt.Fprintf(out, "station %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return nil
+	case "demo":
+		return runDemo(args, out)
+	case "help":
+		fmt.Fprintln(out, "usage: station [gui|version|demo] [flags]; station CMD -h for flags")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try: gui, version, demo)", cmd)
+}
+
+// defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
+func defaultDB() string {
+	if p := os.Getenv("STATION_DB"); p != "" {
+		return p
+	}
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "enrollment-station", "station.db")
+}
+
+func openStore(ctx context.Context, path string, opts ...store.Option) (*store.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	return store.Open(ctx, path, opts...)
+}
+
+func runGUI(args []string) error {
+	fs := flag.NewFlagSet("station", flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database file")
+	lang := fs.String("lang", ui.LangVI, "interface language (vi or en)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(context.Background(), *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tr, err := ui.NewTranslator(assets.Translations(), *lang)
+	if err != nil {
+		return err
+	}
+	a := app.NewWithID("vn.wardpolice.enrollstation")
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
+	w := a.NewWindow(tr.T("app.title"))
+	w.Resize(fyne.NewSize(1280, 760))
+	// No USB or V4L2 drivers are wired yet, so the station runs on simulated devices and
+	// says so on every capture screen.
+	scanner := sim.NewScanner(sim.DefaultScannerOptions())
+	camera := sim.NewCamera(nil)
+	defer scanner.Close()
+	defer camera.Close()
+	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: camera, Tr: tr})
+	s.Start()
+	w.ShowAndRun()
+	return nil
+}
+
+func runDemo(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database file")
+	n := fs.Int("records", 1000, "how many enrollments to add")
+	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (same seed, same people)")
+	days := fs.Int("days", 60, "spread the records' dates over this many past days")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *n < 0 {
+		return errors.New("demo: --records must not be negative")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	clock := time.Now()
+	st, err := openStore(ctx, *db, store.WithClock(func() time.Time { return clock }))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	gen := demo.Generator{Store: st, Records: *n, Seed: *seed, Span: time.Duration(*days) * 24 * time.Hour,
+		SetClock: func(t time.Time) { clock = t }, Progress: out}
+	return gen.Run(ctx)
+}

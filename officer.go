@@ -1,0 +1,99 @@
+package enroll
+
+import (
+	"errors"
+	"regexp"
+	"time"
+)
+
+// Login and account errors.
+var (
+	ErrBadLogin      = errors.New("wrong user name or password")
+	ErrOfficerExists = errors.New("user name already taken")
+	ErrDisabled      = errors.New("account disabled")
+)
+
+// Role decides what an officer may do. Supervisors also manage officers, accept exceptions,
+// export and purge.
+type Role string
+
+const (
+	RoleOfficer    Role = "officer"
+	RoleSupervisor Role = "supervisor"
+)
+
+func (r Role) TranslationKey() string { return "role." + string(r) }
+
+// Officer is a person who logs in to the station.
+type Officer struct {
+	Username  string
+	FullName  string
+	Role      Role
+	Disabled  bool
+	CreatedAt time.Time
+}
+
+// Officer-account validation codes.
+const (
+	CodeUsernameFormat = "username_format"
+	CodePasswordShort  = "password_short"
+	CodePasswordWeak   = "password_weak"
+	CodePasswordMatch  = "password_match"
+)
+
+// Officer fields.
+const (
+	FieldUsername Field = "username"
+	FieldPassword Field = "password"
+	FieldConfirm  Field = "password_confirm"
+)
+
+func usernamePattern() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9._-]{2,31}$`) }
+
+// CheckUsername accepts 3-32 lower-case ASCII letters, digits, dot, dash, underscore, starting
+// with a letter: usernames end up in audit trails and batch manifests, so keep them plain.
+func CheckUsername(u string) error {
+	if !usernamePattern().MatchString(u) {
+		return fieldErr(FieldUsername, CodeUsernameFormat, "value", u)
+	}
+	return nil
+}
+
+// CheckPassword is the station's password policy: at least 10 characters with a letter and a
+// digit. Station PCs are shared and sit in public offices; the policy is deliberately simple
+// so officers choose long passphrases rather than short complex ones.
+func CheckPassword(pw, confirm string) error {
+	if len([]rune(pw)) < 10 {
+		return fieldErr(FieldPassword, CodePasswordShort, "min", 10)
+	}
+	letter, digit := false, false
+	for _, r := range pw {
+		letter = letter || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127
+		digit = digit || r >= '0' && r <= '9'
+	}
+	if !letter || !digit {
+		return fieldErr(FieldPassword, CodePasswordWeak)
+	}
+	if pw != confirm {
+		return fieldErr(FieldConfirm, CodePasswordMatch)
+	}
+	return nil
+}
+
+// OfficerForm is what creating an account needs.
+type OfficerForm struct {
+	Username, FullName string
+	Role               Role
+	Password, Confirm  string
+}
+
+// Check validates the account fields and the password policy.
+func (f OfficerForm) Check() error {
+	if err := CheckUsername(f.Username); err != nil {
+		return err
+	}
+	if _, err := NormalizeName(f.FullName); err != nil {
+		return err
+	}
+	return CheckPassword(f.Password, f.Confirm)
+}

@@ -1,0 +1,352 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardpolice/enroll"
+)
+
+// ErrNotFound is returned for an unknown record id.
+var ErrNotFound = errors.New("record not found")
+
+// ErrNotDraft is returned when saving a draft over a record that has left draft.
+var ErrNotDraft = errors.New("record is no longer a draft")
+
+// document is the part of a record kept as JSON: everything but the list columns and image
+// bytes. Image metadata stays here so that a record reads back whole.
+type document struct {
+	Citizen      enroll.Citizen
+	Email        string                      `json:",omitempty"`
+	Integrations []enroll.IntegrationRequest `json:",omitempty"`
+	FingerSet    []enroll.FingerPosition
+	Fingers      []enroll.FingerCapture   `json:",omitempty"` // PNG bytes cleared
+	Exceptions   []enroll.FingerException `json:",omitempty"`
+	Portrait     *enroll.Portrait         `json:",omitempty"` // JPEG bytes cleared
+	Consent      bool
+	ConsentAt    time.Time `json:",omitzero"`
+	RejectReason string    `json:",omitempty"`
+}
+
+func docOf(e *enroll.Enrollment) ([]byte, error) {
+	d := document{Citizen: e.Citizen, Email: e.Email, Integrations: e.Integrations, FingerSet: e.FingerSet,
+		Exceptions: e.Exceptions, Consent: e.Consent, ConsentAt: e.ConsentAt, RejectReason: e.RejectReason}
+	for _, f := range e.Fingers {
+		f.PNG = nil
+		d.Fingers = append(d.Fingers, f)
+	}
+	if e.Portrait != nil {
+		p := *e.Portrait
+		p.JPEG = nil
+		d.Portrait = &p
+	}
+	return json.Marshal(d)
+}
+
+// SaveDraft stores the record as a draft, creating it (and its id) on first save. Wizard
+// steps call it after every step, so a crash loses at most the step being entered.
+func (s *Store) SaveDraft(ctx context.Context, e *enroll.Enrollment) error {
+	return s.save(ctx, e, enroll.StatusDraft)
+}
+
+// Complete validates the record and moves it from draft to complete in one transaction.
+// It returns enroll.ValidationErrors when something is missing, and the record stays a draft.
+func (s *Store) Complete(ctx context.Context, e *enroll.Enrollment) error {
+	if errs := e.CheckComplete(enroll.DateOf(s.now())); len(errs) > 0 {
+		return errs
+	}
+	return s.save(ctx, e, enroll.StatusComplete)
+}
+
+func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status) error {
+	now := s.now().UTC()
+	fresh := e.ID == ""
+	if fresh {
+		e.ID = uuid.NewString()
+		e.CreatedAt = now
+	}
+	doc, err := docOf(e)
+	if err != nil {
+		return fmt.Errorf("save record %s: %w", e.ID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var current string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM enrollments WHERE id = ?`, e.ID).Scan(&current)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			current = ""
+		case err != nil:
+			return err
+		}
+		if current != "" && current != string(enroll.StatusDraft) {
+			return ErrNotDraft
+		}
+		if to != enroll.StatusDraft {
+			if err := enroll.CheckMove(enroll.StatusDraft, to); err != nil {
+				return err
+			}
+		}
+		var completed any
+		if to == enroll.StatusComplete {
+			completed = now.UnixMilli()
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO enrollments
+			(id, status, step, station, officer, personal_id, full_name, phone, created_at, updated_at, completed_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET status = excluded.status, step = excluded.step,
+				personal_id = excluded.personal_id, full_name = excluded.full_name, phone = excluded.phone,
+				updated_at = excluded.updated_at, completed_at = excluded.completed_at, data = excluded.data`,
+			e.ID, string(to), int(e.Step), e.Station, e.Officer, string(e.Citizen.PersonalID), e.Citizen.FullName,
+			e.Phone, e.CreatedAt.UnixMilli(), now.UnixMilli(), completed, doc)
+		if err != nil {
+			return err
+		}
+		if err := writeNameKeys(ctx, tx, e.ID, e.Citizen.FullName); err != nil {
+			return err
+		}
+		return writeImages(ctx, tx, e)
+	})
+	if err != nil {
+		if fresh {
+			e.ID = ""
+		}
+		return fmt.Errorf("save record %s as %s: %w", e.ID, to, err)
+	}
+	e.Status = to
+	e.UpdatedAt = now
+	if to == enroll.StatusComplete {
+		e.CompletedAt = now
+	}
+	return nil
+}
+
+// nameSuffixes returns the search key and each of its word-boundary suffixes.
+func nameSuffixes(name string) []string {
+	key := enroll.SearchKey(name)
+	if key == "" {
+		return nil
+	}
+	out := []string{key}
+	for i := 0; i < len(key); i++ {
+		if key[i] == ' ' {
+			out = append(out, key[i+1:])
+		}
+	}
+	return out
+}
+
+func writeNameKeys(ctx context.Context, tx *sql.Tx, id, name string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM name_keys WHERE enrollment_id = ?`, id); err != nil {
+		return err
+	}
+	for _, k := range nameSuffixes(name) {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO name_keys (key, enrollment_id) VALUES (?, ?)`, k, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeImages replaces the record's images with the ones it holds now; a retaken finger or
+// portrait leaves no old image behind.
+func writeImages(ctx context.Context, tx *sql.Tx, e *enroll.Enrollment) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM images WHERE enrollment_id = ?`, e.ID); err != nil {
+		return err
+	}
+	ins := `INSERT INTO images (enrollment_id, kind, position, media_type, data) VALUES (?, ?, ?, ?, ?)`
+	if e.Portrait != nil && len(e.Portrait.JPEG) > 0 {
+		if _, err := tx.ExecContext(ctx, ins, e.ID, "portrait", 0, "image/jpeg", e.Portrait.JPEG); err != nil {
+			return err
+		}
+	}
+	for _, f := range e.Fingers {
+		if _, err := tx.ExecContext(ctx, ins, e.ID, "finger", int(f.Position), "image/png", f.PNG); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Get reads a whole record, images included.
+func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) {
+	e := &enroll.Enrollment{ID: id}
+	var status, doc string
+	var step int
+	var created, updated int64
+	var completed sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT status, step, station, officer, phone, created_at, updated_at, completed_at, data
+		FROM enrollments WHERE id = ?`, id).
+		Scan(&status, &step, &e.Station, &e.Officer, &e.Phone, &created, &updated, &completed, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read record %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", id, err)
+	}
+	var d document
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return nil, fmt.Errorf("read record %s: document: %w", id, err)
+	}
+	e.Status, e.Step = enroll.Status(status), enroll.Step(step)
+	e.CreatedAt, e.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	if completed.Valid {
+		e.CompletedAt = time.UnixMilli(completed.Int64)
+	}
+	e.Citizen, e.Email, e.Integrations, e.FingerSet = d.Citizen, d.Email, d.Integrations, d.FingerSet
+	e.Fingers, e.Exceptions, e.Portrait = d.Fingers, d.Exceptions, d.Portrait
+	e.Consent, e.ConsentAt, e.RejectReason = d.Consent, d.ConsentAt, d.RejectReason
+
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, position, data FROM images WHERE enrollment_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read images of %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var pos int
+		var data []byte
+		if err := rows.Scan(&kind, &pos, &data); err != nil {
+			return nil, fmt.Errorf("read images of %s: %w", id, err)
+		}
+		switch {
+		case kind == "portrait" && e.Portrait != nil:
+			e.Portrait.JPEG = data
+		case kind == "finger":
+			for i := range e.Fingers {
+				if int(e.Fingers[i].Position) == pos {
+					e.Fingers[i].PNG = data
+				}
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read images of %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Filter selects records for lists. Zero fields do not filter.
+type Filter struct {
+	Status  enroll.Status
+	Officer string
+	From    time.Time // created at or after
+	To      time.Time // created before
+	Limit   int       // default 200
+}
+
+const summaryColumns = `e.id, e.status, e.step, e.personal_id, e.full_name, e.phone, e.officer, e.created_at, e.updated_at`
+
+// List returns records matching the filter, newest change first.
+func (s *Store) List(ctx context.Context, f Filter) ([]enroll.Summary, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "e.status = ?"), append(args, string(f.Status))
+	}
+	if f.Officer != "" {
+		where, args = append(where, "e.officer = ?"), append(args, f.Officer)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "e.created_at >= ?"), append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "e.created_at < ?"), append(args, f.To.UnixMilli())
+	}
+	q := `SELECT ` + summaryColumns + ` FROM enrollments e`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY e.updated_at DESC LIMIT ?"
+	args = append(args, limitOr(f.Limit))
+	return s.summaries(ctx, q, args...)
+}
+
+func limitOr(n int) int {
+	if n <= 0 {
+		return 200
+	}
+	return n
+}
+
+// Search finds records by personal ID number or phone (digits, as a prefix) or by name (any
+// word onwards, with or without diacritics, any case).
+func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error) {
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return nil, nil
+	}
+	limit = limitOr(limit)
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '.' || r == '-' {
+			return -1
+		}
+		return r
+	}, query)
+	if strings.HasPrefix(digits, "+84") {
+		digits = "0" + digits[3:]
+	}
+	if digits != "" && strings.Trim(digits, "0123456789") == "" {
+		return s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e
+			WHERE e.personal_id >= ?1 AND e.personal_id < ?1 || ':'
+			UNION SELECT `+summaryColumns+` FROM enrollments e
+			WHERE e.phone >= ?1 AND e.phone < ?1 || ':' LIMIT ?2`, digits, limit)
+	}
+	key := enroll.SearchKey(query)
+	// Name keys sort in index order, so the range [key, key+U+10FFFF) is every suffix that
+	// starts with the query, read straight off the primary key.
+	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e WHERE e.id IN (
+			SELECT enrollment_id FROM name_keys WHERE key >= ?1 AND key < ?1 || char(1114111) LIMIT ?2)
+		ORDER BY e.full_name LIMIT ?2`, key, limit)
+}
+
+func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.Summary, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
+	defer rows.Close()
+	var out []enroll.Summary
+	for rows.Next() {
+		var r enroll.Summary
+		var status, pid string
+		var step int
+		var created, updated int64
+		if err := rows.Scan(&r.ID, &status, &step, &pid, &r.FullName, &r.Phone, &r.Officer, &created, &updated); err != nil {
+			return nil, fmt.Errorf("list records: %w", err)
+		}
+		r.Status, r.Step, r.PersonalID = enroll.Status(status), enroll.Step(step), enroll.PersonalID(pid)
+		r.CreatedAt, r.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CreatedSince lists records created at or after from, newest change first (the home screen's
+// "today").
+func (s *Store) CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error) {
+	return s.List(ctx, Filter{From: from, Limit: limit})
+}
+
+// Drafts lists an officer's unfinished enrollments, most recent first, for resumption.
+func (s *Store) Drafts(ctx context.Context, officer string) ([]enroll.Summary, error) {
+	return s.List(ctx, Filter{Status: enroll.StatusDraft, Officer: officer})
+}
+
+// DeleteDraft discards a draft the officer abandoned. Only drafts can be deleted this way.
+func (s *Store) DeleteDraft(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM enrollments WHERE id = ? AND status = ?`, id, string(enroll.StatusDraft))
+	if err != nil {
+		return fmt.Errorf("delete draft %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete draft %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,376 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/device/sim"
+	"github.com/wardpolice/enroll/store"
+)
+
+// harness runs the station headless. UI changes that background work posts are queued and run
+// on the test goroutine by pump, as Fyne's event loop runs them on its own in the real app.
+type harness struct {
+	t       testing.TB
+	win     fyne.Window
+	s       *Station
+	st      *store.Store
+	mu      sync.Mutex
+	queue   []func()
+	scanner *sim.Scanner
+	camera  *sim.Camera
+}
+
+// Test clock: the camera sees a still scene so portraits are reproducible.
+var cameraEpoch = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+
+func scannerOptions() sim.ScannerOptions {
+	return sim.ScannerOptions{Seed: 42, NoFingerRate: 0, Now: func() time.Time { return cameraEpoch }}
+}
+
+func fastKDF() store.Option {
+	return store.WithPasswordParams(store.PasswordParams{Time: 1, Memory: 8 * 1024, Threads: 1})
+}
+
+func newHarness(t testing.TB, dbPath string) *harness {
+	t.Helper()
+	if dbPath == "" {
+		dbPath = filepath.Join(t.TempDir(), "station.db")
+	}
+	st, err := store.Open(context.Background(), dbPath, fastKDF())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tr, err := NewTranslator(assets.Translations(), LangVI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test.NewTempApp(t)
+	h := &harness{t: t, st: st, scanner: sim.NewScanner(scannerOptions()),
+		camera: sim.NewCamera(func() time.Time { return cameraEpoch })}
+	h.win = test.NewWindow(nil)
+	h.win.Resize(fyne.NewSize(1366, 768))
+	t.Cleanup(func() { h.win.Close() })
+	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: h.camera, Tr: tr, Do: h.do})
+	h.s.Start()
+	return h
+}
+
+func (h *harness) do(fn func()) {
+	h.mu.Lock()
+	h.queue = append(h.queue, fn)
+	h.mu.Unlock()
+}
+
+func (h *harness) pump() {
+	for {
+		h.mu.Lock()
+		q := h.queue
+		h.queue = nil
+		h.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, fn := range q {
+			fn()
+		}
+	}
+}
+
+// waitFor pumps UI work until cond holds.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h.pump()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s; screen shows:\n%s", what, h.texts())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (h *harness) T(key string) string { return h.s.tr.T(key) }
+
+// walk visits every object on screen, dialogs included.
+func (h *harness) walk(visit func(fyne.CanvasObject) bool) {
+	seen := map[fyne.CanvasObject]bool{}
+	var rec func(o fyne.CanvasObject) bool
+	rec = func(o fyne.CanvasObject) bool {
+		if o == nil || seen[o] || !o.Visible() {
+			return false
+		}
+		seen[o] = true
+		if visit(o) {
+			return true
+		}
+		var kids []fyne.CanvasObject
+		switch x := o.(type) {
+		case *fyne.Container:
+			kids = x.Objects
+		case *container.Scroll:
+			kids = []fyne.CanvasObject{x.Content}
+		case *widget.Card:
+			kids = []fyne.CanvasObject{x.Content}
+		case *container.AppTabs:
+			for _, it := range x.Items {
+				kids = append(kids, it.Content)
+			}
+		case *widget.Form:
+			for _, it := range x.Items {
+				kids = append(kids, it.Widget)
+			}
+		case *widget.Entry, *widget.Label, *widget.Button, *widget.Check, *widget.Select:
+		case fyne.Widget:
+			kids = test.WidgetRenderer(x).Objects()
+		}
+		for _, k := range kids {
+			if rec(k) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, o := range h.win.Canvas().Overlays().List() {
+		if rec(o) {
+			return
+		}
+	}
+	rec(h.win.Content())
+}
+
+func (h *harness) button(label string) *widget.Button {
+	h.t.Helper()
+	var found *widget.Button
+	h.walk(func(o fyne.CanvasObject) bool {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			found = b
+			return true
+		}
+		return false
+	})
+	if found == nil {
+		h.t.Fatalf("no button %q on screen:\n%s", label, h.texts())
+	}
+	return found
+}
+
+func (h *harness) tap(label string) {
+	h.t.Helper()
+	b := h.button(label)
+	if b.Disabled() {
+		h.t.Fatalf("button %q is disabled", label)
+	}
+	test.Tap(b)
+	h.pump()
+}
+
+// field returns the first entry of the form row labelled label.
+func (h *harness) field(label string) *widget.Entry {
+	h.t.Helper()
+	var found *widget.Entry
+	h.walk(func(o fyne.CanvasObject) bool {
+		f, ok := o.(*widget.Form)
+		if !ok {
+			return false
+		}
+		for _, it := range f.Items {
+			if it.Text != label {
+				continue
+			}
+			h.walkFrom(it.Widget, func(o fyne.CanvasObject) bool {
+				if e, ok := o.(*widget.Entry); ok {
+					found = e
+					return true
+				}
+				return false
+			})
+			return found != nil
+		}
+		return false
+	})
+	if found == nil {
+		h.t.Fatalf("no form field %q on screen:\n%s", label, h.texts())
+	}
+	return found
+}
+
+func (h *harness) walkFrom(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) {
+	if visit(o) {
+		return
+	}
+	if c, ok := o.(*fyne.Container); ok {
+		for _, k := range c.Objects {
+			h.walkFrom(k, visit)
+		}
+	}
+}
+
+// typeInto replaces a field's text the way an officer types it, key by key.
+func (h *harness) typeInto(label, text string) {
+	h.t.Helper()
+	e := h.field(label)
+	e.SetText("")
+	test.Type(e, text)
+	h.pump()
+}
+
+// hasText reports whether any label, button or entry on screen contains s.
+func (h *harness) hasText(s string) bool {
+	return strings.Contains(h.texts(), s)
+}
+
+func (h *harness) texts() string {
+	var b strings.Builder
+	h.walk(func(o fyne.CanvasObject) bool {
+		switch x := o.(type) {
+		case *widget.Label:
+			fmt.Fprintln(&b, x.Text)
+		case *widget.Button:
+			fmt.Fprintln(&b, "["+x.Text+"]")
+		case *widget.Entry:
+			fmt.Fprintln(&b, "<"+x.Text+">")
+		case *widget.Check:
+			fmt.Fprintln(&b, "{"+x.Text+"}")
+		case *widget.Card:
+			fmt.Fprintln(&b, "# "+x.Title)
+		case *widget.Form:
+			for _, it := range x.Items {
+				fmt.Fprintln(&b, it.Text+":")
+			}
+		}
+		return false
+	})
+	return b.String()
+}
+
+func (h *harness) check(label string) *widget.Check {
+	h.t.Helper()
+	var found *widget.Check
+	h.walk(func(o fyne.CanvasObject) bool {
+		if c, ok := o.(*widget.Check); ok && c.Text == label {
+			found = c
+			return true
+		}
+		return false
+	})
+	if found == nil {
+		h.t.Fatalf("no checkbox %q on screen:\n%s", label, h.texts())
+	}
+	return found
+}
+
+// Officer used by the tests.
+const (
+	testUser     = "lan.nt"
+	testName     = "Nguyễn Thị Lan"
+	testPassword = "matkhau2026"
+)
+
+// firstRun completes the set-up screen.
+func (h *harness) firstRun() {
+	h.t.Helper()
+	h.typeInto(h.T("setup.office"), "Công an phường Khâm Thiên")
+	h.typeInto(h.T("setup.station_code"), "HN-DD-KT-01")
+	h.typeInto(h.T("field.username"), testUser)
+	h.typeInto(h.T("field.full_name"), testName)
+	h.typeInto(h.T("field.password"), testPassword)
+	h.typeInto(h.T("field.password_confirm"), testPassword)
+	h.tap(h.T("setup.create"))
+	h.waitFor("login screen", func() bool { return h.hasText(h.T("login.title")) })
+}
+
+func (h *harness) login() {
+	h.t.Helper()
+	h.typeInto(h.T("field.username"), testUser)
+	h.typeInto(h.T("field.password"), testPassword)
+	h.tap(h.T("login.submit"))
+	h.waitFor("home screen", func() bool { return h.hasText(h.T("home.new")) })
+}
+
+// onStep waits until the wizard shows the given step as current.
+func (h *harness) onStep(st enroll.Step) {
+	h.t.Helper()
+	want := h.s.tr.F("wizard.step_n", map[string]any{"n": int(st) + 1, "name": h.s.tr.W(st)})
+	h.waitFor("step "+want, func() bool {
+		var ok bool
+		h.walk(func(o fyne.CanvasObject) bool {
+			if l, isL := o.(*widget.Label); isL && l.Text == want && l.TextStyle.Bold {
+				ok = true
+			}
+			return ok
+		})
+		return ok
+	})
+}
+
+func (h *harness) pressEnter(label string) {
+	h.field(label).TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump()
+}
+
+func (h *harness) entryWithHint(hint string) *widget.Entry {
+	h.t.Helper()
+	var found *widget.Entry
+	h.walk(func(o fyne.CanvasObject) bool {
+		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == hint {
+			found = e
+			return true
+		}
+		return false
+	})
+	if found == nil {
+		h.t.Fatalf("no entry with hint %q on screen:\n%s", hint, h.texts())
+	}
+	return found
+}
+
+// scanQR types the code as a keyboard-wedge scanner does: the characters, then Enter.
+func (h *harness) scanQR(code string) {
+	e := h.entryWithHint(h.T("identify.qr_hint"))
+	h.win.Canvas().Focus(e)
+	test.Type(e, code)
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump()
+}
+
+// entriesAfterCheck returns the entry placed right after a checkbox in a grid row.
+func (h *harness) entriesAfterCheck(label string) *widget.Entry {
+	h.t.Helper()
+	var found *widget.Entry
+	h.walk(func(o fyne.CanvasObject) bool {
+		c, ok := o.(*fyne.Container)
+		if !ok {
+			return false
+		}
+		for i, k := range c.Objects {
+			if ch, ok := k.(*widget.Check); ok && ch.Text == label && i+1 < len(c.Objects) {
+				if e, ok := c.Objects[i+1].(*widget.Entry); ok {
+					found = e
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if found == nil {
+		h.t.Fatalf("no entry after checkbox %q", label)
+	}
+	return found
+}

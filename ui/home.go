@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// showHome is the officer's desk: start an enrollment, today's work, unfinished drafts,
+// search, and the state of the capture devices.
+func (s *Station) showHome() {
+	s.show(func() fyne.CanvasObject {
+		newBtn := widget.NewButton(s.tr.T("home.new"), func() { s.newEnrollment() })
+		newBtn.Importance = widget.HighImportance
+		logout := widget.NewButton(s.tr.T("home.logout"), func() { s.showLogin() })
+		who := widget.NewLabel(s.tr.F("home.officer", map[string]any{"name": s.officer.FullName, "role": s.officer.Role}))
+		top := container.NewBorder(nil, nil,
+			container.NewVBox(heading(s.office), widget.NewLabel(s.code)), container.NewHBox(who, s.langSelect(), logout))
+
+		todayList, todayCount := s.summaryList(func() ([]enroll.Summary, error) {
+			return s.cfg.Store.CreatedSince(context.Background(), s.today(), 500)
+		}, s.openRecord)
+		draftList, draftCount := s.summaryList(func() ([]enroll.Summary, error) {
+			return s.cfg.Store.Drafts(context.Background(), s.officer.Username)
+		}, s.resume)
+		results := widget.NewLabel("")
+		query := widget.NewEntry()
+		query.SetPlaceHolder(s.tr.T("home.search_hint"))
+		found := container.NewStack()
+		searchBox := container.NewBorder(container.NewVBox(query, results), nil, nil, nil, found)
+		query.OnSubmitted = func(q string) {
+			list, n := s.summaryList(func() ([]enroll.Summary, error) {
+				return s.cfg.Store.Search(context.Background(), q, 200)
+			}, s.openRecord)
+			results.SetText(s.tr.F("home.results", map[string]any{"count": n}))
+			found.Objects = []fyne.CanvasObject{list}
+			found.Refresh()
+		}
+		tabs := container.NewAppTabs(
+			container.NewTabItem(s.tr.F("home.today", map[string]any{"count": todayCount}), todayList),
+			container.NewTabItem(s.tr.F("home.drafts", map[string]any{"count": draftCount}), draftList),
+			container.NewTabItem(s.tr.T("home.search"), searchBox),
+		)
+
+		devices := container.NewVBox(heading(s.tr.T("home.devices")),
+			widget.NewLabel(s.deviceLine("scanner", infoOf(s.cfg.Scanner), s.cfg.Scanner != nil)),
+			widget.NewLabel(s.deviceLine("camera", infoOf(s.cfg.Camera), s.cfg.Camera != nil)))
+		side := container.NewVBox(newBtn, widget.NewSeparator(), devices)
+		if b := s.simBanner(); b != nil {
+			side.Add(b)
+		}
+		body := container.NewBorder(nil, nil, container.NewPadded(container.NewGridWrap(fyne.NewSize(330, side.MinSize().Height), side)), nil, tabs)
+		return container.NewBorder(container.NewPadded(top), nil, nil, nil, body)
+	})
+	s.shortcut(fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment)
+}
+
+func infoOf(d interface{ Info() enroll.DeviceInfo }) enroll.DeviceInfo {
+	if d == nil {
+		return enroll.DeviceInfo{}
+	}
+	return d.Info()
+}
+
+// summaryList shows records one per line; a tap opens one.
+func (s *Station) summaryList(load func() ([]enroll.Summary, error), open func(id string)) (fyne.CanvasObject, int) {
+	items, err := load()
+	if err != nil {
+		l := widget.NewLabel(s.tr.Err(err))
+		l.Importance = widget.DangerImportance
+		return l, 0
+	}
+	if len(items) == 0 {
+		return widget.NewLabel(s.tr.T("home.none")), 0
+	}
+	list := widget.NewList(func() int { return len(items) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.summaryText(items[i])) })
+	list.OnSelected = func(i widget.ListItemID) {
+		list.UnselectAll()
+		open(items[i].ID)
+	}
+	return list, len(items)
+}
+
+func (s *Station) summaryText(r enroll.Summary) string {
+	name := r.FullName
+	if name == "" {
+		name = s.tr.T("home.unnamed")
+	}
+	t := r.UpdatedAt.In(s.cfg.Now().Location()).Format("15:04 02/01")
+	state := s.tr.W(r.Status)
+	if r.Status == enroll.StatusDraft {
+		state += " · " + s.tr.W(r.Step)
+	}
+	return fmt.Sprintf("%s   %s   %s   %s", t, name, r.PersonalID, state)
+}
+
+// openRecord shows a record: drafts reopen in the wizard, other records in a read-only view.
+func (s *Station) openRecord(id string) {
+	e, err := s.cfg.Store.Get(context.Background(), id)
+	if err != nil {
+		s.showError(err)
+		return
+	}
+	if e.Status == enroll.StatusDraft && e.Officer == s.officer.Username {
+		s.showWizard(e)
+		return
+	}
+	view := container.NewVScroll(s.recordView(e))
+	d := dialog.NewCustom(e.Citizen.FullName, s.tr.T("dialog.close"), view, s.win)
+	d.Resize(fyne.NewSize(900, 640))
+	d.Show()
+}

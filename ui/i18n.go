@@ -1,0 +1,135 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/wardpolice/enroll"
+)
+
+// Languages the station speaks; Vietnamese is the default.
+const (
+	LangVI = "vi"
+	LangEN = "en"
+)
+
+// Translator looks up officer-facing text in the current language. It is ours rather than
+// Fyne's lang package because officers switch language while the app runs, and Fyne's picks
+// the operating system's locale once per process.
+type Translator struct {
+	lang     string
+	catalogs map[string]map[string]string
+}
+
+// NewTranslator loads every <lang>.json catalog from fsys.
+func NewTranslator(fsys fs.FS, lang string) (*Translator, error) {
+	t := &Translator{catalogs: map[string]map[string]string{}}
+	for _, l := range []string{LangVI, LangEN} {
+		b, err := fs.ReadFile(fsys, l+".json")
+		if err != nil {
+			return nil, fmt.Errorf("load %s translations: %w", l, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("load %s translations: %w", l, err)
+		}
+		t.catalogs[l] = m
+	}
+	return t, t.SetLang(lang)
+}
+
+// SetLang switches language.
+func (t *Translator) SetLang(lang string) error {
+	if _, ok := t.catalogs[lang]; !ok {
+		return fmt.Errorf("no translations for language %q", lang)
+	}
+	t.lang = lang
+	return nil
+}
+
+// Lang is the current language code.
+func (t *Translator) Lang() string { return t.lang }
+
+// T returns the text for key. A missing key shows as the key itself, which the catalog tests
+// catch before an officer ever sees it.
+func (t *Translator) T(key string) string {
+	if s, ok := t.catalogs[t.lang][key]; ok {
+		return s
+	}
+	return key
+}
+
+// F fills the text's {name} placeholders; Translatable values are translated too.
+func (t *Translator) F(key string, params map[string]any) string {
+	return enroll.Fill(t.T(key), params, t.render)
+}
+
+func (t *Translator) render(v any) string {
+	switch x := v.(type) {
+	case *enroll.FieldError:
+		return t.FieldMessage(x)
+	case enroll.Translatable:
+		return t.T(x.TranslationKey())
+	}
+	return fmt.Sprint(v)
+}
+
+// W translates a domain value (a status, a finger, a gender).
+func (t *Translator) W(x enroll.Translatable) string { return t.T(x.TranslationKey()) }
+
+// Err turns any error into a message for the officer, in the current language, that says what
+// is wrong and, where it can, what to do.
+func (t *Translator) Err(err error) string {
+	if err == nil {
+		return ""
+	}
+	var verrs enroll.ValidationErrors
+	if errors.As(err, &verrs) {
+		lines := make([]string, len(verrs))
+		for i, e := range verrs {
+			lines[i] = t.fieldErr(e)
+		}
+		return strings.Join(lines, "\n")
+	}
+	if fe, ok := enroll.AsFieldError(err); ok {
+		return t.fieldErr(fe)
+	}
+	for sentinel, key := range map[error]string{
+		enroll.ErrNoFinger:       "err.no_finger",
+		enroll.ErrDeviceGone:     "err.device_gone",
+		enroll.ErrDeviceBusy:     "err.device_busy",
+		enroll.ErrCaptureTimeout: "err.capture_timeout",
+		enroll.ErrBadLogin:       "err.bad_login",
+		enroll.ErrDisabled:       "err.disabled",
+		enroll.ErrOfficerExists:  "err.officer_exists",
+	} {
+		if errors.Is(err, sentinel) {
+			return t.T(key)
+		}
+	}
+	return t.F("err.unexpected", map[string]any{"detail": err.Error()})
+}
+
+// FieldMessage is the message for one field error without the field's name, for showing
+// right under that field.
+func (t *Translator) FieldMessage(fe *enroll.FieldError) string {
+	return t.F("err."+fe.Code, fe.Params)
+}
+
+func (t *Translator) fieldErr(fe *enroll.FieldError) string {
+	return t.T("field."+string(fe.Field)) + ": " + t.FieldMessage(fe)
+}
+
+// keys lists a language's keys, for tests.
+func (t *Translator) keys(lang string) []string {
+	var ks []string
+	for k := range t.catalogs[lang] {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

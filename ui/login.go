@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// stationCodePattern: the code printed on receipts and batch names, e.g. HN-DD-KT-01.
+func stationCodePattern() *regexp.Regexp { return regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{2,31}$`) }
+
+// showFirstRun sets up a new station: the office, the station code and the first supervisor.
+func (s *Station) showFirstRun() {
+	office, code := widget.NewEntry(), widget.NewEntry()
+	user, name := widget.NewEntry(), widget.NewEntry()
+	pw, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	msg := errorLabel()
+	var create *widget.Button
+	s.show(func() fyne.CanvasObject {
+		office.SetPlaceHolder(s.tr.T("setup.office_hint"))
+		code.SetPlaceHolder("HN-DD-KT-01")
+		user.SetPlaceHolder("lan.nt")
+		form := widget.NewForm(
+			widget.NewFormItem(s.tr.T("setup.office"), office),
+			widget.NewFormItem(s.tr.T("setup.station_code"), code),
+			widget.NewFormItem(s.tr.T("field.username"), user),
+			widget.NewFormItem(s.tr.T("field.full_name"), name),
+			widget.NewFormItem(s.tr.T("field.password"), pw),
+			widget.NewFormItem(s.tr.T("field.password_confirm"), confirm),
+		)
+		create = widget.NewButton(s.tr.T("setup.create"), nil)
+		create.Importance = widget.HighImportance
+		create.OnTapped = func() {
+			setError(msg, "")
+			f := enroll.OfficerForm{Username: strings.TrimSpace(user.Text), FullName: name.Text,
+				Role: enroll.RoleSupervisor, Password: pw.Text, Confirm: confirm.Text}
+			o, c := enroll.NormalizeText(office.Text), strings.ToUpper(strings.TrimSpace(code.Text))
+			switch {
+			case o == "":
+				setError(msg, s.tr.T("setup.office")+": "+s.tr.T("err.required"))
+				return
+			case !stationCodePattern().MatchString(c):
+				setError(msg, s.tr.T("setup.station_code")+": "+s.tr.T("setup.code_format"))
+				return
+			}
+			if err := f.Check(); err != nil {
+				setError(msg, s.tr.Err(err))
+				return
+			}
+			create.Disable()
+			s.background(func() error {
+				ctx := context.Background()
+				if err := s.cfg.Store.SetSetting(ctx, SettingOffice, o); err != nil {
+					return err
+				}
+				if err := s.cfg.Store.SetSetting(ctx, SettingStation, c); err != nil {
+					return err
+				}
+				_, err := s.cfg.Store.CreateOfficer(ctx, f)
+				return err
+			}, func(err error) {
+				create.Enable()
+				if err != nil {
+					setError(msg, s.tr.Err(err))
+					return
+				}
+				s.office, s.code = o, c
+				s.showLogin()
+			})
+		}
+		confirm.OnSubmitted = func(string) { create.OnTapped() }
+		intro := widget.NewLabel(s.tr.T("setup.intro"))
+		intro.Wrapping = fyne.TextWrapWord
+		card := widget.NewCard(s.tr.T("setup.title"), "", container.NewVBox(intro, form, msg, create))
+		return s.centred(card)
+	})
+	s.win.Canvas().Focus(office)
+}
+
+// centred puts a card in the middle of the window with the language switch on top.
+func (s *Station) centred(card fyne.CanvasObject) fyne.CanvasObject {
+	top := container.NewBorder(nil, nil, nil, s.langSelect(),
+		widget.NewLabelWithStyle(s.tr.T("app.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	box := container.NewGridWrap(fyne.NewSize(560, card.MinSize().Height), card)
+	return container.NewBorder(container.NewPadded(top), nil, nil, nil, container.NewCenter(box))
+}
+
+// showLogin asks for the officer's user name and password.
+func (s *Station) showLogin() {
+	s.officer = nil
+	user, pw := widget.NewEntry(), widget.NewPasswordEntry()
+	msg := errorLabel()
+	s.show(func() fyne.CanvasObject {
+		login := widget.NewButton(s.tr.T("login.submit"), nil)
+		login.Importance = widget.HighImportance
+		login.OnTapped = func() {
+			setError(msg, "")
+			name, pass := user.Text, pw.Text
+			if strings.TrimSpace(name) == "" || pass == "" {
+				setError(msg, s.tr.T("login.empty"))
+				return
+			}
+			login.Disable()
+			var o enroll.Officer
+			s.background(func() (err error) {
+				o, err = s.cfg.Store.Authenticate(context.Background(), name, pass)
+				return err
+			}, func(err error) {
+				login.Enable()
+				pw.SetText("")
+				if err != nil {
+					setError(msg, s.tr.Err(err))
+					s.win.Canvas().Focus(pw)
+					return
+				}
+				s.officer = &o
+				s.showHome()
+				s.offerDrafts()
+			})
+		}
+		user.OnSubmitted = func(string) { s.win.Canvas().Focus(pw) }
+		pw.OnSubmitted = func(string) { login.OnTapped() }
+		sub := s.office
+		if s.code != "" {
+			sub += " · " + s.code
+		}
+		form := widget.NewForm(
+			widget.NewFormItem(s.tr.T("field.username"), user),
+			widget.NewFormItem(s.tr.T("field.password"), pw))
+		card := widget.NewCard(s.tr.T("login.title"), sub, container.NewVBox(form, msg, login))
+		return s.centred(card)
+	})
+	s.win.Canvas().Focus(user)
+}
+
+// offerDrafts asks, right after login, whether to resume the officer's unfinished enrollment:
+// after a crash or power cut the officer picks up where they were.
+func (s *Station) offerDrafts() {
+	drafts, err := s.cfg.Store.Drafts(context.Background(), s.officer.Username)
+	if err != nil || len(drafts) == 0 {
+		return
+	}
+	d := drafts[0]
+	name := d.FullName
+	if name == "" {
+		name = string(d.PersonalID)
+	}
+	if name == "" {
+		name = s.tr.T("home.unnamed")
+	}
+	text := s.tr.F("resume.question", map[string]any{"count": len(drafts), "name": name,
+		"step": s.tr.W(d.Step), "time": d.UpdatedAt.In(s.cfg.Now().Location()).Format("15:04 02/01/2006")})
+	dialog.ShowCustomConfirm(s.tr.T("resume.title"), s.tr.T("resume.yes"), s.tr.T("resume.later"),
+		widget.NewLabel(text), func(yes bool) {
+			if yes {
+				s.resume(d.ID)
+			}
+		}, s.win)
+}
+
+// resume opens a draft in the wizard at the step where it was left.
+func (s *Station) resume(id string) {
+	e, err := s.cfg.Store.Get(context.Background(), id)
+	if err != nil {
+		s.showError(err)
+		return
+	}
+	s.showWizard(e)
+}

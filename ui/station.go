@@ -1,0 +1,220 @@
+// Package ui is the station's Fyne interface: first run, login, home and the enrollment
+// wizard. It talks to storage and devices only through the interfaces declared here and in
+// the domain package, so every screen runs headless in tests with simulated devices.
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// Store is what the screens need from the station database.
+type Store interface {
+	OfficerCount(ctx context.Context) (int, error)
+	CreateOfficer(ctx context.Context, f enroll.OfficerForm) (enroll.Officer, error)
+	Authenticate(ctx context.Context, username, password string) (enroll.Officer, error)
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+
+	SaveDraft(ctx context.Context, e *enroll.Enrollment) error
+	Complete(ctx context.Context, e *enroll.Enrollment) error
+	Get(ctx context.Context, id string) (*enroll.Enrollment, error)
+	Drafts(ctx context.Context, officer string) ([]enroll.Summary, error)
+	DeleteDraft(ctx context.Context, id string) error
+	CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error)
+	Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error)
+}
+
+// Settings keys kept in the database.
+const (
+	SettingOffice   = "office_name"
+	SettingStation  = "station_code"
+	SettingLanguage = "language"
+)
+
+// Config is everything the interface is wired to.
+type Config struct {
+	Store   Store
+	Scanner enroll.FingerprintScanner
+	Camera  enroll.Camera
+	Tr      *Translator
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Do runs a UI change coming from a background goroutine; fyne.Do when nil. Tests queue
+	// the changes and run them on the test goroutine instead.
+	Do func(func())
+}
+
+// Station is the running interface: one window whose content is the current screen.
+type Station struct {
+	cfg     Config
+	tr      *Translator
+	win     fyne.Window
+	officer *enroll.Officer
+	office  string
+	code    string
+	// rebuild redraws the current screen, after a language switch.
+	rebuild   func()
+	shortcuts []fyne.Shortcut
+	// leave stops the current screen's device work before another screen replaces it.
+	leave func()
+}
+
+// New prepares the interface in window w.
+func New(w fyne.Window, cfg Config) *Station {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Do == nil {
+		cfg.Do = fyne.Do
+	}
+	return &Station{cfg: cfg, tr: cfg.Tr, win: w}
+}
+
+// Start shows the first-run screen on a new station, the login screen otherwise.
+func (s *Station) Start() {
+	ctx := context.Background()
+	if lang, err := s.cfg.Store.Setting(ctx, SettingLanguage); err == nil && lang != "" {
+		s.tr.SetLang(lang)
+	}
+	n, err := s.cfg.Store.OfficerCount(ctx)
+	if err != nil {
+		s.fatal(err)
+		return
+	}
+	s.office, _ = s.cfg.Store.Setting(ctx, SettingOffice)
+	s.code, _ = s.cfg.Store.Setting(ctx, SettingStation)
+	if n == 0 {
+		s.showFirstRun()
+		return
+	}
+	s.showLogin()
+}
+
+// show replaces the window's content. build is called now and again after a language change.
+func (s *Station) show(build func() fyne.CanvasObject) {
+	if s.leave != nil {
+		s.leave()
+		s.leave = nil
+	}
+	for _, sc := range s.shortcuts {
+		s.win.Canvas().RemoveShortcut(sc)
+	}
+	s.shortcuts = nil
+	s.rebuild = func() { s.win.SetContent(build()) }
+	s.rebuild()
+	s.win.SetTitle(s.tr.T("app.title"))
+}
+
+// shortcut binds a key combination for the current screen only.
+func (s *Station) shortcut(key fyne.KeyName, mod fyne.KeyModifier, fn func()) {
+	sc := &desktop.CustomShortcut{KeyName: key, Modifier: mod}
+	s.win.Canvas().AddShortcut(sc, func(fyne.Shortcut) { fn() })
+	s.shortcuts = append(s.shortcuts, sc)
+}
+
+// background runs work off the UI goroutine and then done on it.
+func (s *Station) background(work func() error, done func(error)) {
+	go func() {
+		err := work()
+		s.cfg.Do(func() { done(err) })
+	}()
+}
+
+// langSelect switches language and redraws the screen; the choice is remembered.
+func (s *Station) langSelect() *widget.Select {
+	names := map[string]string{LangVI: "Tiếng Việt", LangEN: "English"}
+	sel := widget.NewSelect([]string{names[LangVI], names[LangEN]}, nil)
+	sel.SetSelected(names[s.tr.Lang()])
+	sel.OnChanged = func(v string) {
+		for code, name := range names {
+			if name == v && code != s.tr.Lang() {
+				s.tr.SetLang(code)
+				s.cfg.Store.SetSetting(context.Background(), SettingLanguage, code)
+				s.win.SetTitle(s.tr.T("app.title"))
+				s.rebuild()
+			}
+		}
+	}
+	return sel
+}
+
+// fatal replaces the screen with an error the officer can act on.
+func (s *Station) fatal(err error) {
+	msg := widget.NewLabel(s.tr.Err(err))
+	msg.Wrapping = fyne.TextWrapWord
+	msg.Importance = widget.DangerImportance
+	s.win.SetContent(container.NewPadded(container.NewVBox(
+		widget.NewLabelWithStyle(s.tr.T("app.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), msg)))
+}
+
+// deviceLine describes a device's state for the home screen and wizard banner.
+func (s *Station) deviceLine(kind string, info enroll.DeviceInfo, present bool) string {
+	if !present {
+		return s.tr.F("device.missing", map[string]any{"kind": s.tr.T("device." + kind)})
+	}
+	key := "device.connected"
+	if info.Simulated {
+		key = "device.simulated"
+	}
+	return s.tr.F(key, map[string]any{"kind": s.tr.T("device." + kind), "name": info.Name})
+}
+
+// simulated reports whether any capture device is a simulator, which officers must be told.
+func (s *Station) simulated() bool {
+	return s.cfg.Scanner != nil && s.cfg.Scanner.Info().Simulated || s.cfg.Camera != nil && s.cfg.Camera.Info().Simulated
+}
+
+func (s *Station) simBanner() fyne.CanvasObject {
+	if !s.simulated() {
+		return nil
+	}
+	l := widget.NewLabelWithStyle(s.tr.T("device.sim_banner"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	l.Importance = widget.WarningImportance
+	return l
+}
+
+func (s *Station) today() time.Time {
+	now := s.cfg.Now()
+	y, m, d := now.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+}
+
+// showError tells the officer, in a dialog, what went wrong and what to do.
+func (s *Station) showError(err error) {
+	msg := widget.NewLabel(s.tr.Err(err))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(s.tr.T("dialog.error"), s.tr.T("dialog.close"), msg, s.win)
+	d.Resize(fyne.NewSize(480, 200))
+	d.Show()
+}
+
+// errorLabel is the red line under a field.
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+func setError(l *widget.Label, msg string) {
+	l.SetText(msg)
+	if msg == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}

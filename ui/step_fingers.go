@@ -1,0 +1,267 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/biometric"
+)
+
+// fingersStep captures the finger set (both index fingers by default, ten prints on request),
+// one finger at a time, with retakes and exceptions for fingers that cannot be captured.
+type fingersStep struct {
+	w        *wizard
+	hands    *handDiagram
+	selected enroll.FingerPosition
+	image    *canvas.Image
+	title    *widget.Label
+	state    *widget.Label
+	capture  *widget.Button
+	except   *widget.Button
+	tenPrint *widget.Check
+	cancel   context.CancelFunc
+	attempts map[enroll.FingerPosition]int
+}
+
+func newFingersStep(w *wizard) *fingersStep {
+	st := &fingersStep{w: w, attempts: map[enroll.FingerPosition]int{}}
+	for _, f := range w.e.Fingers {
+		st.attempts[f.Position] = f.Attempts
+	}
+	st.hands = newHandDiagram(st.selectFinger)
+	st.image = canvas.NewImageFromImage(nil)
+	st.image.FillMode = canvas.ImageFillContain
+	st.image.SetMinSize(fyne.NewSize(256, 320))
+	st.title = heading("")
+	st.state = widget.NewLabel("")
+	st.state.Wrapping = fyne.TextWrapWord
+	st.tenPrint = widget.NewCheck("", func(on bool) {
+		if on {
+			w.e.FingerSet = enroll.TenPrint()
+		} else {
+			w.e.FingerSet = enroll.Level2Fingers()
+		}
+		st.refresh()
+	})
+	st.tenPrint.Checked = len(w.e.FingerSet) == 10
+	st.selected = st.firstPending()
+	return st
+}
+
+func (st *fingersStep) required(p enroll.FingerPosition) bool {
+	for _, q := range st.w.e.FingerSet {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *fingersStep) stateOf(p enroll.FingerPosition) fingerState {
+	switch {
+	case func() bool { _, ok := st.w.e.Finger(p); return ok }():
+		return fingerCaptured
+	case func() bool { _, ok := st.w.e.Exception(p); return ok }():
+		return fingerExcepted
+	case st.required(p):
+		return fingerPending
+	}
+	return fingerNotNeeded
+}
+
+func (st *fingersStep) firstPending() enroll.FingerPosition {
+	for _, p := range st.w.e.FingerSet {
+		if st.stateOf(p) == fingerPending {
+			return p
+		}
+	}
+	if len(st.w.e.FingerSet) > 0 {
+		return st.w.e.FingerSet[0]
+	}
+	return enroll.RightIndex
+}
+
+func (st *fingersStep) view() fyne.CanvasObject {
+	tr := st.w.s.tr
+	st.capture = widget.NewButton("", st.captureSelected)
+	st.capture.Importance = widget.HighImportance
+	st.except = widget.NewButton(tr.T("fingers.exception"), st.askException)
+	st.tenPrint.Text = tr.T("fingers.ten_print")
+	st.tenPrint.Refresh()
+	legend := widget.NewLabel(tr.T("fingers.legend"))
+	legend.Wrapping = fyne.TextWrapWord
+	left := container.NewVBox(st.tenPrint, st.hands.box, legend,
+		widget.NewLabel(st.w.s.deviceLine("scanner", infoOf(st.w.s.cfg.Scanner), st.w.s.cfg.Scanner != nil)))
+	right := container.NewVBox(st.title, st.image, st.capture, st.except, st.state)
+	st.refresh()
+	st.w.s.shortcut(fyne.KeyF2, 0, st.captureSelected)
+	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right), left)
+}
+
+func (st *fingersStep) selectFinger(p enroll.FingerPosition) {
+	if st.cancel != nil {
+		return // a capture is running for another finger
+	}
+	st.selected = p
+	st.state.SetText("")
+	st.refresh()
+}
+
+// refresh redraws the diagram and the selected finger's panel from the record.
+func (st *fingersStep) refresh() {
+	tr := st.w.s.tr
+	st.hands.selected = st.selected
+	st.hands.update(st.stateOf)
+	st.title.SetText(tr.F("fingers.selected", map[string]any{"finger": st.selected, "n": int(st.selected)}))
+	st.image.Image = nil
+	if st.capture == nil {
+		return
+	}
+	st.capture.SetText(tr.T("fingers.capture"))
+	switch st.stateOf(st.selected) {
+	case fingerCaptured:
+		f, _ := st.w.e.Finger(st.selected)
+		if img, _, err := biometric.DecodeFingerPNG(f.PNG); err == nil {
+			st.image.Image = img
+		}
+		st.capture.SetText(tr.T("fingers.retake"))
+		if st.state.Text == "" {
+			st.state.SetText(tr.F("fingers.captured_info", map[string]any{"attempts": f.Attempts, "ppi": f.PPI, "device": f.Device}))
+		}
+	case fingerExcepted:
+		x, _ := st.w.e.Exception(st.selected)
+		st.state.SetText(tr.F("fingers.excepted_info", map[string]any{"reason": x.Reason, "note": x.Note}))
+	}
+	st.image.Refresh()
+}
+
+// captureSelected asks the citizen to place the selected finger and captures it.
+func (st *fingersStep) captureSelected() {
+	tr := st.w.s.tr
+	scanner := st.w.s.cfg.Scanner
+	if st.cancel != nil {
+		return
+	}
+	if scanner == nil {
+		st.state.SetText(tr.T("fingers.no_scanner"))
+		return
+	}
+	p := st.selected
+	ctx, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	st.capture.Disable()
+	st.except.Disable()
+	st.state.SetText(tr.F("fingers.place", map[string]any{"finger": p}))
+	st.attempts[p]++
+	attempts := st.attempts[p]
+	var fc enroll.FingerCapture
+	st.w.s.background(func() error {
+		img, err := scanner.Capture(ctx)
+		if err != nil {
+			return err
+		}
+		png, err := biometric.EncodeFingerPNG(img.Image, img.PPI)
+		if err != nil {
+			return err
+		}
+		info := scanner.Info()
+		fc = enroll.FingerCapture{Position: p, PNG: png, Width: img.Image.Rect.Dx(), Height: img.Image.Rect.Dy(),
+			PPI: img.PPI, Device: info.Name, Driver: info.Driver, Attempts: attempts}
+		return nil
+	}, func(err error) {
+		cancel()
+		st.cancel = nil
+		st.capture.Enable()
+		st.except.Enable()
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			st.state.SetText(tr.Err(err))
+			return
+		}
+		st.w.e.SetFinger(fc)
+		st.state.SetText(tr.F("fingers.lift", map[string]any{"finger": p}))
+		if next := st.firstPending(); st.stateOf(next) == fingerPending {
+			st.selected = next
+			st.state.SetText(tr.F("fingers.captured_next", map[string]any{"finger": p, "next": next}))
+		}
+		st.refresh()
+	})
+}
+
+// askException records why a finger cannot be captured.
+func (st *fingersStep) askException() {
+	tr := st.w.s.tr
+	p := st.selected
+	var labels []string
+	for _, r := range enroll.ExceptionReasons() {
+		labels = append(labels, tr.W(r))
+	}
+	reason := widget.NewSelect(labels, nil)
+	note := widget.NewEntry()
+	note.SetPlaceHolder(tr.T("fingers.exception_note_hint"))
+	items := []*widget.FormItem{
+		widget.NewFormItem(tr.T("field.finger_exception"), reason),
+		widget.NewFormItem(tr.T("fingers.exception_note"), note),
+	}
+	d := dialog.NewForm(tr.F("fingers.exception_title", map[string]any{"finger": p}), tr.T("dialog.save"), tr.T("dialog.cancel"), items,
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			x := enroll.FingerException{Position: p, Note: enroll.NormalizeText(note.Text)}
+			for i, r := range enroll.ExceptionReasons() {
+				if reason.SelectedIndex() == i {
+					x.Reason = r
+				}
+			}
+			if err := x.Check(); err != nil {
+				st.state.SetText(tr.Err(err))
+				return
+			}
+			st.w.e.SetException(x)
+			st.selected = st.firstPending()
+			st.state.SetText("")
+			st.refresh()
+		}, st.w.s.win)
+	d.Resize(fyne.NewSize(480, 260))
+	d.Show()
+}
+
+func (st *fingersStep) commit() bool {
+	if st.cancel != nil {
+		return false
+	}
+	if errs := st.w.e.CheckFingers(); len(errs) > 0 {
+		st.state.SetText(st.w.s.tr.Err(errs))
+		st.w.status.SetText(st.w.s.tr.T("wizard.fix_errors"))
+		return false
+	}
+	return true
+}
+
+func (st *fingersStep) leave() {
+	if st.cancel != nil {
+		st.cancel()
+	}
+}
+
+// fingerThumb renders a stored finger image for review screens.
+func fingerThumb(f enroll.FingerCapture) fyne.CanvasObject {
+	img, _, err := biometric.DecodeFingerPNG(f.PNG)
+	if err != nil {
+		return widget.NewLabel("?")
+	}
+	c := canvas.NewImageFromImage(img)
+	c.FillMode = canvas.ImageFillContain
+	c.SetMinSize(fyne.NewSize(128, 160))
+	return c
+}

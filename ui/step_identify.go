@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// identifyStep takes the citizen's identity from the CCCD's QR code (a keyboard-wedge scanner
+// types the code's text and Enter into the focused field) or from typing, validating as the
+// officer types.
+type identifyStep struct {
+	w                                        *wizard
+	qr, id, oldID, name, dob, address, issue *widget.Entry
+	gender                                   *widget.RadioGroup
+	qrMsg, province                          *widget.Label
+	errs                                     map[enroll.Field]*widget.Label
+	showAll                                  bool // after a Next attempt, empty fields show as errors too
+}
+
+func newIdentifyStep(w *wizard) *identifyStep {
+	st := &identifyStep{w: w}
+	st.qr, st.id, st.oldID = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	st.name, st.dob, st.address, st.issue = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	st.gender = widget.NewRadioGroup(nil, nil)
+	st.gender.Horizontal = true
+	f := w.e.Citizen.Form()
+	if w.e.Citizen.PersonalID != "" {
+		st.id.SetText(f.PersonalID)
+		st.oldID.SetText(f.OldID)
+		st.name.SetText(f.FullName)
+		st.dob.SetText(f.DateOfBirth)
+		st.address.SetText(f.Address)
+		st.issue.SetText(f.IssueDate)
+	}
+	st.errs = map[enroll.Field]*widget.Label{}
+	for _, fl := range []enroll.Field{enroll.FieldPersonalID, enroll.FieldOldID, enroll.FieldFullName,
+		enroll.FieldDateOfBirth, enroll.FieldGender, enroll.FieldAddress, enroll.FieldIssueDate} {
+		st.errs[fl] = errorLabel()
+	}
+	st.qrMsg = widget.NewLabel("")
+	st.qrMsg.Wrapping = fyne.TextWrapWord
+	st.province = widget.NewLabel("")
+	for _, e := range []*widget.Entry{st.id, st.oldID, st.name, st.dob, st.address, st.issue} {
+		e.OnChanged = func(string) { st.validate() }
+	}
+	st.qr.OnSubmitted = func(text string) { st.scan(text) }
+	// A scan that lands in the ID field (the officer clicked there first) still works.
+	st.id.OnSubmitted = func(text string) {
+		if strings.Count(text, "|") >= 5 {
+			st.scan(text)
+		}
+	}
+	return st
+}
+
+// genderOption maps the radio's labels, which follow the language, to genders.
+func (st *identifyStep) genderOption(g enroll.Gender) string { return st.w.s.tr.W(g) }
+
+func (st *identifyStep) selectedGender() enroll.Gender {
+	for _, g := range []enroll.Gender{enroll.Male, enroll.Female} {
+		if st.gender.Selected == st.genderOption(g) {
+			return g
+		}
+	}
+	return enroll.GenderUnknown
+}
+
+func (st *identifyStep) view() fyne.CanvasObject {
+	tr := st.w.s.tr
+	keep := st.selectedGender()
+	if st.w.e.Citizen.Gender != enroll.GenderUnknown && keep == enroll.GenderUnknown {
+		keep = st.w.e.Citizen.Gender
+	}
+	st.gender.Options = []string{st.genderOption(enroll.Male), st.genderOption(enroll.Female)}
+	st.gender.OnChanged = nil
+	st.gender.SetSelected(st.genderOption(keep))
+	if keep == enroll.GenderUnknown {
+		st.gender.SetSelected("")
+	}
+	st.gender.OnChanged = func(string) { st.validate() }
+	st.qr.SetPlaceHolder(tr.T("identify.qr_hint"))
+	st.id.SetPlaceHolder("001087012345")
+	st.dob.SetPlaceHolder(tr.T("identify.date_hint"))
+	st.issue.SetPlaceHolder(tr.T("identify.date_hint"))
+	st.oldID.SetPlaceHolder(tr.T("identify.optional"))
+
+	item := func(f enroll.Field, obj fyne.CanvasObject, extra ...fyne.CanvasObject) *widget.FormItem {
+		return widget.NewFormItem(tr.T("field."+string(f)), container.NewVBox(append([]fyne.CanvasObject{obj, st.errs[f]}, extra...)...))
+	}
+	scan := widget.NewCard(tr.T("identify.scan_title"), tr.T("identify.scan_sub"), container.NewVBox(st.qr, st.qrMsg))
+	form := widget.NewForm(
+		item(enroll.FieldPersonalID, st.id, st.province),
+		item(enroll.FieldFullName, st.name),
+		item(enroll.FieldDateOfBirth, st.dob),
+		item(enroll.FieldGender, st.gender),
+		item(enroll.FieldAddress, st.address),
+		item(enroll.FieldIssueDate, st.issue),
+		item(enroll.FieldOldID, st.oldID),
+	)
+	st.validate()
+	defer st.w.s.win.Canvas().Focus(st.qr)
+	return container.NewVScroll(container.NewVBox(scan, widget.NewCard(tr.T("identify.form_title"), "", form)))
+}
+
+// scan fills the form from the card's QR text.
+func (st *identifyStep) scan(text string) {
+	tr := st.w.s.tr
+	f, err := enroll.ParseCCCDQR(text)
+	st.qr.SetText("")
+	if err != nil {
+		st.qrMsg.Importance = widget.DangerImportance
+		st.qrMsg.SetText(tr.Err(err) + "\n" + tr.T("identify.qr_retry"))
+		return
+	}
+	st.id.SetText(f.PersonalID)
+	st.oldID.SetText(f.OldID)
+	st.name.SetText(f.FullName)
+	st.dob.SetText(f.DateOfBirth)
+	st.address.SetText(f.Address)
+	st.issue.SetText(f.IssueDate)
+	if g, err := enroll.ParseGender(f.Gender); err == nil {
+		st.gender.SetSelected(st.genderOption(g))
+	}
+	st.qrMsg.Importance = widget.SuccessImportance
+	st.qrMsg.SetText(tr.F("identify.qr_ok", map[string]any{"name": f.FullName}))
+	st.validate()
+}
+
+func (st *identifyStep) form() enroll.CitizenForm {
+	return enroll.CitizenForm{PersonalID: st.id.Text, OldID: st.oldID.Text, FullName: st.name.Text,
+		DateOfBirth: st.dob.Text, Gender: st.selectedGender().CardWord(), Address: st.address.Text, IssueDate: st.issue.Text}
+}
+
+// validate shows each field's problem under it. Until the officer tries to go on, a field they
+// have not filled in yet is not shown as an error.
+func (st *identifyStep) validate() (enroll.Citizen, bool) {
+	tr := st.w.s.tr
+	c, errs := st.form().Validate(enroll.DateOf(st.w.s.cfg.Now()))
+	filled := map[enroll.Field]bool{
+		enroll.FieldPersonalID: st.id.Text != "", enroll.FieldOldID: st.oldID.Text != "",
+		enroll.FieldFullName: st.name.Text != "", enroll.FieldDateOfBirth: st.dob.Text != "",
+		enroll.FieldGender: st.gender.Selected != "", enroll.FieldIssueDate: st.issue.Text != "",
+	}
+	for f, l := range st.errs {
+		msg := ""
+		if e := errs.For(f); e != nil && (st.showAll || filled[f]) {
+			msg = tr.FieldMessage(e)
+		}
+		setError(l, msg)
+	}
+	st.province.SetText("")
+	if id, err := enroll.ParsePersonalID(st.id.Text); err == nil {
+		_, name := id.Province()
+		st.province.SetText(tr.F("identify.province", map[string]any{"province": name}))
+	}
+	return c, len(errs) == 0
+}
+
+func (st *identifyStep) commit() bool {
+	st.showAll = true
+	c, ok := st.validate()
+	if !ok {
+		st.w.status.SetText(st.w.s.tr.T("wizard.fix_errors"))
+		return false
+	}
+	st.w.e.Citizen = c
+	return true
+}
+
+func (st *identifyStep) leave() {}

@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"bytes"
+	"image/jpeg"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// reviewStep shows everything captured, takes the citizen's consent and the officer's
+// confirmation (the save button names the officer who confirms).
+type reviewStep struct {
+	w       *wizard
+	consent *widget.Check
+	msg     *widget.Label
+}
+
+func newReviewStep(w *wizard) *reviewStep {
+	st := &reviewStep{w: w, msg: errorLabel()}
+	st.consent = widget.NewCheck("", func(on bool) {
+		if on {
+			setError(st.msg, "")
+		}
+	})
+	st.consent.Checked = w.e.Consent
+	return st
+}
+
+func (st *reviewStep) view() fyne.CanvasObject {
+	tr := st.w.s.tr
+	st.consent.Text = tr.T("review.consent")
+	st.consent.Refresh()
+	consent := widget.NewCard(tr.T("review.consent_title"), "", container.NewVBox(st.consent, st.msg))
+	return container.NewVScroll(container.NewVBox(st.w.s.recordView(st.w.e), consent))
+}
+
+func (st *reviewStep) commit() bool {
+	if !st.consent.Checked {
+		setError(st.msg, st.w.s.tr.T("err.consent_missing"))
+		st.w.status.SetText(st.w.s.tr.T("wizard.fix_errors"))
+		return false
+	}
+	st.w.e.Consent = true
+	st.w.e.ConsentAt = st.w.s.cfg.Now()
+	return true
+}
+
+func (st *reviewStep) leave() {}
+
+// recordView lays out a whole record: identity, contact, integrations, portrait, fingers.
+func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
+	tr := s.tr
+	c := e.Citizen
+	row := func(key, value string) *widget.FormItem {
+		v := widget.NewLabel(value)
+		v.Wrapping = fyne.TextWrapWord
+		return widget.NewFormItem(tr.T(key), v)
+	}
+	_, province := c.PersonalID.Province()
+	identity := widget.NewForm(
+		row("field.personal_id", string(c.PersonalID)+"  ("+province+")"),
+		row("field.full_name", c.FullName),
+		row("field.date_of_birth", c.DateOfBirth.String()),
+		row("field.gender", tr.W(c.Gender)),
+		row("field.address", c.Address),
+		row("field.issue_date", c.IssueDate.String()),
+		row("field.old_id", c.OldID),
+	)
+	var ints []string
+	for _, r := range e.Integrations {
+		s := tr.W(r.Kind)
+		if r.Number != "" {
+			s += " (" + r.Number + ")"
+		}
+		ints = append(ints, s)
+	}
+	if len(ints) == 0 {
+		ints = []string{tr.T("review.none")}
+	}
+	contact := widget.NewForm(
+		row("field.phone", e.Phone),
+		row("field.email", e.Email),
+		row("contact.integrations", strings.Join(ints, "; ")),
+	)
+	if e.ID != "" {
+		contact.Append(tr.T("review.record_id"), widget.NewLabel(e.ID))
+		contact.Append(tr.T("review.status"), widget.NewLabel(tr.W(e.Status)))
+	}
+	var portrait fyne.CanvasObject = widget.NewLabel(tr.T("err.portrait_missing"))
+	if e.Portrait != nil {
+		if img, err := jpeg.Decode(bytes.NewReader(e.Portrait.JPEG)); err == nil {
+			ci := canvas.NewImageFromImage(img)
+			ci.FillMode = canvas.ImageFillContain
+			ci.SetMinSize(fyne.NewSize(180, 240))
+			portrait = ci
+		}
+	}
+	fingers := container.NewHBox()
+	for _, p := range e.FingerSet {
+		var cell fyne.CanvasObject
+		if f, ok := e.Finger(p); ok {
+			cell = container.NewVBox(fingerThumb(f), widget.NewLabel(tr.W(p)))
+		} else if x, ok := e.Exception(p); ok {
+			l := widget.NewLabel(tr.W(p) + "\n" + tr.W(x.Reason) + "\n" + x.Note)
+			l.Importance = widget.WarningImportance
+			cell = l
+		} else {
+			l := widget.NewLabel(tr.W(p) + "\n" + tr.T("review.missing"))
+			l.Importance = widget.DangerImportance
+			cell = l
+		}
+		fingers.Add(cell)
+	}
+	top := container.NewBorder(nil, nil, nil, portrait,
+		container.NewVBox(widget.NewCard(tr.T("review.identity"), "", identity), widget.NewCard(tr.T("contact.title"), "", contact)))
+	return container.NewVBox(top, widget.NewCard(tr.T("review.fingers"), "", container.NewHScroll(fingers)))
+}
+
+// savedStep confirms the record is safe and gives its id.
+type savedStep struct{ w *wizard }
+
+func newSavedStep(w *wizard) *savedStep { return &savedStep{w: w} }
+
+func (st *savedStep) view() fyne.CanvasObject {
+	tr := st.w.s.tr
+	id := widget.NewEntry()
+	id.SetText(st.w.e.ID)
+	id.Disable() // shown in an entry so it can be selected and copied
+	again := widget.NewButton(tr.T("saved.new"), st.w.s.newEnrollment)
+	again.Importance = widget.HighImportance
+	home := widget.NewButton(tr.T("saved.home"), st.w.s.showHome)
+	body := widget.NewLabel(tr.F("saved.body", map[string]any{"name": st.w.e.Citizen.FullName}))
+	body.Wrapping = fyne.TextWrapWord
+	card := widget.NewCard(tr.T("saved.title"), "", container.NewVBox(body,
+		widget.NewForm(widget.NewFormItem(tr.T("review.record_id"), id)), container.NewHBox(again, home)))
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(620, card.MinSize().Height), card))
+}
+
+func (st *savedStep) commit() bool { return false }
+func (st *savedStep) leave()       {}

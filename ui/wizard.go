@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// step is one page of the enrollment wizard.
+type step interface {
+	// view builds the page from the record (called again after a language switch).
+	view() fyne.CanvasObject
+	// commit checks the page and writes it into the record; false keeps the officer on it,
+	// with the problems shown on the page.
+	commit() bool
+	// leave stops device work (camera stream, capture) when the page is left.
+	leave()
+}
+
+// wizard walks the officer through one enrollment. The record is saved as a draft after
+// every step, so a crash or power cut loses at most the step being entered.
+type wizard struct {
+	s     *Station
+	e     *enroll.Enrollment
+	at    enroll.Step
+	steps map[enroll.Step]step
+	// page is where the current step's view goes.
+	page   *fyne.Container
+	next   *widget.Button
+	back   *widget.Button
+	exit   *widget.Button
+	status *widget.Label
+	bar    *fyne.Container
+	saving bool
+}
+
+// newEnrollment starts a fresh record for the logged-in officer.
+func (s *Station) newEnrollment() {
+	s.showWizard(&enroll.Enrollment{
+		Status:    enroll.StatusDraft,
+		Station:   s.code,
+		Officer:   s.officer.Username,
+		FingerSet: enroll.Level2Fingers(),
+	})
+}
+
+func (s *Station) showWizard(e *enroll.Enrollment) {
+	w := &wizard{s: s, e: e, at: e.Step}
+	w.steps = map[enroll.Step]step{
+		enroll.StepIdentify: newIdentifyStep(w),
+		enroll.StepContact:  newContactStep(w),
+		enroll.StepPortrait: newPortraitStep(w),
+		enroll.StepFingers:  newFingersStep(w),
+		enroll.StepReview:   newReviewStep(w),
+		enroll.StepSaved:    newSavedStep(w),
+	}
+	if w.at > enroll.StepReview {
+		w.at = enroll.StepReview
+	}
+	s.show(w.view)
+	s.leave = func() { w.current().leave() }
+	s.shortcut(fyne.KeyReturn, fyne.KeyModifierControl, func() {
+		if !w.next.Disabled() && w.next.Visible() {
+			w.next.OnTapped()
+		}
+	})
+	s.shortcut(fyne.KeyLeft, fyne.KeyModifierAlt, func() {
+		if !w.back.Disabled() && w.back.Visible() {
+			w.back.OnTapped()
+		}
+	})
+}
+
+func (w *wizard) current() step { return w.steps[w.at] }
+
+func (w *wizard) view() fyne.CanvasObject {
+	tr := w.s.tr
+	w.back = widget.NewButton(tr.T("wizard.back"), w.goBack)
+	w.next = widget.NewButton(tr.T("wizard.next"), w.goNext)
+	w.next.Importance = widget.HighImportance
+	w.exit = widget.NewButton(tr.T("wizard.save_exit"), w.saveAndExit)
+	w.status = widget.NewLabel("")
+	w.bar = container.NewHBox()
+	w.page = container.NewStack()
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, w.s.langSelect(), w.bar))
+	if b := w.s.simBanner(); b != nil {
+		top.Add(b)
+	}
+	bottom := container.NewBorder(nil, nil, container.NewHBox(w.back, w.exit), w.next, w.status)
+	w.render()
+	return container.NewBorder(container.NewPadded(top), container.NewPadded(bottom), nil, nil, container.NewPadded(w.page))
+}
+
+// render shows the current step and the step bar.
+func (w *wizard) render() {
+	tr := w.s.tr
+	w.bar.Objects = nil
+	for st := enroll.StepIdentify; st <= enroll.StepReview; st++ {
+		l := widget.NewLabel(tr.F("wizard.step_n", map[string]any{"n": int(st) + 1, "name": tr.W(st)}))
+		if st == w.at {
+			l.TextStyle.Bold = true
+			l.Importance = widget.HighImportance
+		} else if st > w.at {
+			l.Importance = widget.LowImportance
+		}
+		w.bar.Add(l)
+	}
+	w.bar.Refresh()
+	w.page.Objects = []fyne.CanvasObject{w.current().view()}
+	w.page.Refresh()
+	w.status.SetText("")
+	first, saved := w.at == enroll.StepIdentify, w.at == enroll.StepSaved
+	w.back.Enable()
+	if first || saved {
+		w.back.Disable()
+	}
+	w.next.SetText(tr.T("wizard.next"))
+	if w.at == enroll.StepReview {
+		w.next.SetText(tr.F("wizard.confirm_save", map[string]any{"name": w.s.officer.FullName}))
+	}
+	if saved {
+		w.next.Hide()
+		w.back.Hide()
+		w.exit.Hide()
+		w.bar.Hide()
+	}
+}
+
+func (w *wizard) goBack() {
+	if w.saving || w.at == enroll.StepIdentify {
+		return
+	}
+	w.current().leave()
+	w.at--
+	w.render()
+}
+
+// goNext checks the step, saves the draft in the background, then moves on. On the review
+// step it completes the record instead.
+func (w *wizard) goNext() {
+	if w.saving || !w.current().commit() {
+		return
+	}
+	if w.at == enroll.StepReview {
+		w.complete()
+		return
+	}
+	w.current().leave()
+	w.persist(w.at+1, func() {
+		w.at++
+		w.render()
+	})
+}
+
+// persist saves the draft with the step to resume at; done runs once it is on disk.
+func (w *wizard) persist(resumeAt enroll.Step, done func()) {
+	w.saving = true
+	w.next.Disable()
+	w.status.SetText(w.s.tr.T("wizard.saving"))
+	prev := w.e.Step
+	w.e.Step = resumeAt
+	w.s.background(func() error {
+		return w.s.cfg.Store.SaveDraft(context.Background(), w.e)
+	}, func(err error) {
+		w.saving = false
+		w.next.Enable()
+		if err != nil {
+			w.e.Step = prev
+			w.status.SetText("")
+			w.s.showError(err)
+			return
+		}
+		w.status.SetText(w.s.tr.T("wizard.draft_saved"))
+		done()
+	})
+}
+
+// saveAndExit keeps what the current step has (if it is valid) and returns home.
+func (w *wizard) saveAndExit() {
+	if w.saving {
+		return
+	}
+	at := w.at
+	if w.current().commit() && at < enroll.StepReview {
+		at++
+	}
+	w.current().leave()
+	w.persist(at, func() { w.s.showHome() })
+}
+
+// complete records the consent and saves the record as complete in one transaction.
+func (w *wizard) complete() {
+	w.saving = true
+	w.next.Disable()
+	w.status.SetText(w.s.tr.T("wizard.saving"))
+	w.e.Step = enroll.StepSaved
+	w.s.background(func() error {
+		return w.s.cfg.Store.Complete(context.Background(), w.e)
+	}, func(err error) {
+		w.saving = false
+		w.next.Enable()
+		if err != nil {
+			w.e.Step = enroll.StepReview
+			w.status.SetText("")
+			var verrs enroll.ValidationErrors
+			if errors.As(err, &verrs) {
+				w.status.SetText(w.s.tr.T("wizard.incomplete"))
+			}
+			w.s.showError(err)
+			return
+		}
+		w.at = enroll.StepSaved
+		w.render()
+	})
+}

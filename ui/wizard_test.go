@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"testing"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/device/sim"
+)
+
+// The citizen of the end-to-end test, as the QR code on her card encodes her (NFD, as some
+// scanners send it, to prove normalisation).
+var citizenQR = norm.NFD.String("036192004321|162345678|Trần Thị Bích Ngọc|02071992|Nữ|Xóm 3, Xã Nghĩa Hưng, Nam Định|15082021")
+
+func TestWizardEndToEnd(t *testing.T) {
+	h := newHarness(t, "")
+	h.firstRun()
+	h.login()
+	h.tap(h.T("home.new"))
+	h.onStep(enroll.StepIdentify)
+
+	// Identify: scan the card's QR code, fields fill in.
+	h.scanQR(citizenQR)
+	if got := h.field(h.T("field.full_name")).Text; got != "Trần Thị Bích Ngọc" {
+		t.Fatalf("name from QR = %q", got)
+	}
+	if !h.hasText("Nam Định") { // province from the ID number
+		t.Errorf("province hint missing:\n%s", h.texts())
+	}
+	h.tap(h.T("wizard.next"))
+	h.onStep(enroll.StepContact)
+
+	// Contact: an invalid phone is refused with its message, then corrected.
+	h.typeInto(h.T("field.phone"), "0212 345 678")
+	h.tap(h.T("wizard.next"))
+	if !h.hasText(h.s.tr.F("err.phone_prefix", map[string]any{"prefix": "02"})) {
+		t.Fatalf("landline not refused:\n%s", h.texts())
+	}
+	h.typeInto(h.T("field.phone"), "+84 912 345 678")
+	h.typeInto(h.T("field.email"), "ngoc.tran@Gmail.com")
+	h.check(h.T("integration.health_insurance")).SetChecked(true)
+	h.entriesAfterCheck(h.T("integration.health_insurance")).SetText("HN4010123456789")
+	h.tap(h.T("wizard.next"))
+	h.onStep(enroll.StepPortrait)
+
+	// Portrait: the live preview runs; take the picture.
+	h.tap(h.T("portrait.capture"))
+	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
+	h.tap(h.T("wizard.next"))
+	h.onStep(enroll.StepFingers)
+
+	// Fingers: right index, then left index (selected automatically), then retake the right.
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("right index captured", func() bool {
+		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
+	})
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("left index captured", func() bool {
+		return h.hasText(h.s.tr.F("fingers.lift", map[string]any{"finger": enroll.LeftIndex}))
+	})
+	h.tap("2") // the right index on the hand diagram
+	h.tap(h.T("fingers.retake"))
+	h.waitFor("right index retaken", func() bool {
+		return h.hasText(h.s.tr.F("fingers.lift", map[string]any{"finger": enroll.RightIndex}))
+	})
+	h.tap(h.T("wizard.next"))
+	h.onStep(enroll.StepReview)
+
+	// Review: saving without consent is refused.
+	save := h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName})
+	h.tap(save)
+	if !h.hasText(h.T("err.consent_missing")) {
+		t.Fatalf("missing consent not reported:\n%s", h.texts())
+	}
+	h.check(h.T("review.consent")).SetChecked(true)
+	h.tap(save)
+	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
+	id := h.field(h.T("review.record_id")).Text
+
+	// Read the record back from SQLite and check every field and image.
+	e, err := h.st.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := enroll.Citizen{PersonalID: "036192004321", OldID: "162345678", FullName: "Trần Thị Bích Ngọc",
+		DateOfBirth: enroll.Date{Year: 1992, Month: 7, Day: 2}, Gender: enroll.Female,
+		Address: "Xóm 3, Xã Nghĩa Hưng, Nam Định", IssueDate: enroll.Date{Year: 2021, Month: 8, Day: 15}}
+	if e.Citizen != want {
+		t.Errorf("citizen\n got %+v\nwant %+v", e.Citizen, want)
+	}
+	if e.Status != enroll.StatusComplete || e.Officer != testUser || e.Station != "HN-DD-KT-01" || !e.Consent || e.ConsentAt.IsZero() {
+		t.Errorf("record state: status=%s officer=%s station=%s consent=%v", e.Status, e.Officer, e.Station, e.Consent)
+	}
+	if e.Phone != "0912345678" || e.Email != "ngoc.tran@gmail.com" {
+		t.Errorf("contact %q %q", e.Phone, e.Email)
+	}
+	if len(e.Integrations) != 1 || e.Integrations[0] != (enroll.IntegrationRequest{Kind: enroll.IntegrationHealthInsurance, Number: "HN4010123456789"}) {
+		t.Errorf("integrations %+v", e.Integrations)
+	}
+
+	// The portrait is the crop of the camera's still (the test camera's scene is fixed).
+	still, _ := sim.NewCamera(func() time.Time { return cameraEpoch }).Still(context.Background())
+	crop, _ := biometric.CropPortraitCentre(still)
+	wantJPEG, _ := biometric.EncodePortraitJPEG(crop)
+	if e.Portrait == nil || !bytes.Equal(e.Portrait.JPEG, wantJPEG) || e.Portrait.Device != "Simulated camera" {
+		t.Errorf("portrait differs from the camera's still")
+	} else if img, err := jpeg.Decode(bytes.NewReader(e.Portrait.JPEG)); err != nil || img.Bounds() != image.Rect(0, 0, 480, 640) {
+		t.Errorf("portrait does not decode to 480x640: %v", err)
+	}
+
+	// Fingers: the same-seed scanner gives the expected prints in capture order: right index,
+	// left index, right index again (the retake replaced the first).
+	ref := sim.NewScanner(scannerOptions())
+	var shots []*image.Gray
+	for range 3 {
+		f, err := ref.Capture(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		shots = append(shots, f.Image)
+	}
+	for _, c := range []struct {
+		pos      enroll.FingerPosition
+		shot     int
+		attempts int
+	}{{enroll.RightIndex, 2, 2}, {enroll.LeftIndex, 1, 1}} {
+		f, ok := e.Finger(c.pos)
+		if !ok {
+			t.Fatalf("%s not stored", c.pos)
+		}
+		img, ppi, err := biometric.DecodeFingerPNG(f.PNG)
+		if err != nil || ppi != 500 || f.PPI != 500 || f.Attempts != c.attempts || f.Driver != "sim" || f.Device == "" {
+			t.Errorf("%s: ppi %d/%d attempts %d driver %q err %v", c.pos, ppi, f.PPI, f.Attempts, f.Driver, err)
+			continue
+		}
+		if !bytes.Equal(img.Pix, shots[c.shot].Pix) {
+			t.Errorf("%s: stored image is not capture %d", c.pos, c.shot+1)
+		}
+	}
+	if len(e.Fingers) != 2 || len(e.Exceptions) != 0 {
+		t.Errorf("fingers %d exceptions %d", len(e.Fingers), len(e.Exceptions))
+	}
+}
