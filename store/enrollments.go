@@ -108,7 +108,7 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		if err != nil {
 			return err
 		}
-		if err := writeNameKeys(ctx, tx, e.ID, e.Citizen.FullName); err != nil {
+		if err := writeSearchTerms(ctx, tx, e, to, now.UnixMilli()); err != nil {
 			return err
 		}
 		return writeImages(ctx, tx, e)
@@ -127,27 +127,37 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 	return nil
 }
 
-// nameSuffixes returns the search key and each of its word-boundary suffixes.
-func nameSuffixes(name string) []string {
-	key := enroll.SearchKey(name)
-	if key == "" {
-		return nil
-	}
-	out := []string{key}
-	for i := 0; i < len(key); i++ {
-		if key[i] == ' ' {
-			out = append(out, key[i+1:])
+// searchTerms lists what a record can be found by: each word-boundary suffix of the name's
+// search key, the ID number and the phone, in separate namespaces.
+func searchTerms(e *enroll.Enrollment) []string {
+	var terms []string
+	if key := enroll.SearchKey(e.Citizen.FullName); key != "" {
+		terms = append(terms, "n:"+key)
+		for i := 0; i < len(key); i++ {
+			if key[i] == ' ' {
+				terms = append(terms, "n:"+key[i+1:])
+			}
 		}
 	}
-	return out
+	if e.Citizen.PersonalID != "" {
+		terms = append(terms, "i:"+string(e.Citizen.PersonalID))
+	}
+	if e.Phone != "" {
+		terms = append(terms, "p:"+e.Phone)
+	}
+	return terms
 }
 
-func writeNameKeys(ctx context.Context, tx *sql.Tx, id, name string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM name_keys WHERE enrollment_id = ?`, id); err != nil {
+func writeSearchTerms(ctx context.Context, tx *sql.Tx, e *enroll.Enrollment, status enroll.Status, updated int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE enrollment_id = ?`, e.ID); err != nil {
 		return err
 	}
-	for _, k := range nameSuffixes(name) {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO name_keys (key, enrollment_id) VALUES (?, ?)`, k, id); err != nil {
+	for _, t := range searchTerms(e) {
+		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO search_terms
+			(term, enrollment_id, status, step, personal_id, full_name, phone, officer, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t, e.ID, string(status), int(e.Step),
+			string(e.Citizen.PersonalID), e.Citizen.FullName, e.Phone, e.Officer, e.CreatedAt.UnixMilli(), updated)
+		if err != nil {
 			return err
 		}
 	}
@@ -276,7 +286,7 @@ func limitOr(n int) int {
 }
 
 // Search finds records by personal ID number or phone (digits, as a prefix) or by name (any
-// word onwards, with or without diacritics, any case).
+// word onwards, with or without diacritics, any case), at most limit of them.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error) {
 	query = strings.TrimSpace(query)
 	if query == "" {
@@ -292,20 +302,34 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.S
 	if strings.HasPrefix(digits, "+84") {
 		digits = "0" + digits[3:]
 	}
+	var prefixes []string
 	if digits != "" && strings.Trim(digits, "0123456789") == "" {
-		return s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e
-			WHERE e.personal_id >= ?1 AND e.personal_id < ?1 || ':'
-			UNION SELECT `+summaryColumns+` FROM enrollments e
-			WHERE e.phone >= ?1 AND e.phone < ?1 || ':' LIMIT ?2`, digits, limit)
+		prefixes = []string{"i:" + digits, "p:" + digits}
+	} else {
+		prefixes = []string{"n:" + enroll.SearchKey(query)}
 	}
-	key := enroll.SearchKey(query)
-	// Name keys sort in index order, so the range [key, key+U+10FFFF) is every suffix that
-	// starts with the query, read straight off the primary key.
-	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e WHERE e.id IN (
-			SELECT enrollment_id FROM name_keys WHERE key >= ?1 AND key < ?1 || char(1114111) LIMIT ?2)
-		ORDER BY e.full_name LIMIT ?2`, key, limit)
+	var out []enroll.Summary
+	seen := map[string]bool{}
+	for _, p := range prefixes {
+		// Terms sort in index order, so [p, p+U+10FFFF) is every term starting with p.
+		rows, err := s.summaries(ctx, `SELECT enrollment_id, status, step, personal_id, full_name, phone, officer,
+				created_at, updated_at FROM search_terms WHERE term >= ?1 AND term < ?1 || char(1114111) LIMIT ?2`,
+			p, 2*limit) // a name can match on two of its words
+		if err != nil {
+			return nil, fmt.Errorf("search %q: %w", query, err)
+		}
+		for _, r := range rows {
+			if !seen[r.ID] && len(out) < limit {
+				seen[r.ID] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
+// summaries runs a query whose columns are, in order, id, status, step, personal_id,
+// full_name, phone, officer, created_at, updated_at.
 func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.Summary, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -332,6 +356,15 @@ func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.
 // "today").
 func (s *Store) CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error) {
 	return s.List(ctx, Filter{From: from, Limit: limit})
+}
+
+// Count is the number of records of any status.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM enrollments`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count records: %w", err)
+	}
+	return n, nil
 }
 
 // Drafts lists an officer's unfinished enrollments, most recent first, for resumption.

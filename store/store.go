@@ -28,6 +28,7 @@ type Store struct {
 	path string
 	now  func() time.Time
 	kdf  PasswordParams
+	bulk bool
 }
 
 // Option adjusts how the store is opened.
@@ -39,11 +40,22 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithPasswordParams sets the argon2id cost for new password hashes.
 func WithPasswordParams(p PasswordParams) Option { return func(s *Store) { s.kdf = p } }
 
+// WithBulkLoad turns off fsync, for generating benchmark data only: a crash may lose or
+// corrupt what was written. The station itself never uses it.
+func WithBulkLoad() Option { return func(s *Store) { s.bulk = true } }
+
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	s := &Store{path: path, now: time.Now, kdf: DefaultPasswordParams()}
+	for _, o := range opts {
+		o(s)
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
+	if s.bulk {
+		q.Set("_synchronous", "OFF")
+	}
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
@@ -51,10 +63,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, now: time.Now, kdf: DefaultPasswordParams()}
-	for _, o := range opts {
-		o(s)
-	}
+	s.db = db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +22,7 @@ import (
 // harness runs the station headless. UI changes that background work posts are queued and run
 // on the test goroutine by pump, as Fyne's event loop runs them on its own in the real app.
 type harness struct {
-	t       testing.TB
+	t       tb
 	win     fyne.Window
 	s       *Station
 	st      *store.Store
@@ -44,11 +43,17 @@ func fastKDF() store.Option {
 	return store.WithPasswordParams(store.PasswordParams{Time: 1, Memory: 8 * 1024, Threads: 1})
 }
 
-func newHarness(t testing.TB, dbPath string) *harness {
+// tb is the part of testing.TB the harness uses, so that a child process (see TestMain) can
+// drive the station too.
+type tb interface {
+	Helper()
+	Fatal(...any)
+	Fatalf(string, ...any)
+	Cleanup(func())
+}
+
+func newHarness(t tb, dbPath string) *harness {
 	t.Helper()
-	if dbPath == "" {
-		dbPath = filepath.Join(t.TempDir(), "station.db")
-	}
 	st, err := store.Open(context.Background(), dbPath, fastKDF())
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +63,11 @@ func newHarness(t testing.TB, dbPath string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	test.NewTempApp(t)
+	if tt, ok := t.(testing.TB); ok {
+		test.NewTempApp(tt)
+	} else {
+		test.NewApp()
+	}
 	h := &harness{t: t, st: st, scanner: sim.NewScanner(scannerOptions()),
 		camera: sim.NewCamera(func() time.Time { return cameraEpoch })}
 	h.win = test.NewWindow(nil)
@@ -371,6 +380,23 @@ func (h *harness) entriesAfterCheck(label string) *widget.Entry {
 	})
 	if found == nil {
 		h.t.Fatalf("no entry after checkbox %q", label)
+	}
+	return found
+}
+
+// langSelect finds the language switch.
+func (h *harness) langSelect() *widget.Select {
+	h.t.Helper()
+	var found *widget.Select
+	h.walk(func(o fyne.CanvasObject) bool {
+		if s, ok := o.(*widget.Select); ok && len(s.Options) == 2 && s.Options[1] == "English" {
+			found = s
+			return true
+		}
+		return false
+	})
+	if found == nil {
+		h.t.Fatal("no language switch on screen")
 	}
 	return found
 }

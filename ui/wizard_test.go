@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/jpeg"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 var citizenQR = norm.NFD.String("036192004321|162345678|Trần Thị Bích Ngọc|02071992|Nữ|Xóm 3, Xã Nghĩa Hưng, Nam Định|15082021")
 
 func TestWizardEndToEnd(t *testing.T) {
-	h := newHarness(t, "")
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
 	h.firstRun()
 	h.login()
 	h.tap(h.T("home.new"))

@@ -4,6 +4,7 @@
 //	station [--db FILE] [--lang vi|en]          open the station window
 //	station version                             print the version
 //	station demo --records N [--db FILE]        add N synthetic complete enrollments
+//	station bench [--db FILE] [--runs N]        time record searches on a database
 package main
 
 import (
@@ -51,11 +52,13 @@ func run(args []string, out io.Writer) error {
 		return nil
 	case "demo":
 		return runDemo(args, out)
+	case "bench":
+		return runBench(args, out)
 	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|demo] [flags]; station CMD -h for flags")
+		fmt.Fprintln(out, "usage: station [gui|version|demo|bench] [flags]; station CMD -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, demo)", cmd)
+	return fmt.Errorf("unknown command %q (try: gui, version, demo, bench)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -136,4 +139,32 @@ func runDemo(args []string, out io.Writer) error {
 	gen := demo.Generator{Store: st, Records: *n, Seed: *seed, Span: time.Duration(*days) * 24 * time.Hour,
 		SetClock: func(t time.Time) { clock = t }, Progress: out}
 	return gen.Run(ctx)
+}
+
+func runBench(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database file")
+	runs := fs.Int("runs", 200, "runs per query")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*db); err != nil {
+		return fmt.Errorf("bench: %w (create one with: station demo --records 10000 --db %s)", err, *db)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Count(ctx)
+	if err != nil {
+		return err
+	}
+	ts, err := demo.MeasureSearch(ctx, st, demo.SearchQueries(), *runs)
+	if err != nil {
+		return err
+	}
+	demo.PrintTimings(out, n, ts)
+	return nil
 }

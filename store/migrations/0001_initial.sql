@@ -35,14 +35,24 @@ CREATE INDEX enrollments_phone ON enrollments (phone);
 CREATE INDEX enrollments_created ON enrollments (created_at);
 CREATE INDEX enrollments_status ON enrollments (status, officer, updated_at);
 
--- Every word-boundary suffix of each name's search key ("nguyen van an", "van an", "an"),
--- so that a prefix range scan finds a name by any of its words, with or without diacritics.
-CREATE TABLE name_keys (
-    key           TEXT NOT NULL,
+-- What search looks up: every word-boundary suffix of the name's search key ("n:nguyen van an",
+-- "n:van an", "n:an"), the personal ID ("i:…") and the phone ("p:…"). Each row carries the
+-- columns a result list shows, so a search is one range scan over these densely packed rows and
+-- never visits the enrollment rows, which lie scattered between megabytes of image pages.
+CREATE TABLE search_terms (
+    term          TEXT NOT NULL,
     enrollment_id TEXT NOT NULL REFERENCES enrollments (id) ON DELETE CASCADE,
-    PRIMARY KEY (key, enrollment_id)
+    status        TEXT NOT NULL,
+    step          INTEGER NOT NULL,
+    personal_id   TEXT NOT NULL,
+    full_name     TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    officer       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    PRIMARY KEY (term, enrollment_id)
 ) WITHOUT ROWID;
-CREATE INDEX name_keys_enrollment ON name_keys (enrollment_id);
+CREATE INDEX search_terms_enrollment ON search_terms (enrollment_id);
 
 -- Portrait (position 0) and finger images (position 1-10), kept apart from the row so that
 -- lists never read image bytes.

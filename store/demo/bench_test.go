@@ -1,0 +1,96 @@
+package demo
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/wardpolice/enroll/device/sim"
+	"github.com/wardpolice/enroll/store"
+)
+
+// benchStore opens $STATION_BENCH_DB (e.g. made by `station demo --records 10000`) or builds a
+// fresh database of $BENCH_RECORDS (default 10 000) demo records.
+func benchStore(b *testing.B) (*store.Store, int) {
+	b.Helper()
+	ctx := context.Background()
+	if path := os.Getenv("STATION_BENCH_DB"); path != "" {
+		st, err := store.Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		n, _ := st.Count(ctx)
+		return st, n
+	}
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_RECORDS")); err == nil && v > 0 {
+		n = v
+	}
+	clock := time.Now()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), store.WithBulkLoad(),
+		store.WithClock(func() time.Time { return clock }),
+		store.WithPasswordParams(store.PasswordParams{Time: 1, Memory: 8 * 1024, Threads: 1}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	g := Generator{Store: st, Records: n, Seed: 7, Span: 60 * 24 * time.Hour, SetClock: func(t time.Time) { clock = t }}
+	if err := g.Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return st, n
+}
+
+// BenchmarkSearch times each kind of search an officer makes; ns/op is per search.
+func BenchmarkSearch(b *testing.B) {
+	st, n := benchStore(b)
+	b.Logf("%d records", n)
+	ctx := context.Background()
+	for _, q := range SearchQueries() {
+		b.Run(q, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.Search(ctx, q, 200); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkComplete times saving a complete record (two fingers and a portrait) with
+// synchronous=FULL, as the wizard does; p99-ms is the budget's figure.
+func BenchmarkComplete(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "save.db"),
+		store.WithPasswordParams(store.PasswordParams{Time: 1, Memory: 8 * 1024, Threads: 1}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	g := Generator{Store: st, Records: 0}
+	if err := g.Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	pop, err := sim.NewPopulation(ctx, 3, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var took []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		e := pop.Enrollment(Station, Officer, time.Now())
+		b.StartTimer()
+		t0 := time.Now()
+		if err := st.Complete(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(t0))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,150 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/assets"
+)
+
+func TestCatalogsComplete(t *testing.T) {
+	tr, err := NewTranslator(assets.Translations(), LangVI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vi, en := tr.keys(LangVI), tr.keys(LangEN)
+	if strings.Join(vi, ",") != strings.Join(en, ",") {
+		t.Errorf("vi and en catalogs have different keys")
+	}
+	has := map[string]bool{}
+	for _, k := range vi {
+		has[k] = true
+	}
+	var need []string
+	for _, c := range enroll.ErrorCodes() {
+		need = append(need, "err."+c)
+	}
+	var words []enroll.Translatable
+	for p := enroll.RightThumb; p <= enroll.LeftLittle; p++ {
+		words = append(words, p)
+	}
+	for _, k := range enroll.AllIntegrationKinds() {
+		words = append(words, k)
+	}
+	for _, r := range enroll.ExceptionReasons() {
+		words = append(words, r)
+	}
+	for st := enroll.StepIdentify; st <= enroll.StepSaved; st++ {
+		words = append(words, st)
+	}
+	for _, s := range []enroll.Status{enroll.StatusDraft, enroll.StatusComplete, enroll.StatusBatched, enroll.StatusUploaded,
+		enroll.StatusReceived, enroll.StatusVerified, enroll.StatusRejected, enroll.StatusPurged} {
+		words = append(words, s)
+	}
+	words = append(words, enroll.Male, enroll.Female, enroll.GenderUnknown, enroll.RoleOfficer, enroll.RoleSupervisor)
+	for _, f := range []enroll.Field{enroll.FieldPersonalID, enroll.FieldOldID, enroll.FieldFullName, enroll.FieldDateOfBirth,
+		enroll.FieldGender, enroll.FieldAddress, enroll.FieldIssueDate, enroll.FieldQR, enroll.FieldPhone, enroll.FieldEmail,
+		enroll.FieldContact, enroll.FieldIntegration, enroll.FieldPortrait, enroll.FieldFingers, enroll.FieldConsent,
+		enroll.FieldStatus, enroll.FieldFingerReason, enroll.FieldUsername, enroll.FieldPassword, enroll.FieldConfirm} {
+		words = append(words, f)
+	}
+	for _, w := range words {
+		need = append(need, w.TranslationKey())
+	}
+	// Every literal key the screens look up.
+	files, _ := filepath.Glob("*.go")
+	lit := regexp.MustCompile(`\b(?:T|F)\("([a-z_]+\.[a-z_0-9.]+)"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range lit.FindAllStringSubmatch(string(src), -1) {
+			need = append(need, m[1])
+		}
+	}
+	for _, k := range need {
+		if !has[k] {
+			t.Errorf("catalogs lack %q", k)
+		}
+	}
+	// Placeholders agree between the two languages.
+	ph := regexp.MustCompile(`\{[a-zA-Z]+\}`)
+	for _, k := range vi {
+		tr.SetLang(LangVI)
+		a := ph.FindAllString(tr.T(k), -1)
+		tr.SetLang(LangEN)
+		b := ph.FindAllString(tr.T(k), -1)
+		if fmt.Sprint(sorted(a)) != fmt.Sprint(sorted(b)) {
+			t.Errorf("%s: placeholders differ: vi %v, en %v", k, a, b)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestErrorMessagesTranslated(t *testing.T) {
+	tr, _ := NewTranslator(assets.Translations(), LangVI)
+	_, err := enroll.ParseCCCDQR("00108701234||Nguyễn Văn An|14031987|Nam|Hà Nội|10062021")
+	got := tr.Err(err)
+	want := "Mã QR: trường thứ 1 (Số định danh cá nhân) sai: phải có đúng 12 chữ số, đang có 11"
+	if got != want {
+		t.Errorf("vi QR error\n got %q\nwant %q", got, want)
+	}
+	id, _ := enroll.ParsePersonalID("001387012345")
+	err = id.CheckBirth(enroll.Date{Year: 1987, Month: 3, Day: 14}, enroll.Male)
+	if got := tr.Err(err); !strings.HasPrefix(got, "Số định danh cá nhân: chữ số thứ 4 cho biết Nữ, sinh năm 2000–2099; biểu mẫu ghi Nam, 1987") {
+		t.Errorf("vi mismatch error %q", got)
+	}
+	tr.SetLang(LangEN)
+	if got := tr.Err(err); !strings.HasPrefix(got, "Personal ID number: digit 4 says Female, born 2000-2099; the form says Male, 1987") {
+		t.Errorf("en mismatch error %q", got)
+	}
+	if got := tr.Err(fmt.Errorf("capture: %w", enroll.ErrNoFinger)); !strings.Contains(got, "Place the finger") {
+		t.Errorf("device error %q", got)
+	}
+	if got := tr.Err(errors.New("disk I/O error")); !strings.Contains(got, "disk I/O error") || !strings.Contains(got, "supervisor") {
+		t.Errorf("unexpected error %q", got)
+	}
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	h := newHarness(t, db)
+	if !h.hasText("Thiết lập trạm lần đầu") {
+		t.Fatalf("first run not in Vietnamese:\n%s", h.texts())
+	}
+	h.langSelect().SetSelected("English")
+	h.pump()
+	if !h.hasText("First-time station set-up") || h.hasText("Thiết lập trạm lần đầu") {
+		t.Fatalf("not switched to English:\n%s", h.texts())
+	}
+	if h.win.Title() != "Level-2 e-ID enrollment station" {
+		t.Errorf("title %q", h.win.Title())
+	}
+	// The choice is kept for the next start.
+	h.st.Close()
+	h2 := newHarness(t, db)
+	if !h2.hasText("First-time station set-up") {
+		t.Errorf("language not remembered:\n%s", h2.texts())
+	}
+}
