@@ -50,7 +50,7 @@ func newHandDiagram(onSelect func(enroll.FingerPosition)) *handDiagram {
 	return h
 }
 
-// update colours each finger: blue pending, green captured, orange exception, plain not needed;
+// update colours each finger: blue pending, green captured, orange exception, grey not needed;
 // the selected finger is marked with brackets.
 func (h *handDiagram) update(state func(enroll.FingerPosition) fingerState) {
 	for p, b := range h.buttons {
@@ -62,7 +62,7 @@ func (h *handDiagram) update(state func(enroll.FingerPosition) fingerState) {
 		case fingerExcepted:
 			b.Importance = widget.WarningImportance
 		default:
-			b.Importance = widget.LowImportance
+			b.Importance = widget.MediumImportance
 		}
 		label := strconv.Itoa(int(p))
 		if p == h.selected {

@@ -350,10 +350,14 @@ func (h *harness) entryWithHint(hint string) *widget.Entry {
 	return found
 }
 
-// scanQR types the code as a keyboard-wedge scanner does: the characters, then Enter.
+// scanQR types the code as a keyboard-wedge scanner does: the characters, then Enter, into
+// whatever has the keyboard, which must be the QR field the step opened with.
 func (h *harness) scanQR(code string) {
-	e := h.entryWithHint(h.T("identify.qr_hint"))
-	h.win.Canvas().Focus(e)
+	h.t.Helper()
+	e, ok := h.win.Canvas().Focused().(*widget.Entry)
+	if !ok || e != h.entryWithHint(h.T("identify.qr_hint")) {
+		h.t.Fatalf("the QR field does not have the keyboard (focused: %T)", h.win.Canvas().Focused())
+	}
 	test.Type(e, code)
 	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.pump()

@@ -21,7 +21,8 @@ func (s *Station) showHome() {
 		logout := widget.NewButton(s.tr.T("home.logout"), func() { s.showLogin() })
 		who := widget.NewLabel(s.tr.F("home.officer", map[string]any{"name": s.officer.FullName, "role": s.officer.Role}))
 		top := container.NewBorder(nil, nil,
-			container.NewVBox(heading(s.office), widget.NewLabel(s.code)), container.NewHBox(who, s.langSelect(), logout))
+			container.NewVBox(heading(s.office), widget.NewLabel(s.code)),
+			container.NewVBox(container.NewHBox(who, s.langSelect(), logout)))
 
 		todayList, todayCount := s.summaryList(func() ([]enroll.Summary, error) {
 			return s.cfg.Store.CreatedSince(context.Background(), s.today(), 500)
@@ -48,17 +49,25 @@ func (s *Station) showHome() {
 			container.NewTabItem(s.tr.T("home.search"), searchBox),
 		)
 
-		devices := container.NewVBox(heading(s.tr.T("home.devices")),
-			widget.NewLabel(s.deviceLine("scanner", infoOf(s.cfg.Scanner), s.cfg.Scanner != nil)),
-			widget.NewLabel(s.deviceLine("camera", infoOf(s.cfg.Camera), s.cfg.Camera != nil)))
-		side := container.NewVBox(newBtn, widget.NewSeparator(), devices)
+		wrapped := func(text string) *widget.Label {
+			l := widget.NewLabel(text)
+			l.Wrapping = fyne.TextWrapWord
+			return l
+		}
+		side := container.NewVBox(newBtn, widget.NewSeparator(), heading(s.tr.T("home.devices")),
+			wrapped(s.deviceLine("scanner", infoOf(s.cfg.Scanner), s.cfg.Scanner != nil)),
+			wrapped(s.deviceLine("camera", infoOf(s.cfg.Camera), s.cfg.Camera != nil)))
 		if b := s.simBanner(); b != nil {
 			side.Add(b)
 		}
-		body := container.NewBorder(nil, nil, container.NewPadded(container.NewGridWrap(fyne.NewSize(330, side.MinSize().Height), side)), nil, tabs)
+		body := container.NewHSplit(container.NewPadded(side), tabs)
+		body.Offset = 0.28
 		return container.NewBorder(container.NewPadded(top), nil, nil, nil, body)
 	})
-	s.shortcut(fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment)
+	s.setActions(
+		action{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
+		action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showLogin},
+	)
 }
 
 func infoOf(d interface{ Info() enroll.DeviceInfo }) enroll.DeviceInfo {

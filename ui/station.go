@@ -62,8 +62,8 @@ type Station struct {
 	office  string
 	code    string
 	// rebuild redraws the current screen, after a language switch.
-	rebuild   func()
-	shortcuts []fyne.Shortcut
+	rebuild func()
+	actions []action
 	// leave stops the current screen's device work before another screen replaces it.
 	leave func()
 }
@@ -105,20 +105,43 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 		s.leave()
 		s.leave = nil
 	}
-	for _, sc := range s.shortcuts {
-		s.win.Canvas().RemoveShortcut(sc)
+	s.actions = nil
+	s.rebuild = func() {
+		s.win.SetContent(build())
+		s.setMenu()
 	}
-	s.shortcuts = nil
-	s.rebuild = func() { s.win.SetContent(build()) }
 	s.rebuild()
 	s.win.SetTitle(s.tr.T("app.title"))
 }
 
-// shortcut binds a key combination for the current screen only.
-func (s *Station) shortcut(key fyne.KeyName, mod fyne.KeyModifier, fn func()) {
-	sc := &desktop.CustomShortcut{KeyName: key, Modifier: mod}
-	s.win.Canvas().AddShortcut(sc, func(fyne.Shortcut) { fn() })
-	s.shortcuts = append(s.shortcuts, sc)
+// action is a screen's command with its keyboard shortcut.
+type action struct {
+	label string // translation key
+	key   fyne.KeyName
+	mod   fyne.KeyModifier
+	run   func()
+}
+
+// setActions gives the current screen its commands. They live in the window's menu because
+// Fyne hands a shortcut to the focused entry first, which swallows it; menu shortcuts work
+// whatever has the keyboard, and the menu shows officers which keys there are.
+func (s *Station) setActions(acts ...action) {
+	s.actions = acts
+	s.setMenu()
+}
+
+func (s *Station) setMenu() {
+	if len(s.actions) == 0 {
+		s.win.SetMainMenu(nil)
+		return
+	}
+	var items []*fyne.MenuItem
+	for _, a := range s.actions {
+		it := fyne.NewMenuItem(s.tr.T(a.label), a.run)
+		it.Shortcut = &desktop.CustomShortcut{KeyName: a.key, Modifier: a.mod}
+		items = append(items, it)
+	}
+	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu(s.tr.T("menu.actions"), items...)))
 }
 
 // background runs work off the UI goroutine and then done on it.
@@ -179,6 +202,7 @@ func (s *Station) simBanner() fyne.CanvasObject {
 	}
 	l := widget.NewLabelWithStyle(s.tr.T("device.sim_banner"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	l.Importance = widget.WarningImportance
+	l.Wrapping = fyne.TextWrapWord
 	return l
 }
 

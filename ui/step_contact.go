@@ -71,7 +71,6 @@ func (st *contactStep) view() fyne.CanvasObject {
 	hint := widget.NewLabel(tr.T("contact.hint"))
 	hint.Wrapping = fyne.TextWrapWord
 	st.validate()
-	defer st.w.s.win.Canvas().Focus(st.phone)
 	return container.NewVScroll(container.NewVBox(
 		widget.NewCard(tr.T("contact.title"), "", container.NewVBox(hint, contact, st.contactErr)),
 		widget.NewCard(tr.T("contact.integrations"), tr.T("contact.integrations_sub"), container.NewVBox(grid, st.intErr)),
@@ -129,3 +128,5 @@ func (st *contactStep) commit() bool {
 }
 
 func (st *contactStep) leave() {}
+
+func (st *contactStep) first() fyne.Focusable { return st.phone }

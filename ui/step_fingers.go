@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -101,7 +103,6 @@ func (st *fingersStep) view() fyne.CanvasObject {
 		widget.NewLabel(st.w.s.deviceLine("scanner", infoOf(st.w.s.cfg.Scanner), st.w.s.cfg.Scanner != nil)))
 	right := container.NewVBox(st.title, st.image, st.capture, st.except, st.state)
 	st.refresh()
-	st.w.s.shortcut(fyne.KeyF2, 0, st.captureSelected)
 	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right), left)
 }
 
@@ -119,7 +120,7 @@ func (st *fingersStep) refresh() {
 	tr := st.w.s.tr
 	st.hands.selected = st.selected
 	st.hands.update(st.stateOf)
-	st.title.SetText(tr.F("fingers.selected", map[string]any{"finger": st.selected, "n": int(st.selected)}))
+	st.title.SetText(capitalize(tr.F("fingers.selected", map[string]any{"finger": st.selected, "n": int(st.selected)})))
 	st.image.Image = nil
 	if st.capture == nil {
 		return
@@ -180,6 +181,8 @@ func (st *fingersStep) captureSelected() {
 		st.cancel = nil
 		st.capture.Enable()
 		st.except.Enable()
+		// Disabling dropped the keyboard; give it back so Space captures the next finger.
+		st.w.s.win.Canvas().Focus(st.capture)
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return
@@ -248,6 +251,8 @@ func (st *fingersStep) commit() bool {
 	return true
 }
 
+func (st *fingersStep) first() fyne.Focusable { return st.capture }
+
 func (st *fingersStep) leave() {
 	if st.cancel != nil {
 		st.cancel()
@@ -264,4 +269,13 @@ func fingerThumb(f enroll.FingerCapture) fyne.CanvasObject {
 	c.FillMode = canvas.ImageFillContain
 	c.SetMinSize(fyne.NewSize(128, 160))
 	return c
+}
+
+// capitalize upper-cases the first letter: finger names are lower case in the catalogs because
+// they mostly stand inside sentences.
+func capitalize(s string) string {
+	for i, r := range s {
+		return string(unicode.ToUpper(r)) + s[i+utf8.RuneLen(r):]
+	}
+	return s
 }

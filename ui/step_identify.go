@@ -103,7 +103,6 @@ func (st *identifyStep) view() fyne.CanvasObject {
 		item(enroll.FieldOldID, st.oldID),
 	)
 	st.validate()
-	defer st.w.s.win.Canvas().Focus(st.qr)
 	return container.NewVScroll(container.NewVBox(scan, widget.NewCard(tr.T("identify.form_title"), "", form)))
 }
 
@@ -173,3 +172,5 @@ func (st *identifyStep) commit() bool {
 }
 
 func (st *identifyStep) leave() {}
+
+func (st *identifyStep) first() fyne.Focusable { return st.qr }

@@ -55,7 +55,6 @@ func (st *portraitStep) view() fyne.CanvasObject {
 	right := container.NewVBox(heading(tr.T("portrait.taken")), st.crop, st.take, st.state, guide)
 	left := container.NewVBox(heading(tr.T("portrait.live")), st.preview,
 		widget.NewLabel(st.w.s.deviceLine("camera", infoOf(st.w.s.cfg.Camera), st.w.s.cfg.Camera != nil)))
-	st.w.s.shortcut(fyne.KeyF2, 0, st.capture)
 	return container.NewHBox(left, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right))
 }
 
@@ -130,6 +129,7 @@ func (st *portraitStep) capture() {
 	}, func(err error) {
 		st.busy = false
 		st.take.Enable()
+		st.w.s.win.Canvas().Focus(st.take)
 		if err != nil {
 			st.state.SetText(st.w.s.tr.Err(err))
 			return
@@ -160,3 +160,5 @@ func (st *portraitStep) leave() {
 		st.stop = nil
 	}
 }
+
+func (st *portraitStep) first() fyne.Focusable { return st.take }

@@ -53,6 +53,8 @@ func (st *reviewStep) commit() bool {
 
 func (st *reviewStep) leave() {}
 
+func (st *reviewStep) first() fyne.Focusable { return st.consent }
+
 // recordView lays out a whole record: identity, contact, integrations, portrait, fingers.
 func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
 	tr := s.tr
@@ -123,7 +125,10 @@ func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
 }
 
 // savedStep confirms the record is safe and gives its id.
-type savedStep struct{ w *wizard }
+type savedStep struct {
+	w     *wizard
+	again *widget.Button
+}
 
 func newSavedStep(w *wizard) *savedStep { return &savedStep{w: w} }
 
@@ -134,6 +139,7 @@ func (st *savedStep) view() fyne.CanvasObject {
 	id.Disable() // shown in an entry so it can be selected and copied
 	again := widget.NewButton(tr.T("saved.new"), st.w.s.newEnrollment)
 	again.Importance = widget.HighImportance
+	st.again = again
 	home := widget.NewButton(tr.T("saved.home"), st.w.s.showHome)
 	body := widget.NewLabel(tr.F("saved.body", map[string]any{"name": st.w.e.Citizen.FullName}))
 	body.Wrapping = fyne.TextWrapWord
@@ -142,5 +148,6 @@ func (st *savedStep) view() fyne.CanvasObject {
 	return container.NewCenter(container.NewGridWrap(fyne.NewSize(620, card.MinSize().Height), card))
 }
 
-func (st *savedStep) commit() bool { return false }
-func (st *savedStep) leave()       {}
+func (st *savedStep) commit() bool          { return false }
+func (st *savedStep) leave()                {}
+func (st *savedStep) first() fyne.Focusable { return st.again }

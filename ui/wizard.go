@@ -20,6 +20,8 @@ type step interface {
 	commit() bool
 	// leave stops device work (camera stream, capture) when the page is left.
 	leave()
+	// first is the field that takes the keyboard when the page opens (nil: none).
+	first() fyne.Focusable
 }
 
 // wizard walks the officer through one enrollment. The record is saved as a draft after
@@ -63,20 +65,30 @@ func (s *Station) showWizard(e *enroll.Enrollment) {
 		w.at = enroll.StepReview
 	}
 	s.show(w.view)
+	w.focus()
 	s.leave = func() { w.current().leave() }
-	s.shortcut(fyne.KeyReturn, fyne.KeyModifierControl, func() {
-		if !w.next.Disabled() && w.next.Visible() {
-			w.next.OnTapped()
+	whenEnabled := func(b func() *widget.Button) func() {
+		return func() {
+			if btn := b(); !btn.Disabled() && btn.Visible() {
+				btn.OnTapped()
+			}
 		}
-	})
-	s.shortcut(fyne.KeyLeft, fyne.KeyModifierAlt, func() {
-		if !w.back.Disabled() && w.back.Visible() {
-			w.back.OnTapped()
-		}
-	})
+	}
+	s.setActions(
+		action{"wizard.next", fyne.KeyReturn, fyne.KeyModifierControl, whenEnabled(func() *widget.Button { return w.next })},
+		action{"wizard.back", fyne.KeyLeft, fyne.KeyModifierAlt, whenEnabled(func() *widget.Button { return w.back })},
+		action{"wizard.save_exit", fyne.KeyS, fyne.KeyModifierControl, whenEnabled(func() *widget.Button { return w.exit })},
+	)
 }
 
 func (w *wizard) current() step { return w.steps[w.at] }
+
+// focus gives the keyboard to the step's first field; a keyboard-wedge scanner types there.
+func (w *wizard) focus() {
+	if f := w.current().first(); f != nil {
+		w.s.win.Canvas().Focus(f)
+	}
+}
 
 func (w *wizard) view() fyne.CanvasObject {
 	tr := w.s.tr
@@ -138,6 +150,7 @@ func (w *wizard) goBack() {
 	w.current().leave()
 	w.at--
 	w.render()
+	w.focus()
 }
 
 // goNext checks the step, saves the draft in the background, then moves on. On the review
@@ -154,6 +167,7 @@ func (w *wizard) goNext() {
 	w.persist(w.at+1, func() {
 		w.at++
 		w.render()
+		w.focus()
 	})
 }
 

@@ -88,6 +88,7 @@ func runGUI(args []string) error {
 	fs := flag.NewFlagSet("station", flag.ContinueOnError)
 	db := fs.String("db", defaultDB(), "database file")
 	lang := fs.String("lang", ui.LangVI, "interface language (vi or en)")
+	simSeed := fs.Uint64("sim-seed", 0, "seed for the simulated devices (0: random); the same seed replays the same captures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,7 +107,11 @@ func runGUI(args []string) error {
 	w.Resize(fyne.NewSize(1280, 760))
 	// No USB or V4L2 drivers are wired yet, so the station runs on simulated devices and
 	// says so on every capture screen.
-	scanner := sim.NewScanner(sim.DefaultScannerOptions())
+	opts := sim.DefaultScannerOptions()
+	if *simSeed != 0 {
+		opts.Seed = *simSeed
+	}
+	scanner := sim.NewScanner(opts)
 	camera := sim.NewCamera(nil)
 	defer scanner.Close()
 	defer camera.Close()
