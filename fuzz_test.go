@@ -66,3 +66,49 @@ func FuzzParsePersonalID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCitizenForm feeds arbitrary typed text to every identity field at once.
+func FuzzCitizenForm(f *testing.F) {
+	f.Add("001087012345", "", "Nguyễn Văn An", "14/03/1987", "Nam", "Hà Nội", "10/06/2021")
+	f.Add("036192004321", "162345678", "Trần Thị Ngọc", "02071992", "nữ", "", "")
+	f.Add("x", "1", "!", "99/99/9999", "?", "\x00", "1987-03-14")
+	f.Fuzz(func(t *testing.T, id, old, name, dob, gender, addr, issue string) {
+		form := CitizenForm{id, old, name, dob, gender, addr, issue}
+		c, errs := form.Validate(Date{2026, 11, 25})
+		for _, e := range errs {
+			if e.Field == "" || e.Code == "" {
+				t.Fatalf("error without field or code: %+v", e)
+			}
+		}
+		if len(errs) > 0 {
+			return
+		}
+		// A valid form survives a round trip through its own text.
+		again, errs := c.Form().Validate(Date{2026, 11, 25})
+		if len(errs) > 0 || again != c {
+			t.Fatalf("round trip: %+v -> %+v (%v)", c, again, errs)
+		}
+	})
+}
+
+func FuzzContact(f *testing.F) {
+	f.Add("+84 912 345 678", "an@x.vn")
+	f.Add("0912.345.678", "")
+	f.Add("84", "a@b")
+	f.Fuzz(func(t *testing.T, phone, email string) {
+		p, err := NormalizePhone(phone)
+		if err == nil && p != "" {
+			if len(p) != 10 || p[0] != '0' || !allDigits(p) {
+				t.Fatalf("%q normalised to %q", phone, p)
+			}
+			if again, err := NormalizePhone(p); err != nil || again != p {
+				t.Fatalf("normal form %q not stable: %q %v", p, again, err)
+			}
+		}
+		if e, err := NormalizeEmail(email); err == nil && e != "" {
+			if again, err := NormalizeEmail(e); err != nil || again != e {
+				t.Fatalf("normal e-mail %q not stable: %q %v", e, again, err)
+			}
+		}
+	})
+}

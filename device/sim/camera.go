@@ -27,6 +27,10 @@ type Camera struct {
 	background *image.RGBA
 	open       *image.RGBA // face sprites, eyes open and closed; alpha marks the face
 	closed     *image.RGBA
+	// ticks paces the stream when set (tests); otherwise the stream sleeps to each frame's
+	// deadline. Sleeping, not a time.Ticker: on some virtual machines channel timers fire
+	// hundreds of milliseconds late, which made a 25 fps preview stutter at 3 fps.
+	ticks <-chan struct{}
 }
 
 // NewCamera makes a simulated camera; now drives the motion (time.Now when nil).
@@ -86,14 +90,21 @@ func (c *Camera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 	out := make(chan enroll.Frame, 1)
 	go func() {
 		defer close(out)
-		tick := time.NewTicker(time.Second / previewFPS)
-		defer tick.Stop()
 		var seq uint64
+		next := time.Now()
 		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
+			if c.ticks != nil {
+				select {
+				case <-ctx.Done():
+					return
+				case <-c.ticks:
+				}
+			} else {
+				next = next.Add(time.Second / previewFPS)
+				time.Sleep(time.Until(next))
+				if ctx.Err() != nil {
+					return
+				}
 			}
 			now := c.now()
 			seq++

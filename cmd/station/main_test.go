@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestVersionMatchesFyneApp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"version"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	toml, err := os.ReadFile("../../FyneApp.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^Version = "([^"]+)"`).FindSubmatch(toml)
+	if m == nil || !strings.HasPrefix(out.String(), "station "+string(m[1])+" ") {
+		t.Errorf("version %q does not match FyneApp.toml %q", out.String(), m)
+	}
+}
+
+func TestDemoThenBench(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	var out bytes.Buffer
+	if err := run([]string{"demo", "--records", "12", "--db", db, "--seed", "4"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "added 12 synthetic enrollments") {
+		t.Errorf("demo output %q", out.String())
+	}
+	out.Reset()
+	if err := run([]string{"bench", "--db", db, "--runs", "3"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "search over 12 records") || !strings.Contains(out.String(), `"nguyen van an"`) {
+		t.Errorf("bench output %q", out.String())
+	}
+}
+
+func TestBadCommandLine(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"frobnicate"}, &out); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("unknown command: %v", err)
+	}
+	if err := run([]string{"demo", "--records", "-1", "--db", filepath.Join(t.TempDir(), "x.db")}, &out); err == nil {
+		t.Error("negative record count accepted")
+	}
+	if err := run([]string{"bench", "--db", filepath.Join(t.TempDir(), "missing.db")}, &out); err == nil || !strings.Contains(err.Error(), "station demo") {
+		t.Errorf("bench on a missing database: %v", err)
+	}
+}
