@@ -6,17 +6,19 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 )
 
 //go:embed migrations/*.sql
@@ -29,6 +31,10 @@ type Store struct {
 	now  func() time.Time
 	kdf  PasswordParams
 	bulk bool
+	// wrote wakes the checkpointer after a commit; stop ends it.
+	wrote chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // Option adjusts how the store is opened.
@@ -59,10 +65,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	// Auto-checkpoints run inside whichever commit crosses the WAL threshold, copying megabytes
+	// of images and syncing the database file while the officer waits for "saved". They are
+	// off on every connection; checkpoint() does the work in the background instead.
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		return err
+	}}
+	db := sql.OpenDB(connector{drv: drv, dsn: "file:" + path + "?" + q.Encode()})
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -72,11 +82,101 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
+	s.wrote, s.stop, s.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go s.checkpointer()
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
+
+// Checkpoint pacing: wait for writes to pause so the checkpoint's own fsyncs do not queue
+// behind or ahead of a commit's, unless the WAL has grown large.
+const (
+	checkpointQuiet  = 500 * time.Millisecond
+	checkpointWALMax = 64 << 20
+)
+
+// checkpointer copies committed WAL pages into the database file after writes, off the
+// commit path. PASSIVE never blocks the next commit; a truncating checkpoint on Close leaves
+// a small WAL behind.
+func (s *Store) checkpointer() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.wrote:
+		}
+		for s.writesContinue() && s.walSize() < checkpointWALMax {
+		}
+		if s.stopping() {
+			return
+		}
+		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil && s.db.Ping() != nil {
+			return
+		}
+	}
+}
+
+// writesContinue waits checkpointQuiet and reports whether another commit came meanwhile.
+// It sleeps in short steps rather than waiting on a timer channel (channel timers fire late
+// on some VMs), and gives up early when the store is closing.
+func (s *Store) writesContinue() bool {
+	for range 10 {
+		time.Sleep(checkpointQuiet / 10)
+		if s.stopping() {
+			return false
+		}
+	}
+	select {
+	case <-s.wrote:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Store) stopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Store) walSize() int64 {
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// committed wakes the checkpointer; a wake-up already pending covers this commit too.
+func (s *Store) committed() {
+	select {
+	case s.wrote <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the checkpointer, checkpoints what is left and closes the database.
+func (s *Store) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		s.stop = nil
+		s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	return s.db.Close()
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -136,7 +236,13 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if s.wrote != nil {
+		s.committed()
+	}
+	return nil
 }
 
 // IntegrityCheck runs SQLite's own consistency check.
