@@ -164,20 +164,27 @@ func (h *harness) walk(visit func(fyne.CanvasObject) bool) {
 	rec(h.win.Content())
 }
 
-func (h *harness) button(label string) *widget.Button {
+// find returns the first object of type T on screen that match accepts, or fails the test
+// naming what was looked for.
+func find[T fyne.CanvasObject](h *harness, what string, match func(T) bool) T {
 	h.t.Helper()
-	var found *widget.Button
+	var found T
+	ok := false
 	h.walk(func(o fyne.CanvasObject) bool {
-		if b, ok := o.(*widget.Button); ok && b.Text == label {
-			found = b
-			return true
+		if x, isT := o.(T); isT && match(x) {
+			found, ok = x, true
 		}
-		return false
+		return ok
 	})
-	if found == nil {
-		h.t.Fatalf("no button %q on screen:\n%s", label, h.texts())
+	if !ok {
+		h.t.Fatalf("no %s on screen:\n%s", what, h.texts())
 	}
 	return found
+}
+
+func (h *harness) button(label string) *widget.Button {
+	h.t.Helper()
+	return find(h, fmt.Sprintf("button %q", label), func(b *widget.Button) bool { return b.Text == label })
 }
 
 func (h *harness) tap(label string) {
@@ -271,18 +278,7 @@ func (h *harness) texts() string {
 
 func (h *harness) check(label string) *widget.Check {
 	h.t.Helper()
-	var found *widget.Check
-	h.walk(func(o fyne.CanvasObject) bool {
-		if c, ok := o.(*widget.Check); ok && c.Text == label {
-			found = c
-			return true
-		}
-		return false
-	})
-	if found == nil {
-		h.t.Fatalf("no checkbox %q on screen:\n%s", label, h.texts())
-	}
-	return found
+	return find(h, fmt.Sprintf("checkbox %q", label), func(c *widget.Check) bool { return c.Text == label })
 }
 
 // Officer used by the tests.
@@ -336,18 +332,7 @@ func (h *harness) pressEnter(label string) {
 
 func (h *harness) entryWithHint(hint string) *widget.Entry {
 	h.t.Helper()
-	var found *widget.Entry
-	h.walk(func(o fyne.CanvasObject) bool {
-		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == hint {
-			found = e
-			return true
-		}
-		return false
-	})
-	if found == nil {
-		h.t.Fatalf("no entry with hint %q on screen:\n%s", hint, h.texts())
-	}
-	return found
+	return find(h, fmt.Sprintf("entry with hint %q", hint), func(e *widget.Entry) bool { return e.PlaceHolder == hint })
 }
 
 // scanQR types the code as a keyboard-wedge scanner does: the characters, then Enter, into
@@ -391,16 +376,5 @@ func (h *harness) entriesAfterCheck(label string) *widget.Entry {
 // langSelect finds the language switch.
 func (h *harness) langSelect() *widget.Select {
 	h.t.Helper()
-	var found *widget.Select
-	h.walk(func(o fyne.CanvasObject) bool {
-		if s, ok := o.(*widget.Select); ok && len(s.Options) == 2 && s.Options[1] == "English" {
-			found = s
-			return true
-		}
-		return false
-	})
-	if found == nil {
-		h.t.Fatal("no language switch on screen")
-	}
-	return found
+	return find(h, "language switch", func(s *widget.Select) bool { return len(s.Options) == 2 && s.Options[1] == "English" })
 }

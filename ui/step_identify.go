@@ -28,14 +28,8 @@ func newIdentifyStep(w *wizard) *identifyStep {
 	st.name, st.dob, st.address, st.issue = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	st.gender = widget.NewRadioGroup(nil, nil)
 	st.gender.Horizontal = true
-	f := w.e.Citizen.Form()
 	if w.e.Citizen.PersonalID != "" {
-		st.id.SetText(f.PersonalID)
-		st.oldID.SetText(f.OldID)
-		st.name.SetText(f.FullName)
-		st.dob.SetText(f.DateOfBirth)
-		st.address.SetText(f.Address)
-		st.issue.SetText(f.IssueDate)
+		st.fill(w.e.Citizen.Form())
 	}
 	st.errs = map[enroll.Field]*widget.Label{}
 	for _, fl := range []enroll.Field{enroll.FieldPersonalID, enroll.FieldOldID, enroll.FieldFullName,
@@ -116,18 +110,24 @@ func (st *identifyStep) scan(text string) {
 		st.qrMsg.SetText(tr.Err(err) + "\n" + tr.T("identify.qr_retry"))
 		return
 	}
-	st.id.SetText(f.PersonalID)
-	st.oldID.SetText(f.OldID)
-	st.name.SetText(f.FullName)
-	st.dob.SetText(f.DateOfBirth)
-	st.address.SetText(f.Address)
-	st.issue.SetText(f.IssueDate)
+	st.fill(f)
 	if g, err := enroll.ParseGender(f.Gender); err == nil {
 		st.gender.SetSelected(st.genderOption(g))
 	}
 	st.qrMsg.Importance = widget.SuccessImportance
 	st.qrMsg.SetText(tr.F("identify.qr_ok", map[string]any{"name": f.FullName}))
 	st.validate()
+}
+
+// fill puts a form's text into the entries (the gender radio follows the language, so callers
+// set it themselves).
+func (st *identifyStep) fill(f enroll.CitizenForm) {
+	st.id.SetText(f.PersonalID)
+	st.oldID.SetText(f.OldID)
+	st.name.SetText(f.FullName)
+	st.dob.SetText(f.DateOfBirth)
+	st.address.SetText(f.Address)
+	st.issue.SetText(f.IssueDate)
 }
 
 func (st *identifyStep) form() enroll.CitizenForm {

@@ -173,23 +173,36 @@ func (w *wizard) goNext() {
 
 // persist saves the draft with the step to resume at; done runs once it is on disk.
 func (w *wizard) persist(resumeAt enroll.Step, done func()) {
+	w.save(resumeAt, w.s.cfg.Store.SaveDraft, func() {
+		w.status.SetText(w.s.tr.T("wizard.draft_saved"))
+		done()
+	})
+}
+
+// save writes the record in the background with the step to resume at. While it runs the
+// officer cannot move on; if it fails the record keeps its previous step and the officer is
+// told why, so nothing shown as saved is unsaved.
+func (w *wizard) save(resumeAt enroll.Step, write func(context.Context, *enroll.Enrollment) error, done func()) {
 	w.saving = true
 	w.next.Disable()
 	w.status.SetText(w.s.tr.T("wizard.saving"))
 	prev := w.e.Step
 	w.e.Step = resumeAt
 	w.s.background(func() error {
-		return w.s.cfg.Store.SaveDraft(context.Background(), w.e)
+		return write(context.Background(), w.e)
 	}, func(err error) {
 		w.saving = false
 		w.next.Enable()
 		if err != nil {
 			w.e.Step = prev
 			w.status.SetText("")
+			var verrs enroll.ValidationErrors
+			if errors.As(err, &verrs) {
+				w.status.SetText(w.s.tr.T("wizard.incomplete"))
+			}
 			w.s.showError(err)
 			return
 		}
-		w.status.SetText(w.s.tr.T("wizard.draft_saved"))
 		done()
 	})
 }
@@ -209,25 +222,7 @@ func (w *wizard) saveAndExit() {
 
 // complete records the consent and saves the record as complete in one transaction.
 func (w *wizard) complete() {
-	w.saving = true
-	w.next.Disable()
-	w.status.SetText(w.s.tr.T("wizard.saving"))
-	w.e.Step = enroll.StepSaved
-	w.s.background(func() error {
-		return w.s.cfg.Store.Complete(context.Background(), w.e)
-	}, func(err error) {
-		w.saving = false
-		w.next.Enable()
-		if err != nil {
-			w.e.Step = enroll.StepReview
-			w.status.SetText("")
-			var verrs enroll.ValidationErrors
-			if errors.As(err, &verrs) {
-				w.status.SetText(w.s.tr.T("wizard.incomplete"))
-			}
-			w.s.showError(err)
-			return
-		}
+	w.save(enroll.StepSaved, w.s.cfg.Store.Complete, func() {
 		w.at = enroll.StepSaved
 		w.render()
 	})
