@@ -141,6 +141,10 @@ func (s *Station) setMenu() {
 		it.Shortcut = &desktop.CustomShortcut{KeyName: a.key, Modifier: a.mod}
 		items = append(items, it)
 	}
+	// Our own quit item, so Fyne does not add its untranslated one.
+	quit := fyne.NewMenuItem(s.tr.T("menu.quit"), nil)
+	quit.IsQuit = true
+	items = append(items, fyne.NewMenuItemSeparator(), quit)
 	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu(s.tr.T("menu.actions"), items...)))
 }
 

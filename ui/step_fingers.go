@@ -209,6 +209,7 @@ func (st *fingersStep) askException() {
 		labels = append(labels, tr.W(r))
 	}
 	reason := widget.NewSelect(labels, nil)
+	reason.PlaceHolder = tr.T("fingers.exception_choose")
 	note := widget.NewEntry()
 	note.SetPlaceHolder(tr.T("fingers.exception_note_hint"))
 	items := []*widget.FormItem{
