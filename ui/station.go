@@ -90,8 +90,13 @@ func (s *Station) Start() {
 		s.fatal(err)
 		return
 	}
-	s.office, _ = s.cfg.Store.Setting(ctx, SettingOffice)
-	s.code, _ = s.cfg.Store.Setting(ctx, SettingStation)
+	if s.office, err = s.cfg.Store.Setting(ctx, SettingOffice); err == nil {
+		s.code, err = s.cfg.Store.Setting(ctx, SettingStation)
+	}
+	if err != nil {
+		s.fatal(err)
+		return
+	}
 	if n == 0 {
 		s.showFirstRun()
 		return

@@ -96,7 +96,7 @@ func (p *Population) familyName() string {
 
 // Citizen draws one synthetic person, born between 1940 and 2010, with a personal ID number
 // consistent with the birth date and gender.
-func (p *Population) Citizen() enroll.Citizen {
+func (p *Population) Citizen() (enroll.Citizen, error) {
 	g := enroll.Male
 	middle, given := maleMiddle, maleGiven
 	if p.rng.IntN(2) == 1 {
@@ -107,7 +107,7 @@ func (p *Population) Citizen() enroll.Citizen {
 	codes := enroll.ProvinceCodes()
 	id, err := enroll.NewPersonalID(codes[p.rng.IntN(len(codes))], dob, g, p.rng.IntN(1000000))
 	if err != nil {
-		panic(fmt.Sprintf("synthetic ID: %v", err)) // the generator only draws valid inputs
+		return enroll.Citizen{}, fmt.Errorf("synthetic citizen born %s: %w", dob, err)
 	}
 	issue := enroll.DateOf(time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, p.rng.IntN(4*365)))
 	if issue.Before(dob) {
@@ -116,7 +116,7 @@ func (p *Population) Citizen() enroll.Citizen {
 	return enroll.Citizen{
 		PersonalID: id, FullName: name, DateOfBirth: dob, Gender: g, IssueDate: issue,
 		Address: fmt.Sprintf("Số %d %s, Phường %s, Đống Đa, Hà Nội", 1+p.rng.IntN(200), p.pick(streets), p.pick(wards)),
-	}
+	}, nil
 }
 
 // QR renders the citizen as the CCCD's QR text, for scanner simulations and tests.
@@ -127,8 +127,11 @@ func QR(c enroll.Citizen) string {
 }
 
 // Enrollment draws a complete, consented level-2 record for station and officer.
-func (p *Population) Enrollment(station, officer string, at time.Time) *enroll.Enrollment {
-	c := p.Citizen()
+func (p *Population) Enrollment(station, officer string, at time.Time) (*enroll.Enrollment, error) {
+	c, err := p.Citizen()
+	if err != nil {
+		return nil, err
+	}
 	e := &enroll.Enrollment{Status: enroll.StatusDraft, Station: station, Officer: officer, Citizen: c,
 		FingerSet: enroll.Level2Fingers(), Consent: true, ConsentAt: at, Step: enroll.StepSaved}
 	if p.rng.Float64() < 0.9 {
@@ -155,5 +158,5 @@ func (p *Population) Enrollment(station, officer string, at time.Time) *enroll.E
 			Width: FingerWidth, Height: FingerHeight, PPI: FingerPPI, Device: "Simulated fingerprint reader",
 			Driver: "sim", Attempts: 1 + p.rng.IntN(2)})
 	}
-	return e
+	return e, nil
 }

@@ -117,7 +117,10 @@ func TestPopulationIsValid(t *testing.T) {
 	}
 	today := enroll.Date{Year: 2026, Month: 11, Day: 25}
 	for i := 0; i < 200; i++ {
-		e := p.Enrollment("DEMO-01", "demo.officer", time.Now())
+		e, err := p.Enrollment("DEMO-01", "demo.officer", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if errs := e.CheckComplete(today); len(errs) > 0 {
 			t.Fatalf("synthetic record %d is invalid: %v (%+v)", i, errs, e.Citizen)
 		}

@@ -83,7 +83,10 @@ func BenchmarkComplete(b *testing.B) {
 	var took []time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		e := pop.Enrollment(Station, Officer, time.Now())
+		e, err := pop.Enrollment(Station, Officer, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		t0 := time.Now()
 		if err := st.Complete(ctx, e); err != nil {

@@ -64,7 +64,10 @@ func (g Generator) Run(ctx context.Context) error {
 			at = start.Add(time.Duration(int64(g.Span) / int64(g.Records) * int64(i)))
 		}
 		g.SetClock(at)
-		e := pop.Enrollment(station, Officer, at)
+		e, err := pop.Enrollment(station, Officer, at)
+		if err != nil {
+			return fmt.Errorf("demo: record %d: %w", i+1, err)
+		}
 		if err := g.Store.Complete(ctx, e); err != nil {
 			return fmt.Errorf("demo: record %d (%s): %w", i+1, e.Citizen.FullName, err)
 		}
