@@ -71,7 +71,7 @@ func TestFingerExceptionAndTenPrint(t *testing.T) {
 	h.tap(h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName}))
 	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
 
-	e, err := h.st.Get(context.Background(), h.field(h.T("review.record_id")).Text)
+	e, err := h.st.Get(context.Background(), h.savedRecordID())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -378,3 +378,16 @@ func (h *harness) langSelect() *widget.Select {
 	h.t.Helper()
 	return find(h, "language switch", func(s *widget.Select) bool { return len(s.Options) == 2 && s.Options[1] == "English" })
 }
+
+// savedRecordID reads the record id the saved screen shows.
+func (h *harness) savedRecordID() string {
+	h.t.Helper()
+	f := find(h, "record id", func(f *widget.Form) bool {
+		return len(f.Items) == 1 && f.Items[0].Text == h.T("review.record_id")
+	})
+	l, ok := f.Items[0].Widget.(*widget.Label)
+	if !ok || l.Text == "" {
+		h.t.Fatalf("record id not shown as text: %T", f.Items[0].Widget)
+	}
+	return l.Text
+}

@@ -134,9 +134,8 @@ func newSavedStep(w *wizard) *savedStep { return &savedStep{w: w} }
 
 func (st *savedStep) view() fyne.CanvasObject {
 	tr := st.w.s.tr
-	id := widget.NewEntry()
-	id.SetText(st.w.e.ID)
-	id.Disable() // shown in an entry so it can be selected and copied
+	id := widget.NewLabelWithStyle(st.w.e.ID, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	id.Selectable = true // officers copy it into other systems
 	again := widget.NewButton(tr.T("saved.new"), st.w.s.newEnrollment)
 	again.Importance = widget.HighImportance
 	st.again = again

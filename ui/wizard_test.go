@@ -83,7 +83,7 @@ func TestWizardEndToEnd(t *testing.T) {
 	h.check(h.T("review.consent")).SetChecked(true)
 	h.tap(save)
 	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
-	id := h.field(h.T("review.record_id")).Text
+	id := h.savedRecordID()
 
 	// Read the record back from SQLite and check every field and image.
 	e, err := h.st.Get(context.Background(), id)
