@@ -12,6 +12,7 @@ var (
 	ErrNoFinger       = errors.New("no finger on the reader")
 	ErrDeviceGone     = errors.New("device unplugged")
 	ErrDeviceBusy     = errors.New("device in use by another program")
+	ErrNoPermission   = errors.New("no permission to use the device")
 	ErrCaptureTimeout = errors.New("capture timed out")
 )
 

@@ -102,6 +102,7 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrNoFinger:       "err.no_finger",
 		enroll.ErrDeviceGone:     "err.device_gone",
 		enroll.ErrDeviceBusy:     "err.device_busy",
+		enroll.ErrNoPermission:   "err.no_permission",
 		enroll.ErrCaptureTimeout: "err.capture_timeout",
 		enroll.ErrBadLogin:       "err.bad_login",
 		enroll.ErrDisabled:       "err.disabled",

@@ -5,6 +5,8 @@
 //	station version                             print the version
 //	station demo --records N [--db FILE]        add N synthetic complete enrollments
 //	station bench [--db FILE] [--runs N]        time record searches on a database
+//	station devices                             list the capture devices found
+//	station capture --out FILE.png              capture one print from the first reader
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/store"
@@ -54,11 +57,15 @@ func run(args []string, out io.Writer) error {
 		return runDemo(args, out)
 	case "bench":
 		return runBench(args, out)
+	case "devices":
+		return runDevices(args, out)
+	case "capture":
+		return runCapture(args, out)
 	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|demo|bench] [flags]; station CMD -h for flags")
+		fmt.Fprintln(out, "usage: station [gui|version|demo|bench|devices|capture] [flags]; station CMD -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, demo, bench)", cmd)
+	return fmt.Errorf("unknown command %q (try: gui, version, demo, bench, devices, capture)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -105,13 +112,21 @@ func runGUI(args []string) error {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	w := a.NewWindow(tr.T("app.title"))
 	w.Resize(fyne.NewSize(1280, 760))
-	// No USB or V4L2 drivers are wired yet, so the station runs on simulated devices and
-	// says so on every capture screen.
-	opts := sim.DefaultScannerOptions()
-	if *simSeed != 0 {
-		opts.Seed = *simSeed
+	// A connected supported reader is used; without one the station runs on its simulated
+	// reader and says so on every capture screen. (No camera driver yet: simulated camera.)
+	var scanner enroll.FingerprintScanner
+	if real, err := openReader(); err == nil {
+		scanner = real
+	} else {
+		if !errors.Is(err, errNoReader) {
+			fmt.Fprintln(os.Stderr, "station: fingerprint reader:", err, "- using the simulated reader")
+		}
+		opts := sim.DefaultScannerOptions()
+		if *simSeed != 0 {
+			opts.Seed = *simSeed
+		}
+		scanner = sim.NewScanner(opts)
 	}
-	scanner := sim.NewScanner(opts)
 	camera := sim.NewCamera(nil)
 	defer scanner.Close()
 	defer camera.Close()

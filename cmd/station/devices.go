@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/device/upektc"
+	"github.com/wardpolice/enroll/device/usb"
+)
+
+// readerModels is the driver registry: every supported fingerprint reader and its driver.
+func readerModels() []usb.Model {
+	return []usb.Model{{
+		Name: "UPEK TouchChip", VendorID: upektc.VendorID, ProductID: upektc.ProductID,
+		Interface: 0, OutEndpoint: upektc.EndpointOut, InEndpoint: upektc.EndpointIn & 0x0f,
+		Open: func(l *usb.Link, info enroll.DeviceInfo) enroll.FingerprintScanner { return upektc.New(l, info) },
+	}}
+}
+
+var errNoReader = errors.New("no supported fingerprint reader is connected")
+
+// openReader opens the first connected supported reader.
+func openReader() (enroll.FingerprintScanner, error) {
+	found, err := usb.Scan(readerModels())
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errNoReader
+	}
+	m := found[0].Model
+	link, err := usb.Open(m)
+	if err != nil {
+		return nil, err
+	}
+	return m.Open(link, enroll.DeviceInfo{Name: m.Name, Serial: link.Serial()}), nil
+}
+
+func runDevices(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("devices", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	found, err := usb.Scan(readerModels())
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		fmt.Fprintln(out, "fingerprint readers: none connected (the station uses its simulated reader)")
+	}
+	for _, f := range found {
+		fmt.Fprintf(out, "fingerprint reader: %s %04x:%04x on bus %d address %d\n",
+			f.Model.Name, f.Model.VendorID, f.Model.ProductID, f.Bus, f.Addr)
+	}
+	fmt.Fprintln(out, "cameras: no camera driver yet (the station uses its simulated camera)")
+	return nil
+}
+
+func runCapture(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
+	path := fs.String("out", "", "write the captured print to this PNG file")
+	wait := fs.Duration("timeout", time.Minute, "how long to wait for a finger")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return errors.New("capture: --out FILE.png is required")
+	}
+	scanner, err := openReader()
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	defer scanner.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *wait)
+	defer cancel()
+	fmt.Fprintf(out, "place a finger on the %s…\n", scanner.Info().Name)
+	f, err := scanner.Capture(ctx)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	png, err := biometric.EncodeFingerPNG(f.Image, f.PPI)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*path, png, 0o600); err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	info := scanner.Info()
+	fmt.Fprintf(out, "wrote %s: %dx%d, %d ppi, %s (driver %s)\n", *path, f.Image.Rect.Dx(), f.Image.Rect.Dy(), f.PPI, info.Name, info.Driver)
+	return nil
+}
