@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/biometric"
 )
 
 // fixtureDir is the recorded session in ../shared (UPEKTC_FIXTURE overrides).
@@ -212,5 +213,19 @@ func TestReaderVanishingMidCapture(t *testing.T) {
 	link := &replayLink{t: t, rec: rec}
 	if _, err := New(link, enroll.DeviceInfo{}).Capture(context.Background()); err != nil {
 		t.Errorf("capture after reconnect: %v", err)
+	}
+}
+
+// BenchmarkCaptureToScore replays the recorded session (protocol, framing, assembly) and
+// scores the image: the station's path from reader to the score on screen, minus the USB
+// wire time.
+func BenchmarkCaptureToScore(b *testing.B) {
+	rec := readRecording(b, filepath.Join(fixtureDir(b), "capture.pcapng"))
+	for b.Loop() {
+		f, err := New(&replayLink{t: b, rec: rec}, enroll.DeviceInfo{}).Capture(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		biometric.MeasureFinger(f.Image)
 	}
 }
