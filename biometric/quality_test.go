@@ -70,9 +70,15 @@ func TestQualityOrdersGradedDegradations(t *testing.T) {
 			degrade(good, func(_, _ int, v float64, _ *rand.Rand) float64 { return 242 - (242-v)*0.1 }),
 			degrade(good, func(_, _ int, v float64, _ *rand.Rand) float64 { return 242 - (242-v)*0.03 })},
 		"partial": {good,
-			degrade(good, func(x, _ int, v float64, _ *rand.Rand) float64 { return map[bool]float64{true: 242, false: v}[x < w*35/100] }),
-			degrade(good, func(x, _ int, v float64, _ *rand.Rand) float64 { return map[bool]float64{true: 242, false: v}[x < w*60/100] }),
-			degrade(good, func(_, y int, v float64, _ *rand.Rand) float64 { return map[bool]float64{true: 242, false: v}[y < h*85/100] })},
+			degrade(good, func(x, _ int, v float64, _ *rand.Rand) float64 {
+				return map[bool]float64{true: 242, false: v}[x < w*35/100]
+			}),
+			degrade(good, func(x, _ int, v float64, _ *rand.Rand) float64 {
+				return map[bool]float64{true: 242, false: v}[x < w*60/100]
+			}),
+			degrade(good, func(_, y int, v float64, _ *rand.Rand) float64 {
+				return map[bool]float64{true: 242, false: v}[y < h*85/100]
+			})},
 	}
 	for name, imgs := range series {
 		var scores []int
