@@ -187,7 +187,11 @@ func (e *Enrollment) CheckContact() ValidationErrors {
 func (e *Enrollment) CheckFingers() ValidationErrors {
 	var errs ValidationErrors
 	for _, p := range e.FingerSet {
-		if _, ok := e.Finger(p); ok {
+		if f, ok := e.Finger(p); ok {
+			if !f.Acceptable() {
+				errs.add(fieldErr(FieldFingers, CodeFingerQualityLow, "finger", p, "score", f.Quality.Score,
+					"min", MinFingerQuality, "try", f.Attempts, "tries", MaxFingerTries))
+			}
 			continue
 		}
 		if x, ok := e.Exception(p); ok {

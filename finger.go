@@ -89,6 +89,21 @@ func (r ExceptionReason) Valid() bool {
 	return false
 }
 
+// Finger quality rules (DESIGN §5): below MinFingerQuality the officer retakes the print, up
+// to MaxFingerTries tries, and the best try is kept.
+const (
+	MinFingerQuality = 40
+	MaxFingerTries   = 3
+)
+
+// FingerScore is the quality measured on a capture (biometric.MeasureFinger): a 0-100 score,
+// the problems found (no_finger, partial, too_dark, too_light) and the features behind it.
+type FingerScore struct {
+	Score    int
+	Flags    []string           `json:",omitempty"`
+	Features map[string]float64 `json:",omitempty"`
+}
+
 // FingerCapture is one stored finger image and what is known about how it was taken.
 type FingerCapture struct {
 	Position FingerPosition
@@ -99,6 +114,13 @@ type FingerCapture struct {
 	Device   string // the reader's model and serial, or "simulated"
 	Driver   string
 	Attempts int // how many captures were taken for this finger, the kept one included
+	Quality  FingerScore
+}
+
+// Acceptable reports whether the capture may be kept: good enough, or the best of all the
+// tries the rules allow.
+func (c FingerCapture) Acceptable() bool {
+	return c.Quality.Score >= MinFingerQuality || c.Attempts >= MaxFingerTries
 }
 
 // FingerException records a finger that cannot be captured and why.

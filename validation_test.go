@@ -293,7 +293,7 @@ func TestCheckComplete(t *testing.T) {
 	}
 	e.Phone = "0912345678"
 	e.Portrait = &Portrait{JPEG: []byte{0xff, 0xd8}}
-	e.SetFinger(FingerCapture{Position: RightIndex, PNG: []byte{1}})
+	e.SetFinger(FingerCapture{Position: RightIndex, PNG: []byte{1}, Attempts: 1, Quality: FingerScore{Score: 72}})
 	e.SetException(FingerException{Position: LeftIndex})
 	errs = e.CheckComplete(today)
 	if fe := errs.For(FieldFingerReason); fe == nil || !strings.Contains(fe.Error(), "left index") {
@@ -304,8 +304,17 @@ func TestCheckComplete(t *testing.T) {
 	if errs := e.CheckComplete(today); len(errs) != 0 {
 		t.Errorf("complete record refused: %v", errs)
 	}
+	// A print below the threshold must be retaken until the tries run out; then the best stays.
+	e.SetFinger(FingerCapture{Position: RightIndex, PNG: []byte{1}, Attempts: 1, Quality: FingerScore{Score: 31}})
+	if fe := e.CheckComplete(today).For(FieldFingers); fe == nil || fe.Code != CodeFingerQualityLow || !strings.Contains(fe.Error(), "right index scored 31, below 40") {
+		t.Errorf("low-quality print accepted: %v", fe)
+	}
+	e.SetFinger(FingerCapture{Position: RightIndex, PNG: []byte{1}, Attempts: MaxFingerTries, Quality: FingerScore{Score: 31}})
+	if errs := e.CheckComplete(today); len(errs) != 0 {
+		t.Errorf("best of %d tries refused: %v", MaxFingerTries, errs)
+	}
 	// Retaking a finger replaces its exception.
-	e.SetFinger(FingerCapture{Position: LeftIndex, PNG: []byte{2}})
+	e.SetFinger(FingerCapture{Position: LeftIndex, PNG: []byte{2}, Quality: FingerScore{Score: 50}})
 	if _, ok := e.Exception(LeftIndex); ok || len(e.Fingers) != 2 {
 		t.Errorf("capture did not replace exception: %+v", e)
 	}

@@ -3,6 +3,8 @@ package biometric
 import (
 	"image"
 	"math"
+
+	"github.com/wardpolice/enroll"
 )
 
 // FingerQuality is a 0-100 score in the spirit of NFIQ 2 (ISO/IEC 29794-4): how useful a
@@ -254,4 +256,17 @@ func sample(p []float32, w, h int, x, y float64) float64 {
 	xi := int(math.Max(0, math.Min(float64(w-1), math.Round(x))))
 	yi := int(math.Max(0, math.Min(float64(h-1), math.Round(y))))
 	return float64(p[yi*w+xi])
+}
+
+// Record is the quality as stored with the capture.
+func (q FingerQuality) Record() enroll.FingerScore {
+	s := enroll.FingerScore{Score: q.Score, Features: map[string]float64{
+		"area": q.Features.Area, "contrast": q.Features.Contrast, "orientation": q.Features.Orientation,
+		"frequency": q.Features.Frequency, "clarity": q.Features.Clarity, "centring": q.Features.Centring,
+		"mean_grey": q.Features.MeanGrey,
+	}}
+	for _, f := range q.Flags {
+		s.Flags = append(s.Flags, string(f))
+	}
+	return s
 }

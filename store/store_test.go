@@ -42,7 +42,8 @@ func completeRecord(t testing.TB, name, id string) *enroll.Enrollment {
 	e := &enroll.Enrollment{Station: "HN-DD-01", Officer: "lan.nt", Citizen: c, Phone: "0912345678",
 		FingerSet: enroll.Level2Fingers(), Consent: true, ConsentAt: time.Now()}
 	e.Portrait = &enroll.Portrait{JPEG: []byte("\xff\xd8portrait\xff\xd9"), Width: 360, Height: 480, Device: "sim"}
-	e.SetFinger(enroll.FingerCapture{Position: enroll.RightIndex, PNG: []byte("\x89PNGright"), Width: 320, Height: 400, PPI: 500, Device: "sim", Attempts: 2})
+	e.SetFinger(enroll.FingerCapture{Position: enroll.RightIndex, PNG: []byte("\x89PNGright"), Width: 320, Height: 400, PPI: 500, Device: "sim", Attempts: 2,
+		Quality: enroll.FingerScore{Score: 67, Flags: []string{"too_light"}, Features: map[string]float64{"clarity": 0.5}}})
 	e.SetException(enroll.FingerException{Position: enroll.LeftIndex, Reason: enroll.ExceptionInjured, Note: "ngón tay băng bó"})
 	return e
 }
@@ -104,7 +105,8 @@ func TestDraftThenCompleteRoundTrip(t *testing.T) {
 		t.Errorf("portrait %+v", got.Portrait)
 	}
 	f, ok := got.Finger(enroll.RightIndex)
-	if !ok || !bytes.Equal(f.PNG, []byte("\x89PNGright")) || f.PPI != 500 || f.Attempts != 2 {
+	if !ok || !bytes.Equal(f.PNG, []byte("\x89PNGright")) || f.PPI != 500 || f.Attempts != 2 ||
+		f.Quality.Score != 67 || f.Quality.Flags[0] != "too_light" || f.Quality.Features["clarity"] != 0.5 {
 		t.Errorf("finger %+v", f)
 	}
 	if x, ok := got.Exception(enroll.LeftIndex); !ok || x.Reason != enroll.ExceptionInjured || x.Note != "ngón tay băng bó" {

@@ -2,13 +2,19 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"image"
+	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/device/sim"
 )
 
 // toFingers logs in and walks a new enrollment to the fingerprint step.
@@ -81,5 +87,102 @@ func TestFingerExceptionAndTenPrint(t *testing.T) {
 	}
 	if _, ok := e.Finger(enroll.RightIndex); !ok || len(e.FingerSet) != 2 {
 		t.Errorf("fingers %+v set %v", e.Fingers, e.FingerSet)
+	}
+}
+
+// scriptedScanner returns the given images in turn.
+type scriptedScanner struct{ shots []*image.Gray }
+
+func (s *scriptedScanner) Info() enroll.DeviceInfo {
+	return enroll.DeviceInfo{Name: "Scripted reader", Driver: "script", Simulated: true}
+}
+func (s *scriptedScanner) Close() error { return nil }
+func (s *scriptedScanner) Capture(context.Context) (enroll.FingerImage, error) {
+	img := s.shots[0]
+	s.shots = s.shots[1:]
+	return enroll.FingerImage{Image: img, PPI: 500}, nil
+}
+
+func TestLowQualityPrintMustBeRetaken(t *testing.T) {
+	blank := image.NewGray(image.Rect(0, 0, 320, 400))
+	for i := range blank.Pix {
+		blank.Pix[i] = 240
+	}
+	faint := sim.Fingerprint(9, 1) // a print drowned in sensor noise: present, but poor
+	r := rand.New(rand.NewPCG(4, 4))
+	for i, v := range faint.Pix {
+		faint.Pix[i] = uint8(max(0, min(255, float64(v)+140*r.NormFloat64())))
+	}
+	good := sim.Fingerprint(9, 1)
+	db := filepath.Join(t.TempDir(), "station.db")
+	setUpStation(t, db)
+	h := newHarness(t, db)
+	h.s.cfg.Scanner = &scriptedScanner{shots: []*image.Gray{blank, faint, good, blank, faint, blank}}
+	h.toFingers()
+
+	// low is the advice the officer must see for a poor try: its score and what is wrong.
+	low := func(img *image.Gray, try int) string {
+		q := biometric.MeasureFinger(img).Record()
+		reasons := h.T("quality.unclear")
+		if len(q.Flags) > 0 {
+			var rs []string
+			for _, f := range q.Flags {
+				rs = append(rs, h.T("quality."+f))
+			}
+			reasons = strings.Join(rs, "; ")
+		}
+		return h.s.tr.F("fingers.quality_low", map[string]any{"score": q.Score, "reasons": reasons, "try": try, "tries": 3})
+	}
+	if want := low(blank, 1); !strings.Contains(want, h.T("quality.no_finger")) {
+		t.Fatalf("blank platen advice %q does not say no finger", want)
+	}
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("first try judged", func() bool { return h.hasText(low(blank, 1)) })
+	// The officer cannot go on with a print below the threshold.
+	h.tap(h.T("wizard.next"))
+	if !h.hasText(h.s.tr.F("err.finger_quality_low", map[string]any{"finger": enroll.RightIndex, "score": 0, "min": 40, "try": 1, "tries": 3})) {
+		t.Fatalf("low-quality print let through:\n%s", h.texts())
+	}
+	h.tap(h.T("fingers.retake"))
+	h.waitFor("second try judged", func() bool { return h.hasText(low(faint, 2)) })
+	h.tap(h.T("fingers.retake"))
+	h.waitFor("third try accepted", func() bool {
+		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
+	})
+	// The left index is selected now and has no score yet: none may be shown.
+	if scoreLine := strings.SplitN(h.T("fingers.quality"), "{", 2)[0]; h.hasText(scoreLine) {
+		t.Errorf("a score is shown for the left index before its capture:\n%s", h.texts())
+	}
+	// Left index: three poor tries; the best (the faint print beats the blank ones) is kept.
+	for try := 1; try <= 3; try++ {
+		label := h.T("fingers.retake")
+		if try == 1 {
+			label = h.T("fingers.capture")
+		}
+		h.tap(label)
+		h.waitFor(fmt.Sprintf("try %d judged", try), func() bool {
+			if try == 3 {
+				return h.hasText(h.s.tr.F("fingers.lift", map[string]any{"finger": enroll.LeftIndex}))
+			}
+			return h.hasText(fmt.Sprintf("%d/3", try)) && h.hasText("["+h.T("fingers.retake")+"]")
+		})
+	}
+	h.tap(h.T("wizard.next"))
+	h.onStep(enroll.StepReview)
+	h.check(h.T("review.consent")).SetChecked(true)
+	h.tap(h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName}))
+	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
+	e, err := h.st.Get(context.Background(), h.savedRecordID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	right, _ := e.Finger(enroll.RightIndex)
+	left, _ := e.Finger(enroll.LeftIndex)
+	if right.Attempts != 3 || right.Quality.Score < enroll.MinFingerQuality {
+		t.Errorf("right index kept %+v", right.Quality)
+	}
+	want := biometric.MeasureFinger(faint).Score
+	if left.Attempts != 3 || left.Quality.Score != want || want == 0 || want >= enroll.MinFingerQuality {
+		t.Errorf("left index kept score %d after %d tries, want the faint print's %d", left.Quality.Score, left.Attempts, want)
 	}
 }

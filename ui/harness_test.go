@@ -36,7 +36,7 @@ type harness struct {
 var cameraEpoch = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 
 func scannerOptions() sim.ScannerOptions {
-	return sim.ScannerOptions{Seed: 42, NoFingerRate: 0, Now: func() time.Time { return cameraEpoch }}
+	return sim.ScannerOptions{Seed: 42, NoFingerRate: 0, MinQuality: 0.9, Now: func() time.Time { return cameraEpoch }}
 }
 
 func fastKDF() store.Option {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,6 +26,7 @@ type fingersStep struct {
 	image    *canvas.Image
 	title    *widget.Label
 	state    *widget.Label
+	quality  *widget.Label
 	capture  *widget.Button
 	except   *widget.Button
 	tenPrint *widget.Check
@@ -44,6 +46,8 @@ func newFingersStep(w *wizard) *fingersStep {
 	st.title = heading("")
 	st.state = widget.NewLabel("")
 	st.state.Wrapping = fyne.TextWrapWord
+	st.quality = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	st.quality.Wrapping = fyne.TextWrapWord
 	st.tenPrint = widget.NewCheck("", func(on bool) {
 		if on {
 			w.e.FingerSet = enroll.TenPrint()
@@ -101,7 +105,7 @@ func (st *fingersStep) view() fyne.CanvasObject {
 	legend.Wrapping = fyne.TextWrapWord
 	left := container.NewVBox(st.tenPrint, st.hands.box, legend,
 		widget.NewLabel(st.w.s.deviceLine("scanner", infoOf(st.w.s.cfg.Scanner), st.w.s.cfg.Scanner != nil)))
-	right := container.NewVBox(st.title, st.image, st.capture, st.except, st.state)
+	right := container.NewVBox(st.title, st.image, st.quality, st.capture, st.except, st.state)
 	st.refresh()
 	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right), left)
 }
@@ -112,7 +116,37 @@ func (st *fingersStep) selectFinger(p enroll.FingerPosition) {
 	}
 	st.selected = p
 	st.state.SetText("")
+	st.quality.SetText("")
 	st.refresh()
+}
+
+// showQuality colours the score: green from 60, orange from the threshold, red below.
+func (st *fingersStep) showQuality(s enroll.FingerScore, note string) {
+	text := st.w.s.tr.F("fingers.quality", map[string]any{"score": s.Score})
+	switch {
+	case s.Score >= 60:
+		st.quality.Importance = widget.SuccessImportance
+	case s.Score >= enroll.MinFingerQuality:
+		st.quality.Importance = widget.WarningImportance
+	default:
+		st.quality.Importance = widget.DangerImportance
+	}
+	if note != "" {
+		text += "\n" + note
+	}
+	st.quality.SetText(text)
+}
+
+// reasons turns quality flags into advice.
+func (st *fingersStep) reasons(s enroll.FingerScore) string {
+	var out []string
+	for _, f := range s.Flags {
+		out = append(out, st.w.s.tr.T("quality."+f))
+	}
+	if len(out) == 0 {
+		out = append(out, st.w.s.tr.T("quality.unclear"))
+	}
+	return strings.Join(out, "; ")
 }
 
 // refresh redraws the diagram and the selected finger's panel from the record.
@@ -131,6 +165,9 @@ func (st *fingersStep) refresh() {
 		f, _ := st.w.e.Finger(st.selected)
 		if img, _, err := biometric.DecodeFingerPNG(f.PNG); err == nil {
 			st.image.Image = img
+		}
+		if st.quality.Text == "" {
+			st.showQuality(f.Quality, "")
 		}
 		st.capture.SetText(tr.T("fingers.retake"))
 		if st.state.Text == "" {
@@ -174,7 +211,8 @@ func (st *fingersStep) captureSelected() {
 		}
 		info := scanner.Info()
 		fc = enroll.FingerCapture{Position: p, PNG: png, Width: img.Image.Rect.Dx(), Height: img.Image.Rect.Dy(),
-			PPI: img.PPI, Device: info.Name, Driver: info.Driver, Attempts: attempts}
+			PPI: img.PPI, Device: info.Name, Driver: info.Driver, Attempts: attempts,
+			Quality: biometric.MeasureFinger(img.Image).Record()}
 		return nil
 	}, func(err error) {
 		cancel()
@@ -190,14 +228,41 @@ func (st *fingersStep) captureSelected() {
 			st.state.SetText(tr.Err(err))
 			return
 		}
-		st.w.e.SetFinger(fc)
+		st.keepBest(fc)
+		kept, _ := st.w.e.Finger(p)
+		if !kept.Acceptable() {
+			st.state.SetText(tr.F("fingers.quality_low", map[string]any{"score": kept.Quality.Score,
+				"reasons": st.reasons(kept.Quality), "try": kept.Attempts, "tries": enroll.MaxFingerTries}))
+			st.refresh()
+			return
+		}
 		st.state.SetText(tr.F("fingers.lift", map[string]any{"finger": p}))
 		if next := st.firstPending(); st.stateOf(next) == fingerPending {
 			st.selected = next
+			st.quality.SetText("") // the score shown belongs to the finger just done
 			st.state.SetText(tr.F("fingers.captured_next", map[string]any{"finger": p, "next": next}))
 		}
 		st.refresh()
 	})
+}
+
+// keepBest stores the new capture unless an earlier try of the same finger scored higher;
+// either way the try counts.
+func (st *fingersStep) keepBest(fc enroll.FingerCapture) {
+	tr := st.w.s.tr
+	prev, had := st.w.e.Finger(fc.Position)
+	switch {
+	case had && prev.Quality.Score > fc.Quality.Score:
+		prev.Attempts = fc.Attempts
+		st.w.e.SetFinger(prev)
+		st.showQuality(prev.Quality, tr.F("fingers.quality_worse", map[string]any{"new": fc.Quality.Score, "score": prev.Quality.Score}))
+	case !fc.Acceptable() || fc.Quality.Score >= enroll.MinFingerQuality:
+		st.w.e.SetFinger(fc)
+		st.showQuality(fc.Quality, "")
+	default: // below the threshold on the last try: the best try is kept
+		st.w.e.SetFinger(fc)
+		st.showQuality(fc.Quality, tr.F("fingers.quality_kept", map[string]any{"score": fc.Quality.Score, "tries": enroll.MaxFingerTries}))
+	}
 }
 
 // askException records why a finger cannot be captured.

@@ -42,6 +42,7 @@ var (
 type Population struct {
 	rng       *rand.Rand
 	fingers   [][]byte
+	scores    []enroll.FingerScore
 	portraits [][]byte
 }
 
@@ -52,11 +53,13 @@ func NewPopulation(ctx context.Context, seed uint64, pool int) (*Population, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		png, err := biometric.EncodeFingerPNG(Fingerprint(seed+uint64(i), 0.6+0.4*p.rng.Float64()), FingerPPI)
+		img := Fingerprint(seed+uint64(i), 0.6+0.4*p.rng.Float64())
+		png, err := biometric.EncodeFingerPNG(img, FingerPPI)
 		if err != nil {
 			return nil, err
 		}
 		p.fingers = append(p.fingers, png)
+		p.scores = append(p.scores, biometric.MeasureFinger(img).Record())
 	}
 	cam := NewCamera(func() time.Time { return time.Unix(0, 0) })
 	for i := range pool/4 + 1 {
@@ -154,7 +157,8 @@ func (p *Population) Enrollment(station, officer string, at time.Time) (*enroll.
 			e.SetException(enroll.FingerException{Position: pos, Reason: enroll.ExceptionInjured, Note: "băng bó"})
 			continue
 		}
-		e.SetFinger(enroll.FingerCapture{Position: pos, PNG: p.fingers[p.rng.IntN(len(p.fingers))],
+		i := p.rng.IntN(len(p.fingers))
+		e.SetFinger(enroll.FingerCapture{Position: pos, PNG: p.fingers[i], Quality: p.scores[i],
 			Width: FingerWidth, Height: FingerHeight, PPI: FingerPPI, Device: "Simulated fingerprint reader",
 			Driver: "sim", Attempts: 1 + p.rng.IntN(2)})
 	}

@@ -18,6 +18,9 @@ type ScannerOptions struct {
 	Delay time.Duration
 	// NoFingerRate is the share of captures that end with no finger on the reader.
 	NoFingerRate float64
+	// MinQuality is the lowest rendering quality (0-1) drawn for a capture; 0 means the
+	// default 0.25, which yields prints from hopeless to clean.
+	MinQuality float64
 	// Now stamps captures; time.Now when nil.
 	Now func() time.Time
 }
@@ -62,7 +65,11 @@ func (s *Scanner) Capture(ctx context.Context) (enroll.FingerImage, error) {
 	s.mu.Lock()
 	noFinger := s.rng.Float64() < s.opts.NoFingerRate
 	seed := s.rng.Uint64()
-	quality := 0.25 + 0.75*s.rng.Float64()
+	lo := s.opts.MinQuality
+	if lo <= 0 {
+		lo = 0.25
+	}
+	quality := lo + (1-lo)*s.rng.Float64()
 	s.mu.Unlock()
 	if noFinger {
 		return enroll.FingerImage{}, fmt.Errorf("simulated capture: %w", enroll.ErrNoFinger)
