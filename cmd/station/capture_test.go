@@ -83,7 +83,7 @@ func TestCaptureUnderUmockdevMatchesRecording(t *testing.T) {
 	if got.Bounds() != want.Bounds() || !bytes.Equal(got.Pix, want.Pix) {
 		t.Fatalf("captured image differs from capture.png (%v vs %v)", got.Bounds(), want.Bounds())
 	}
-	if !strings.Contains(text, "144x384, 500 ppi") {
+	if !strings.Contains(text, "144x384, 500 ppi") || !strings.Contains(text, "quality 44/100 (acceptable) [too_light]") {
 		t.Errorf("capture output %q", text)
 	}
 }

@@ -94,5 +94,17 @@ func runCapture(args []string, out io.Writer) error {
 	}
 	info := scanner.Info()
 	fmt.Fprintf(out, "wrote %s: %dx%d, %d ppi, %s (driver %s)\n", *path, f.Image.Rect.Dx(), f.Image.Rect.Dy(), f.PPI, info.Name, info.Driver)
+	q := biometric.MeasureFinger(f.Image)
+	verdict := "acceptable"
+	if q.Score < biometric.FingerQualityThreshold {
+		verdict = "below the threshold: capture again"
+	}
+	fmt.Fprintf(out, "quality %d/100 (%s)", q.Score, verdict)
+	for _, fl := range q.Flags {
+		fmt.Fprintf(out, " [%s]", fl)
+	}
+	ft := q.Features
+	fmt.Fprintf(out, "\n  area %.2f  contrast %.2f  orientation %.2f  frequency %.2f  clarity %.2f  centring %.2f\n",
+		ft.Area, ft.Contrast, ft.Orientation, ft.Frequency, ft.Clarity, ft.Centring)
 	return nil
 }
