@@ -6,8 +6,10 @@ import (
 	"image"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -185,4 +187,42 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	if left.Attempts != 3 || left.Quality.Score != want || want == 0 || want >= enroll.MinFingerQuality {
 		t.Errorf("left index kept score %d after %d tries, want the faint print's %d", left.Quality.Score, left.Attempts, want)
 	}
+}
+
+// unpluggingScanner fails its first capture as a reader pulled out mid-capture does.
+type unpluggingScanner struct {
+	scriptedScanner
+	fails int
+}
+
+func (s *unpluggingScanner) Capture(ctx context.Context) (enroll.FingerImage, error) {
+	if s.fails > 0 {
+		s.fails--
+		return enroll.FingerImage{}, fmt.Errorf("usb: read: %w", enroll.ErrDeviceGone)
+	}
+	return s.scriptedScanner.Capture(ctx)
+}
+
+func TestReaderUnpluggedMidCapture(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	setUpStation(t, db)
+	h := newHarness(t, db)
+	h.s.cfg.Scanner = &unpluggingScanner{scriptedScanner: scriptedScanner{shots: []*image.Gray{sim.Fingerprint(2, 1)}}, fails: 1}
+	h.toFingers()
+	before := runtime.NumGoroutine()
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("unplug reported", func() bool { return h.hasText(h.T("err.device_gone")) })
+	// No capture goroutine outlives the failure.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the failed capture, %d before", n, before)
+	}
+	// Back in: the same button captures.
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("capture after reconnect", func() bool {
+		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
+	})
 }
