@@ -42,16 +42,7 @@ func (childTB) Fatalf(f string, a ...any) {
 // but does not go on, says READY and waits to be killed.
 func enrollUntilPortrait(db string) {
 	h := newHarness(childTB{}, db)
-	h.login()
-	h.tap(h.T("home.new"))
-	h.onStep(enroll.StepIdentify)
-	h.scanQR(citizenQR)
-	h.tap(h.T("wizard.next"))
-	h.onStep(enroll.StepContact)
-	h.typeInto(h.T("field.phone"), "0912 345 678")
-	h.typeInto(h.T("field.email"), "ngoc.tran@gmail.com")
-	h.tap(h.T("wizard.next"))
-	h.onStep(enroll.StepPortrait)
+	h.toPortrait()
 	h.tap(h.T("portrait.capture"))
 	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
 	fmt.Println("READY")

@@ -19,8 +19,9 @@ import (
 	"github.com/wardpolice/enroll/device/sim"
 )
 
-// toFingers logs in and walks a new enrollment to the fingerprint step.
-func (h *harness) toFingers() {
+// toPortrait logs in, scans the test citizen's card, gives phone and e-mail and stops on the
+// portrait step.
+func (h *harness) toPortrait() {
 	h.t.Helper()
 	h.login()
 	h.tap(h.T("home.new"))
@@ -28,9 +29,16 @@ func (h *harness) toFingers() {
 	h.scanQR(citizenQR)
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepContact)
-	h.typeInto(h.T("field.phone"), "0912345678")
+	h.typeInto(h.T("field.phone"), "0912 345 678")
+	h.typeInto(h.T("field.email"), "ngoc.tran@gmail.com")
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepPortrait)
+}
+
+// toFingers goes on from the portrait step to the fingerprint step.
+func (h *harness) toFingers() {
+	h.t.Helper()
+	h.toPortrait()
 	h.tap(h.T("portrait.capture"))
 	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
 	h.tap(h.T("wizard.next"))

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardpolice/enroll/biometric"
 )
 
 // mainArgsEnv makes the test binary act as the station command (see TestMain), so the
@@ -39,21 +40,13 @@ func fixtureDir(t *testing.T) string {
 }
 
 func greyPixels(t *testing.T, path string) *image.Gray {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	g, _, err := biometric.DecodeFingerPNG(b)
 	if err != nil {
 		t.Fatal(err)
-	}
-	g := image.NewGray(img.Bounds())
-	for y := 0; y < img.Bounds().Dy(); y++ {
-		for x := 0; x < img.Bounds().Dx(); x++ {
-			r, _, _, _ := img.At(x, y).RGBA()
-			g.Pix[y*g.Stride+x] = uint8(r >> 8)
-		}
 	}
 	return g
 }
