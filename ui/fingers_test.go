@@ -234,3 +234,55 @@ func TestReaderUnpluggedMidCapture(t *testing.T) {
 		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
 	})
 }
+
+// pluggableScanner is a reader the test unplugs and plugs back.
+type pluggableScanner struct {
+	scriptedScanner
+	out bool
+}
+
+func (p *pluggableScanner) Unplugged() bool { return p.out }
+func (p *pluggableScanner) Info() enroll.DeviceInfo {
+	return enroll.DeviceInfo{Name: "UPEK TouchChip", Driver: "upektc"}
+}
+func (p *pluggableScanner) Capture(ctx context.Context) (enroll.FingerImage, error) {
+	if p.out {
+		return enroll.FingerImage{}, fmt.Errorf("reader: %w", enroll.ErrDeviceGone)
+	}
+	return p.scriptedScanner.Capture(ctx)
+}
+
+func TestReaderStateFollowsHotplug(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	setUpStation(t, db)
+	h := newHarness(t, db)
+	reader := &pluggableScanner{scriptedScanner: scriptedScanner{shots: []*image.Gray{sim.Fingerprint(4, 1)}}}
+	h.s.cfg.Scanner = reader
+	h.toFingers()
+	line := func(key string) string {
+		return h.s.tr.F(key, map[string]any{"kind": h.T("device.scanner"), "name": "UPEK TouchChip"})
+	}
+	if !h.hasText(line("device.connected")) {
+		t.Fatalf("connected reader not shown:\n%s", h.texts())
+	}
+	// Only the camera is simulated now, and the banner says exactly that.
+	if !h.hasText(h.T("device.sim_banner_camera")) || h.hasText(h.T("device.sim_banner")) {
+		t.Errorf("banner does not name the simulated camera alone:\n%s", h.texts())
+	}
+	reader.out = true
+	h.s.DevicesChanged()
+	if !h.hasText(line("device.unplugged")) || h.hasText(line("device.connected")) {
+		t.Fatalf("unplugged reader not shown:\n%s", h.texts())
+	}
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("reconnect advice", func() bool { return h.hasText(h.T("err.device_gone")) })
+	reader.out = false
+	h.s.DevicesChanged()
+	if !h.hasText(line("device.connected")) {
+		t.Fatalf("reconnected reader not shown:\n%s", h.texts())
+	}
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("capture after replug", func() bool {
+		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
+	})
+}

@@ -49,14 +49,8 @@ func (s *Station) showHome() {
 			container.NewTabItem(s.tr.T("home.search"), searchBox),
 		)
 
-		wrapped := func(text string) *widget.Label {
-			l := widget.NewLabel(text)
-			l.Wrapping = fyne.TextWrapWord
-			return l
-		}
 		side := container.NewVBox(newBtn, widget.NewSeparator(), heading(s.tr.T("home.devices")),
-			wrapped(s.deviceLine("scanner", infoOf(s.cfg.Scanner), s.cfg.Scanner != nil)),
-			wrapped(s.deviceLine("camera", infoOf(s.cfg.Camera), s.cfg.Camera != nil)))
+			s.deviceLabel("scanner"), s.deviceLabel("camera"))
 		if b := s.simBanner(); b != nil {
 			side.Add(b)
 		}
@@ -68,13 +62,6 @@ func (s *Station) showHome() {
 		action{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
 		action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showLogin},
 	)
-}
-
-func infoOf(d interface{ Info() enroll.DeviceInfo }) enroll.DeviceInfo {
-	if d == nil {
-		return enroll.DeviceInfo{}
-	}
-	return d.Info()
 }
 
 // summaryList shows records one per line; a tap opens one.

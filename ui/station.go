@@ -66,6 +66,18 @@ type Station struct {
 	actions []action
 	// leave stops the current screen's device work before another screen replaces it.
 	leave func()
+	// devLabels are the device lines on screen, rewritten when a device comes or goes.
+	devLabels []deviceLabel
+}
+
+type deviceLabel struct {
+	label *widget.Label
+	kind  string
+}
+
+// pluggable is a device that can say it was unplugged (device/reader's switch).
+type pluggable interface {
+	Unplugged() bool
 }
 
 // New prepares the interface in window w.
@@ -111,6 +123,7 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 		s.leave = nil
 	}
 	s.actions = nil
+	s.devLabels = nil
 	s.rebuild = func() {
 		s.win.SetContent(build())
 		s.setMenu()
@@ -188,28 +201,63 @@ func (s *Station) fatal(err error) {
 		widget.NewLabelWithStyle(s.tr.T("app.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), msg)))
 }
 
-// deviceLine describes a device's state for the home screen and wizard banner.
-func (s *Station) deviceLine(kind string, info enroll.DeviceInfo, present bool) string {
-	if !present {
+// deviceLine describes a device's state: connected, simulated, unplugged or missing.
+func (s *Station) deviceLine(kind string) string {
+	var dev interface{ Info() enroll.DeviceInfo }
+	switch kind {
+	case "scanner":
+		if s.cfg.Scanner != nil {
+			dev = s.cfg.Scanner
+		}
+	case "camera":
+		if s.cfg.Camera != nil {
+			dev = s.cfg.Camera
+		}
+	}
+	if dev == nil {
 		return s.tr.F("device.missing", map[string]any{"kind": s.tr.T("device." + kind)})
 	}
+	info := dev.Info()
 	key := "device.connected"
-	if info.Simulated {
+	if p, ok := dev.(pluggable); ok && p.Unplugged() {
+		key = "device.unplugged"
+	} else if info.Simulated {
 		key = "device.simulated"
 	}
 	return s.tr.F(key, map[string]any{"kind": s.tr.T("device." + kind), "name": info.Name})
 }
 
-// simulated reports whether any capture device is a simulator, which officers must be told.
-func (s *Station) simulated() bool {
-	return s.cfg.Scanner != nil && s.cfg.Scanner.Info().Simulated || s.cfg.Camera != nil && s.cfg.Camera.Info().Simulated
+// deviceLabel is a device line that follows the device: DevicesChanged rewrites it.
+func (s *Station) deviceLabel(kind string) *widget.Label {
+	l := widget.NewLabel(s.deviceLine(kind))
+	l.Wrapping = fyne.TextWrapWord
+	s.devLabels = append(s.devLabels, deviceLabel{l, kind})
+	return l
 }
 
-func (s *Station) simBanner() fyne.CanvasObject {
-	if !s.simulated() {
-		return nil
+// DevicesChanged rewrites the device lines on screen; call it (on the UI goroutine) when a
+// reader or camera is plugged in or pulled out.
+func (s *Station) DevicesChanged() {
+	for _, d := range s.devLabels {
+		d.label.SetText(s.deviceLine(d.kind))
 	}
-	l := widget.NewLabelWithStyle(s.tr.T("device.sim_banner"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+}
+
+// simBanner says which capture devices are simulated, so no one takes synthetic data for a
+// citizen's.
+func (s *Station) simBanner() fyne.CanvasObject {
+	scanner := s.cfg.Scanner != nil && s.cfg.Scanner.Info().Simulated
+	camera := s.cfg.Camera != nil && s.cfg.Camera.Info().Simulated
+	key := "device.sim_banner"
+	switch {
+	case !scanner && !camera:
+		return nil
+	case !scanner:
+		key = "device.sim_banner_camera"
+	case !camera:
+		key = "device.sim_banner_scanner"
+	}
+	l := widget.NewLabelWithStyle(s.tr.T(key), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	l.Importance = widget.WarningImportance
 	l.Wrapping = fyne.TextWrapWord
 	return l

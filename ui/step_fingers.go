@@ -104,7 +104,7 @@ func (st *fingersStep) view() fyne.CanvasObject {
 	legend := widget.NewLabel(tr.T("fingers.legend"))
 	legend.Wrapping = fyne.TextWrapWord
 	left := container.NewVBox(st.tenPrint, st.hands.box, legend,
-		widget.NewLabel(st.w.s.deviceLine("scanner", infoOf(st.w.s.cfg.Scanner), st.w.s.cfg.Scanner != nil)))
+		st.w.s.deviceLabel("scanner"))
 	right := container.NewVBox(st.title, st.image, st.quality, st.capture, st.except, st.state)
 	st.refresh()
 	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right), left)

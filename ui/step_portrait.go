@@ -54,7 +54,7 @@ func (st *portraitStep) view() fyne.CanvasObject {
 	guide.Wrapping = fyne.TextWrapWord
 	right := container.NewVBox(heading(tr.T("portrait.taken")), st.crop, st.take, st.state, guide)
 	left := container.NewVBox(heading(tr.T("portrait.live")), st.preview,
-		widget.NewLabel(st.w.s.deviceLine("camera", infoOf(st.w.s.cfg.Camera), st.w.s.cfg.Camera != nil)))
+		st.w.s.deviceLabel("camera"))
 	return container.NewHBox(left, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right))
 }
 

@@ -35,12 +35,16 @@ func openReader() (enroll.FingerprintScanner, error) {
 	if len(found) == 0 {
 		return nil, errNoReader
 	}
-	m := found[0].Model
-	link, err := usb.Open(m)
+	return openFound(found[0])
+}
+
+// openFound opens a reader the bus scan found, with its driver.
+func openFound(f usb.Found) (enroll.FingerprintScanner, error) {
+	link, err := usb.Open(f.Model)
 	if err != nil {
 		return nil, err
 	}
-	return m.Open(link, enroll.DeviceInfo{Name: m.Name, Serial: link.Serial()}), nil
+	return f.Model.Open(link, enroll.DeviceInfo{Name: f.Model.Name, Serial: link.Serial()}), nil
 }
 
 func runDevices(args []string, out io.Writer) error {

@@ -26,7 +26,9 @@ import (
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/device/reader"
 	"github.com/wardpolice/enroll/device/sim"
+	"github.com/wardpolice/enroll/device/usb"
 	"github.com/wardpolice/enroll/store"
 	"github.com/wardpolice/enroll/store/demo"
 	"github.com/wardpolice/enroll/ui"
@@ -112,25 +114,27 @@ func runGUI(args []string) error {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	w := a.NewWindow(tr.T("app.title"))
 	w.Resize(fyne.NewSize(1280, 760))
-	// A connected supported reader is used; without one the station runs on its simulated
-	// reader and says so on every capture screen. (No camera driver yet: simulated camera.)
-	var scanner enroll.FingerprintScanner
-	if real, err := openReader(); err == nil {
-		scanner = real
+	// The reader follows the USB bus: a supported reader is used when plugged in; a station
+	// that never saw one runs on its simulated reader, and every capture screen says which.
+	// (No camera driver yet: simulated camera.)
+	opts := sim.DefaultScannerOptions()
+	if *simSeed != 0 {
+		opts.Seed = *simSeed
+	}
+	scanner := reader.New(sim.NewScanner(opts), openFound)
+	if found, err := usb.Scan(readerModels()); err == nil {
+		scanner.Update(found)
 	} else {
-		if !errors.Is(err, errNoReader) {
-			fmt.Fprintln(os.Stderr, "station: fingerprint reader:", err, "- using the simulated reader")
-		}
-		opts := sim.DefaultScannerOptions()
-		if *simSeed != 0 {
-			opts.Seed = *simSeed
-		}
-		scanner = sim.NewScanner(opts)
+		fmt.Fprintln(os.Stderr, "station: looking for fingerprint readers:", err)
 	}
 	camera := sim.NewCamera(nil)
 	defer scanner.Close()
 	defer camera.Close()
 	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: camera, Tr: tr})
+	scanner.OnChange = func(reader.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go usb.Watch(ctx, readerModels(), time.Second, nil, scanner.Update)
 	s.Start()
 	w.ShowAndRun()
 	return nil

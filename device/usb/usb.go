@@ -214,3 +214,34 @@ func mapError(err error) error {
 	}
 	return err
 }
+
+// Watch reports the connected readers of the given models whenever the set changes, checking
+// every interval, until ctx ends. libusb's hotplug callbacks are not exposed by gousb, and a
+// scan of the bus takes well under a millisecond, so polling once a second costs nothing.
+// scan is Scan unless a test replaces it.
+func Watch(ctx context.Context, models []Model, interval time.Duration, scan func([]Model) ([]Found, error), changed func([]Found)) {
+	if scan == nil {
+		scan = Scan
+	}
+	var last string
+	first := true
+	for {
+		found, err := scan(models)
+		if err == nil {
+			key := fmt.Sprint(found)
+			if first || key != last {
+				changed(found)
+			}
+			last, first = key, false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		default:
+		}
+		time.Sleep(interval) // a sleep, not a timer channel: those fire late on some VMs
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
