@@ -206,7 +206,7 @@ var englishMessages = map[string]string{
 	CodeFingerMissing:        "{finger} has neither a capture nor an exception",
 	CodeFingerReasonMissing:  "the exception for {finger} needs a reason",
 	CodeFingerPosition:       "{value} is not a finger position (1-10)",
-	CodeFingerQualityLow:     "{finger} scored {score}, below {min}; capture it again (try {try} of {tries})",
+	CodeFingerQualityLow:     "{finger} scored {score}, below {min}; capture it again (try {try} of {tries}), then a supervisor may accept it",
 	CodeConsentMissing:       "the citizen's consent has not been recorded",
 	CodeTransitionNotAllowed: "a record cannot go from {from} to {to}",
 	CodeUsernameFormat:       "{value} is not a valid user name: 3-32 lower-case letters, digits, . _ -, starting with a letter",

@@ -90,7 +90,8 @@ func (r ExceptionReason) Valid() bool {
 }
 
 // Finger quality rules (DESIGN §5): below MinFingerQuality the officer retakes the print, up
-// to MaxFingerTries tries, and the best try is kept.
+// to MaxFingerTries tries, and the best try is kept; a print still below it needs a
+// supervisor's acceptance with a reason (or the finger an exception).
 const (
 	MinFingerQuality = 40
 	MaxFingerTries   = 3
@@ -115,13 +116,19 @@ type FingerCapture struct {
 	Driver   string
 	Attempts int // how many captures were taken for this finger, the kept one included
 	Quality  FingerScore
+	// AcceptedBy is the supervisor who accepted a print below MinFingerQuality, and why.
+	AcceptedBy     string `json:",omitempty"`
+	AcceptedReason string `json:",omitempty"`
 }
 
-// Acceptable reports whether the capture may be kept: good enough, or the best of all the
-// tries the rules allow.
+// Acceptable reports whether the capture may be kept: good enough, or accepted by a
+// supervisor.
 func (c FingerCapture) Acceptable() bool {
-	return c.Quality.Score >= MinFingerQuality || c.Attempts >= MaxFingerTries
+	return c.Quality.Score >= MinFingerQuality || c.AcceptedBy != ""
 }
+
+// TriesLeft reports whether the rules allow another try of this finger.
+func (c FingerCapture) TriesLeft() bool { return c.Attempts < MaxFingerTries }
 
 // FingerException records a finger that cannot be captured and why.
 type FingerException struct {

@@ -309,9 +309,16 @@ func TestCheckComplete(t *testing.T) {
 	if fe := e.CheckComplete(today).For(FieldFingers); fe == nil || fe.Code != CodeFingerQualityLow || !strings.Contains(fe.Error(), "right index scored 31, below 40") {
 		t.Errorf("low-quality print accepted: %v", fe)
 	}
-	e.SetFinger(FingerCapture{Position: RightIndex, PNG: []byte{1}, Attempts: MaxFingerTries, Quality: FingerScore{Score: 31}})
+	// After the last try a low print still needs a supervisor's acceptance.
+	low := FingerCapture{Position: RightIndex, PNG: []byte{1}, Attempts: MaxFingerTries, Quality: FingerScore{Score: 31}}
+	e.SetFinger(low)
+	if e.CheckComplete(today).For(FieldFingers) == nil || low.TriesLeft() {
+		t.Errorf("low print after %d tries accepted without a supervisor", MaxFingerTries)
+	}
+	low.AcceptedBy, low.AcceptedReason = "lan.nt", "sẹo bỏng cũ"
+	e.SetFinger(low)
 	if errs := e.CheckComplete(today); len(errs) != 0 {
-		t.Errorf("best of %d tries refused: %v", MaxFingerTries, errs)
+		t.Errorf("supervisor-accepted print refused: %v", errs)
 	}
 	// Retaking a finger replaces its exception.
 	e.SetFinger(FingerCapture{Position: LeftIndex, PNG: []byte{2}, Quality: FingerScore{Score: 50}})

@@ -163,7 +163,8 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	if scoreLine := strings.SplitN(h.T("fingers.quality"), "{", 2)[0]; h.hasText(scoreLine) {
 		t.Errorf("a score is shown for the left index before its capture:\n%s", h.texts())
 	}
-	// Left index: three poor tries; the best (the faint print beats the blank ones) is kept.
+	// Left index: three poor tries; the best (the faint print beats the blank ones) is kept,
+	// and then no more tries: a supervisor must accept it.
 	for try := 1; try <= 3; try++ {
 		label := h.T("fingers.retake")
 		if try == 1 {
@@ -172,11 +173,35 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 		h.tap(label)
 		h.waitFor(fmt.Sprintf("try %d judged", try), func() bool {
 			if try == 3 {
-				return h.hasText(h.s.tr.F("fingers.lift", map[string]any{"finger": enroll.LeftIndex}))
+				return h.hasText(h.s.tr.F("fingers.quality_kept", map[string]any{"score": biometric.MeasureFinger(faint).Score, "tries": 3}))
 			}
 			return h.hasText(fmt.Sprintf("%d/3", try)) && h.hasText("["+h.T("fingers.retake")+"]")
 		})
 	}
+	if !h.button(h.T("fingers.retake")).Disabled() {
+		t.Error("a fourth try is offered")
+	}
+	h.tap(h.T("wizard.next"))
+	if !h.hasText(h.T("wizard.fix_errors")) {
+		t.Fatalf("low print after 3 tries let through without a supervisor:\n%s", h.texts())
+	}
+	if _, err := h.st.CreateOfficer(context.Background(), enroll.OfficerForm{Username: "hung.lv", FullName: "Lê Văn Hùng",
+		Role: enroll.RoleOfficer, Password: "canbo2026xx", Confirm: "canbo2026xx"}); err != nil {
+		t.Fatal(err)
+	}
+	accept := func(user, pw, reason string) {
+		h.tap(h.T("fingers.accept"))
+		h.typeInto(h.T("field.username"), user)
+		h.typeInto(h.T("field.password"), pw)
+		h.typeInto(h.T("fingers.accept_reason"), reason)
+		h.tap(h.T("dialog.save"))
+	}
+	accept("hung.lv", "canbo2026xx", "vân tay mòn")
+	h.waitFor("officer refused", func() bool { return h.hasText(h.T("fingers.accept_not_supervisor")) })
+	accept(testUser, "wrong-password1", "vân tay mòn")
+	h.waitFor("wrong password refused", func() bool { return h.hasText(h.T("err.bad_login")) })
+	accept(testUser, testPassword, "vân tay mòn do lao động")
+	h.waitFor("supervisor accepted", func() bool { return h.hasText("vân tay mòn do lao động") })
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepReview)
 	h.check(h.T("review.consent")).SetChecked(true)
@@ -194,6 +219,9 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	want := biometric.MeasureFinger(faint).Score
 	if left.Attempts != 3 || left.Quality.Score != want || want == 0 || want >= enroll.MinFingerQuality {
 		t.Errorf("left index kept score %d after %d tries, want the faint print's %d", left.Quality.Score, left.Attempts, want)
+	}
+	if left.AcceptedBy != testUser || left.AcceptedReason != "vân tay mòn do lao động" || right.AcceptedBy != "" {
+		t.Errorf("acceptance stored as %q/%q (right: %q)", left.AcceptedBy, left.AcceptedReason, right.AcceptedBy)
 	}
 }
 

@@ -29,6 +29,7 @@ type fingersStep struct {
 	quality  *widget.Label
 	capture  *widget.Button
 	except   *widget.Button
+	accept   *widget.Button
 	tenPrint *widget.Check
 	cancel   context.CancelFunc
 	attempts map[enroll.FingerPosition]int
@@ -99,13 +100,15 @@ func (st *fingersStep) view() fyne.CanvasObject {
 	st.capture = widget.NewButton("", st.captureSelected)
 	st.capture.Importance = widget.HighImportance
 	st.except = widget.NewButton(tr.T("fingers.exception"), st.askException)
+	st.accept = widget.NewButton(tr.T("fingers.accept"), st.askAcceptance)
+	st.accept.Importance = widget.WarningImportance
 	st.tenPrint.Text = tr.T("fingers.ten_print")
 	st.tenPrint.Refresh()
 	legend := widget.NewLabel(tr.T("fingers.legend"))
 	legend.Wrapping = fyne.TextWrapWord
 	left := container.NewVBox(st.tenPrint, st.hands.box, legend,
 		st.w.s.deviceLabel("scanner"))
-	right := container.NewVBox(st.title, st.image, st.quality, st.capture, st.except, st.state)
+	right := container.NewVBox(st.title, st.image, st.quality, st.capture, st.accept, st.except, st.state)
 	st.refresh()
 	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right), left)
 }
@@ -160,6 +163,8 @@ func (st *fingersStep) refresh() {
 		return
 	}
 	st.capture.SetText(tr.T("fingers.capture"))
+	st.capture.Enable()
+	st.accept.Hide()
 	switch st.stateOf(st.selected) {
 	case fingerCaptured:
 		f, _ := st.w.e.Finger(st.selected)
@@ -168,6 +173,15 @@ func (st *fingersStep) refresh() {
 		}
 		if st.quality.Text == "" {
 			st.showQuality(f.Quality, "")
+		}
+		if !f.TriesLeft() {
+			st.capture.Disable() // the rules allow no more tries of this finger
+		}
+		if !f.Acceptable() && !f.TriesLeft() {
+			st.accept.Show()
+		}
+		if f.AcceptedBy != "" {
+			st.state.SetText(tr.F("fingers.accepted", map[string]any{"name": f.AcceptedBy, "score": f.Quality.Score, "reason": f.AcceptedReason}))
 		}
 		st.capture.SetText(tr.T("fingers.retake"))
 		if st.state.Text == "" {
@@ -230,9 +244,14 @@ func (st *fingersStep) captureSelected() {
 		}
 		st.keepBest(fc)
 		kept, _ := st.w.e.Finger(p)
-		if !kept.Acceptable() {
+		switch {
+		case !kept.Acceptable() && kept.TriesLeft():
 			st.state.SetText(tr.F("fingers.quality_low", map[string]any{"score": kept.Quality.Score,
 				"reasons": st.reasons(kept.Quality), "try": kept.Attempts, "tries": enroll.MaxFingerTries}))
+			st.refresh()
+			return
+		case !kept.Acceptable():
+			st.state.SetText(tr.F("fingers.quality_kept", map[string]any{"score": kept.Quality.Score, "tries": enroll.MaxFingerTries}))
 			st.refresh()
 			return
 		}
@@ -251,18 +270,59 @@ func (st *fingersStep) captureSelected() {
 func (st *fingersStep) keepBest(fc enroll.FingerCapture) {
 	tr := st.w.s.tr
 	prev, had := st.w.e.Finger(fc.Position)
-	switch {
-	case had && prev.Quality.Score > fc.Quality.Score:
+	if had && prev.Quality.Score > fc.Quality.Score {
 		prev.Attempts = fc.Attempts
 		st.w.e.SetFinger(prev)
 		st.showQuality(prev.Quality, tr.F("fingers.quality_worse", map[string]any{"new": fc.Quality.Score, "score": prev.Quality.Score}))
-	case !fc.Acceptable() || fc.Quality.Score >= enroll.MinFingerQuality:
-		st.w.e.SetFinger(fc)
-		st.showQuality(fc.Quality, "")
-	default: // below the threshold on the last try: the best try is kept
-		st.w.e.SetFinger(fc)
-		st.showQuality(fc.Quality, tr.F("fingers.quality_kept", map[string]any{"score": fc.Quality.Score, "tries": enroll.MaxFingerTries}))
+		return
 	}
+	st.w.e.SetFinger(fc)
+	st.showQuality(fc.Quality, "")
+}
+
+// askAcceptance lets a supervisor, with their own password, accept a print that stayed below
+// the threshold after every try, with a reason that is stored with the print.
+func (st *fingersStep) askAcceptance() {
+	tr := st.w.s.tr
+	p := st.selected
+	user, pw, reason := widget.NewEntry(), widget.NewPasswordEntry(), widget.NewEntry()
+	reason.SetPlaceHolder(tr.T("fingers.accept_reason_hint"))
+	items := []*widget.FormItem{
+		widget.NewFormItem(tr.T("field.username"), user),
+		widget.NewFormItem(tr.T("field.password"), pw),
+		widget.NewFormItem(tr.T("fingers.accept_reason"), reason),
+	}
+	d := dialog.NewForm(tr.F("fingers.accept_title", map[string]any{"finger": p}), tr.T("dialog.save"), tr.T("dialog.cancel"), items,
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			why := enroll.NormalizeText(reason.Text)
+			if why == "" {
+				st.state.SetText(tr.T("fingers.accept_need_reason"))
+				return
+			}
+			name, pass := user.Text, pw.Text
+			var who enroll.Officer
+			st.w.s.background(func() (err error) {
+				who, err = st.w.s.cfg.Store.Authenticate(context.Background(), name, pass)
+				return err
+			}, func(err error) {
+				switch {
+				case err != nil:
+					st.state.SetText(tr.Err(err))
+				case who.Role != enroll.RoleSupervisor:
+					st.state.SetText(tr.T("fingers.accept_not_supervisor"))
+				default:
+					f, _ := st.w.e.Finger(p)
+					f.AcceptedBy, f.AcceptedReason = who.Username, why
+					st.w.e.SetFinger(f)
+					st.refresh()
+				}
+			})
+		}, st.w.s.win)
+	d.Resize(fyne.NewSize(480, 300))
+	d.Show()
 }
 
 // askException records why a finger cannot be captured.
