@@ -314,3 +314,26 @@ func TestReaderStateFollowsHotplug(t *testing.T) {
 		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
 	})
 }
+
+func TestSameFingerTwiceIsFlagged(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	setUpStation(t, db)
+	h := newHarness(t, db)
+	// The citizen puts the right index down again when asked for the left index.
+	h.s.cfg.Scanner = &scriptedScanner{shots: []*image.Gray{sim.Impression(77, 1, 0.9), sim.Impression(77, 2, 0.9), sim.Impression(78, 3, 0.9)}}
+	h.toFingers()
+	warning := h.s.tr.F("fingers.same_finger", map[string]any{"finger": enroll.LeftIndex, "other": enroll.RightIndex})
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("right index", func() bool {
+		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
+	})
+	h.tap(h.T("fingers.capture"))
+	h.waitFor("same-finger warning", func() bool { return h.hasText(warning) })
+	// The retake with the right finger clears it.
+	h.tap(h.T("fingers.retake"))
+	h.waitFor("retake judged", func() bool { return h.hasText(h.s.tr.F("fingers.lift", map[string]any{"finger": enroll.LeftIndex})) })
+	h.settle() // the comparison with the right index has reported
+	if h.hasText(warning) {
+		t.Errorf("warning stays after the right finger was captured:\n%s", h.texts())
+	}
+}

@@ -117,6 +117,12 @@ func (h *harness) waitFor(what string, cond func() bool) {
 
 func (h *harness) T(key string) string { return h.s.tr.T(key) }
 
+// settle waits until every piece of background work has shown its result.
+func (h *harness) settle() {
+	h.t.Helper()
+	h.waitFor("background work to finish", func() bool { return h.s.pending.Load() == 0 })
+}
+
 // walk visits every object on screen, dialogs included.
 func (h *harness) walk(visit func(fyne.CanvasObject) bool) {
 	seen := map[fyne.CanvasObject]bool{}

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -68,6 +69,8 @@ type Station struct {
 	leave func()
 	// devLabels are the device lines on screen, rewritten when a device comes or goes.
 	devLabels []deviceLabel
+	// pending counts background work whose result has not reached the screen yet.
+	pending atomic.Int32
 }
 
 type deviceLabel struct {
@@ -168,9 +171,13 @@ func (s *Station) setMenu() {
 
 // background runs work off the UI goroutine and then done on it.
 func (s *Station) background(work func() error, done func(error)) {
+	s.pending.Add(1)
 	go func() {
 		err := work()
-		s.cfg.Do(func() { done(err) })
+		s.cfg.Do(func() {
+			defer s.pending.Add(-1)
+			done(err)
+		})
 	}()
 }
 

@@ -27,16 +27,20 @@ type fingersStep struct {
 	title    *widget.Label
 	state    *widget.Label
 	quality  *widget.Label
+	same     *widget.Label // a warning that two positions hold the same finger
 	capture  *widget.Button
 	except   *widget.Button
 	accept   *widget.Button
 	tenPrint *widget.Check
 	cancel   context.CancelFunc
 	attempts map[enroll.FingerPosition]int
+	// duplicate marks fingers whose kept print matched another position: a retake then
+	// replaces it whatever the scores, since a better print of the wrong finger is no use.
+	duplicate map[enroll.FingerPosition]bool
 }
 
 func newFingersStep(w *wizard) *fingersStep {
-	st := &fingersStep{w: w, attempts: map[enroll.FingerPosition]int{}}
+	st := &fingersStep{w: w, attempts: map[enroll.FingerPosition]int{}, duplicate: map[enroll.FingerPosition]bool{}}
 	for _, f := range w.e.Fingers {
 		st.attempts[f.Position] = f.Attempts
 	}
@@ -49,6 +53,7 @@ func newFingersStep(w *wizard) *fingersStep {
 	st.state.Wrapping = fyne.TextWrapWord
 	st.quality = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	st.quality.Wrapping = fyne.TextWrapWord
+	st.same = errorLabel()
 	st.tenPrint = widget.NewCheck("", func(on bool) {
 		if on {
 			w.e.FingerSet = enroll.TenPrint()
@@ -108,7 +113,7 @@ func (st *fingersStep) view() fyne.CanvasObject {
 	legend.Wrapping = fyne.TextWrapWord
 	left := container.NewVBox(st.tenPrint, st.hands.box, legend,
 		st.w.s.deviceLabel("scanner"))
-	right := container.NewVBox(st.title, st.image, st.quality, st.capture, st.accept, st.except, st.state)
+	right := container.NewVBox(st.title, st.image, st.quality, st.capture, st.accept, st.except, st.state, st.same)
 	st.refresh()
 	return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right), left)
 }
@@ -244,6 +249,7 @@ func (st *fingersStep) captureSelected() {
 		}
 		st.keepBest(fc)
 		kept, _ := st.w.e.Finger(p)
+		st.checkSameFinger(kept)
 		switch {
 		case !kept.Acceptable() && kept.TriesLeft():
 			st.state.SetText(tr.F("fingers.quality_low", map[string]any{"score": kept.Quality.Score,
@@ -270,14 +276,54 @@ func (st *fingersStep) captureSelected() {
 func (st *fingersStep) keepBest(fc enroll.FingerCapture) {
 	tr := st.w.s.tr
 	prev, had := st.w.e.Finger(fc.Position)
-	if had && prev.Quality.Score > fc.Quality.Score {
+	if had && !st.duplicate[fc.Position] && prev.Quality.Score > fc.Quality.Score {
 		prev.Attempts = fc.Attempts
 		st.w.e.SetFinger(prev)
 		st.showQuality(prev.Quality, tr.F("fingers.quality_worse", map[string]any{"new": fc.Quality.Score, "score": prev.Quality.Score}))
 		return
 	}
 	st.w.e.SetFinger(fc)
+	delete(st.duplicate, fc.Position)
 	st.showQuality(fc.Quality, "")
+}
+
+// checkSameFinger compares a new print with the citizen's other captured fingers in the
+// background (a comparison takes about half a second) and warns when two positions seem to
+// hold the same finger: the citizen may have put one finger down twice.
+func (st *fingersStep) checkSameFinger(c enroll.FingerCapture) {
+	var others []enroll.FingerCapture
+	for _, f := range st.w.e.Fingers {
+		if f.Position != c.Position {
+			others = append(others, f)
+		}
+	}
+	setError(st.same, "")
+	if len(others) == 0 {
+		return
+	}
+	var match enroll.FingerPosition
+	st.w.s.background(func() error {
+		img, _, err := biometric.DecodeFingerPNG(c.PNG)
+		if err != nil {
+			return err
+		}
+		for _, o := range others {
+			other, _, err := biometric.DecodeFingerPNG(o.PNG)
+			if err != nil {
+				return err
+			}
+			if _, same := biometric.SameFinger(img, other); same {
+				match = o.Position
+				return nil
+			}
+		}
+		return nil
+	}, func(err error) {
+		if err == nil && match != 0 {
+			st.duplicate[c.Position] = true
+			setError(st.same, st.w.s.tr.F("fingers.same_finger", map[string]any{"finger": c.Position, "other": match}))
+		}
+	})
 }
 
 // askAcceptance lets a supervisor, with their own password, accept a print that stayed below

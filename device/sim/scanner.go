@@ -86,3 +86,12 @@ func Fingerprint(seed uint64, quality float64) *image.Gray {
 	f := newFinger(r)
 	return f.render(newPlacement(r, quality), r)
 }
+
+// Impression renders finger (its pattern and minutiae) placed as capture draws it: the same
+// finger with another capture seed is the same print shifted, turned and pressed differently,
+// as when a citizen puts the same finger down twice.
+func Impression(finger, capture uint64, quality float64) *image.Gray {
+	f := newFinger(rand.New(rand.NewPCG(finger, 0xf1)))
+	r := rand.New(rand.NewPCG(capture, 0xca))
+	return f.render(newPlacement(r, quality), r)
+}
