@@ -86,7 +86,7 @@ func TestDevicesUnderUmockdevListsReader(t *testing.T) {
 	if err != nil {
 		t.Fatalf("station devices: %v\n%s", err, text)
 	}
-	if !strings.Contains(text, "UPEK TouchChip 147e:2016") {
+	if !strings.Contains(text, "UPEK TouchChip 147e:2016") || !strings.Contains(text, "driver upektc, ready") {
 		t.Errorf("reader not listed: %q", text)
 	}
 }

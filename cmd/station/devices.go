@@ -18,7 +18,7 @@ import (
 // readerModels is the driver registry: every supported fingerprint reader and its driver.
 func readerModels() []usb.Model {
 	return []usb.Model{{
-		Name: "UPEK TouchChip", VendorID: upektc.VendorID, ProductID: upektc.ProductID,
+		Name: "UPEK TouchChip", Driver: "upektc", VendorID: upektc.VendorID, ProductID: upektc.ProductID,
 		Interface: 0, OutEndpoint: upektc.EndpointOut, InEndpoint: upektc.EndpointIn & 0x0f,
 		Open: func(l *usb.Link, info enroll.DeviceInfo) enroll.FingerprintScanner { return upektc.New(l, info) },
 	}}
@@ -60,8 +60,14 @@ func runDevices(args []string, out io.Writer) error {
 		fmt.Fprintln(out, "fingerprint readers: none connected (the station uses its simulated reader)")
 	}
 	for _, f := range found {
-		fmt.Fprintf(out, "fingerprint reader: %s %04x:%04x on bus %d address %d\n",
-			f.Model.Name, f.Model.VendorID, f.Model.ProductID, f.Bus, f.Addr)
+		state := "ready"
+		if link, err := usb.Open(f.Model); err != nil {
+			state = "cannot be opened: " + err.Error()
+		} else {
+			link.Close()
+		}
+		fmt.Fprintf(out, "fingerprint reader: %s %04x:%04x on bus %d address %d, driver %s, %s\n",
+			f.Model.Name, f.Model.VendorID, f.Model.ProductID, f.Bus, f.Addr, f.Model.Driver, state)
 	}
 	fmt.Fprintln(out, "cameras: no camera driver yet (the station uses its simulated camera)")
 	return nil

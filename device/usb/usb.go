@@ -18,6 +18,7 @@ import (
 // Model is a supported reader: how to recognise it and which driver speaks to it.
 type Model struct {
 	Name                    string
+	Driver                  string
 	VendorID, ProductID     uint16
 	Interface               int
 	OutEndpoint, InEndpoint int // endpoint numbers, without the direction bit
