@@ -111,6 +111,16 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		if err := writeSearchTerms(ctx, tx, e, to, now.UnixMilli()); err != nil {
 			return err
 		}
+		action := ActionRecordEdit
+		switch {
+		case to == enroll.StatusComplete:
+			action = ActionRecordComplete
+		case current == "":
+			action = ActionRecordCreate
+		}
+		if err := s.appendAudit(ctx, tx, e.Officer, action, e.ID, fmt.Sprintf("step %d", e.Step)); err != nil {
+			return err
+		}
 		return writeImages(ctx, tx, e)
 	})
 	if err != nil {
@@ -373,13 +383,15 @@ func (s *Store) Drafts(ctx context.Context, officer string) ([]enroll.Summary, e
 }
 
 // DeleteDraft discards a draft the officer abandoned. Only drafts can be deleted this way.
-func (s *Store) DeleteDraft(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM enrollments WHERE id = ? AND status = ?`, id, string(enroll.StatusDraft))
-	if err != nil {
-		return fmt.Errorf("delete draft %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("delete draft %s: %w", id, ErrNotFound)
-	}
-	return nil
+func (s *Store) DeleteDraft(ctx context.Context, officer, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM enrollments WHERE id = ? AND status = ?`, id, string(enroll.StatusDraft))
+		if err != nil {
+			return fmt.Errorf("delete draft %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete draft %s: %w", id, ErrNotFound)
+		}
+		return s.appendAudit(ctx, tx, officer, ActionDraftDelete, id, "")
+	})
 }

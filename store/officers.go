@@ -83,8 +83,13 @@ func (s *Store) CreateOfficer(ctx context.Context, n enroll.OfficerForm) (enroll
 	}
 	name, _ := enroll.NormalizeName(n.FullName)
 	now := s.now()
-	_, err = s.db.ExecContext(ctx, `INSERT INTO officers (username, full_name, role, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?)`, n.Username, name, string(n.Role), hash, now.UnixMilli())
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO officers (username, full_name, role, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?)`, n.Username, name, string(n.Role), hash, now.UnixMilli()); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, n.Username, ActionOfficerCreate, "", "role "+string(n.Role))
+	})
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return enroll.Officer{}, fmt.Errorf("create officer %s: %w", n.Username, enroll.ErrOfficerExists)
@@ -115,6 +120,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	if errors.Is(err, sql.ErrNoRows) {
 		dummy, _ := hashPassword("x", s.kdf)
 		checkPassword(password, dummy)
+		s.Audit(ctx, username, ActionLoginFailed, "", "unknown user name")
 		return enroll.Officer{}, enroll.ErrBadLogin
 	}
 	if err != nil {
@@ -125,13 +131,18 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
 	}
 	if !ok {
+		s.Audit(ctx, o.Username, ActionLoginFailed, "", "wrong password")
 		return enroll.Officer{}, enroll.ErrBadLogin
 	}
 	if o.Disabled {
+		s.Audit(ctx, o.Username, ActionLoginFailed, "", "account disabled")
 		return enroll.Officer{}, enroll.ErrDisabled
 	}
 	o.Role = enroll.Role(role)
 	o.CreatedAt = time.UnixMilli(created)
+	if err := s.Audit(ctx, o.Username, ActionLogin, "", ""); err != nil {
+		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
+	}
 	return o, nil
 }
 

@@ -223,6 +223,26 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	if left.AcceptedBy != testUser || left.AcceptedReason != "vân tay mòn do lao động" || right.AcceptedBy != "" {
 		t.Errorf("acceptance stored as %q/%q (right: %q)", left.AcceptedBy, left.AcceptedReason, right.AcceptedBy)
 	}
+	// The acceptance is in the audit trail, once, by the supervisor, with the reason.
+	trail, err := h.st.AuditTrail(context.Background(), e.ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for _, a := range trail {
+		if a.Action == "finger_accept" {
+			accepted++
+			if a.Officer != testUser || !strings.Contains(a.Detail, "finger 7") || !strings.Contains(a.Detail, "vân tay mòn do lao động") {
+				t.Errorf("acceptance audited as %+v", a)
+			}
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d acceptance entries in the trail, want 1", accepted)
+	}
+	if n, err := h.st.VerifyAudit(context.Background()); err != nil || n == 0 {
+		t.Errorf("audit chain after the enrollment: %d entries, %v", n, err)
+	}
 }
 
 // unpluggingScanner fails its first capture as a reader pulled out mid-capture does.

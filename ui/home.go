@@ -18,7 +18,7 @@ func (s *Station) showHome() {
 	s.show(func() fyne.CanvasObject {
 		newBtn := widget.NewButton(s.tr.T("home.new"), func() { s.newEnrollment() })
 		newBtn.Importance = widget.HighImportance
-		logout := widget.NewButton(s.tr.T("home.logout"), func() { s.showLogin() })
+		logout := widget.NewButton(s.tr.T("home.logout"), s.logout)
 		who := widget.NewLabel(s.tr.F("home.officer", map[string]any{"name": s.officer.FullName, "role": s.officer.Role}))
 		top := container.NewBorder(nil, nil,
 			container.NewVBox(heading(s.office), widget.NewLabel(s.code)),
@@ -60,7 +60,7 @@ func (s *Station) showHome() {
 	})
 	s.setActions(
 		action{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
-		action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showLogin},
+		action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.logout},
 	)
 }
 
@@ -105,6 +105,10 @@ func (s *Station) openRecord(id string) {
 		s.showError(err)
 		return
 	}
+	if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, "record_view", id, ""); err != nil {
+		s.showError(err) // an unaudited view is not allowed
+		return
+	}
 	if e.Status == enroll.StatusDraft && e.Officer == s.officer.Username {
 		s.showWizard(e)
 		return
@@ -113,4 +117,14 @@ func (s *Station) openRecord(id string) {
 	d := dialog.NewCustom(e.Citizen.FullName, s.tr.T("dialog.close"), view, s.win)
 	d.Resize(fyne.NewSize(900, 640))
 	d.Show()
+}
+
+// logout records the logout and returns to the login screen.
+func (s *Station) logout() {
+	if s.officer != nil {
+		if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, "logout", "", ""); err != nil {
+			s.showError(err)
+		}
+	}
+	s.showLogin()
 }

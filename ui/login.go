@@ -168,6 +168,9 @@ func (s *Station) offerDrafts() {
 // resume opens a draft in the wizard at the step where it was left.
 func (s *Station) resume(id string) {
 	e, err := s.cfg.Store.Get(context.Background(), id)
+	if err == nil {
+		err = s.cfg.Store.Audit(context.Background(), s.officer.Username, "record_view", id, "resume draft")
+	}
 	if err != nil {
 		s.showError(err)
 		return

@@ -29,7 +29,8 @@ type Store interface {
 	Complete(ctx context.Context, e *enroll.Enrollment) error
 	Get(ctx context.Context, id string) (*enroll.Enrollment, error)
 	Drafts(ctx context.Context, officer string) ([]enroll.Summary, error)
-	DeleteDraft(ctx context.Context, id string) error
+	DeleteDraft(ctx context.Context, officer, id string) error
+	Audit(ctx context.Context, officer, action, recordID, detail string) error
 	CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error)
 	Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -350,8 +351,14 @@ func (st *fingersStep) askAcceptance() {
 			}
 			name, pass := user.Text, pw.Text
 			var who enroll.Officer
+			f, _ := st.w.e.Finger(p)
+			recordID := st.w.e.ID
 			st.w.s.background(func() (err error) {
 				who, err = st.w.s.cfg.Store.Authenticate(context.Background(), name, pass)
+				if err == nil && who.Role == enroll.RoleSupervisor {
+					err = st.w.s.cfg.Store.Audit(context.Background(), who.Username, "finger_accept", recordID,
+						fmt.Sprintf("finger %d score %d: %s", p, f.Quality.Score, why))
+				}
 				return err
 			}, func(err error) {
 				switch {

@@ -5,6 +5,7 @@
 //	station version                             print the version
 //	station demo --records N [--db FILE]        add N synthetic complete enrollments
 //	station bench [--db FILE] [--runs N]        time record searches on a database
+//	station audit verify [--db FILE]            check the audit trail's hash chain
 //	station devices                             list the capture devices found
 //	station capture --out FILE.png              capture one print from the first reader
 package main
@@ -59,15 +60,17 @@ func run(args []string, out io.Writer) error {
 		return runDemo(args, out)
 	case "bench":
 		return runBench(args, out)
+	case "audit":
+		return runAudit(args, out)
 	case "devices":
 		return runDevices(args, out)
 	case "capture":
 		return runCapture(args, out)
 	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|demo|bench|devices|capture] [flags]; station CMD -h for flags")
+		fmt.Fprintln(out, "usage: station [gui|version|demo|bench|audit|devices|capture] [flags]; station CMD -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, demo, bench, devices, capture)", cmd)
+	return fmt.Errorf("unknown command %q (try: gui, version, demo, bench, audit, devices, capture)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -91,6 +94,14 @@ func openStore(ctx context.Context, path string, opts ...store.Option) (*store.S
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	return store.Open(ctx, path, opts...)
+}
+
+// openExisting opens a station database that must already exist (tools never create one).
+func openExisting(ctx context.Context, path string) (*store.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, path)
 }
 
 func runGUI(args []string) error {
@@ -172,13 +183,10 @@ func runBench(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*db); err != nil {
-		return fmt.Errorf("bench: %w (create one with: station demo --records 10000 --db %s)", err, *db)
-	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *db)
+	st, err := openExisting(ctx, *db)
 	if err != nil {
-		return err
+		return fmt.Errorf("bench: %w (create one with: station demo --records 10000 --db %s)", err, *db)
 	}
 	defer st.Close()
 	n, err := st.Count(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,5 +53,33 @@ func TestBadCommandLine(t *testing.T) {
 	}
 	if err := run([]string{"bench", "--db", filepath.Join(t.TempDir(), "missing.db")}, &out); err == nil || !strings.Contains(err.Error(), "station demo") {
 		t.Errorf("bench on a missing database: %v", err)
+	}
+}
+
+func TestAuditVerifyCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	var out bytes.Buffer
+	if err := run([]string{"demo", "--records", "4", "--db", db, "--seed", "2"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run([]string{"audit", "verify", "--db", db}, &out); err != nil || !strings.Contains(out.String(), "audit trail intact: 5 entries") {
+		t.Fatalf("intact trail: %v %q", err, out.String())
+	}
+	// Someone with the file edits the third entry.
+	raw, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TRIGGER audit_no_update`, `UPDATE audit SET officer = 'intruder' WHERE seq = 3`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	out.Reset()
+	err = run([]string{"audit", "verify", "--db", db}, &out)
+	if err == nil || !strings.Contains(out.String(), "audit trail BROKEN: audit entry 3: its contents were changed") {
+		t.Errorf("tampered trail: %v %q", err, out.String())
 	}
 }

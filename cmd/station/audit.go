@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/wardpolice/enroll/store"
+)
+
+var errAuditBroken = errors.New("the audit trail is broken")
+
+// runAudit: `station audit verify` checks the hash chain and names the first broken entry.
+func runAudit(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: station audit verify [--db FILE]")
+	}
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.VerifyAudit(ctx)
+	var br *store.AuditBreak
+	if errors.As(err, &br) {
+		fmt.Fprintf(out, "audit trail BROKEN: %v (%d entries before it are intact)\n", br, n)
+		return errAuditBroken
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "audit trail intact: %d entries\n", n)
+	return nil
+}
