@@ -11,6 +11,7 @@ var (
 	ErrBadLogin      = errors.New("wrong user name or password")
 	ErrOfficerExists = errors.New("user name already taken")
 	ErrDisabled      = errors.New("account disabled")
+	ErrLockedOut     = errors.New("account locked after repeated failed logins")
 )
 
 // Role decides what an officer may do. Supervisors also manage officers, accept exceptions,

@@ -109,14 +109,17 @@ func (s *Store) OfficerCount(ctx context.Context) (int, error) {
 }
 
 // Authenticate checks a login. A wrong user name costs the same time as a wrong password, so
-// the answer's timing does not reveal which user names exist.
+// the answer's timing does not reveal which user names exist. After lockAfter failures in a
+// row the account is locked for lockFor, whatever password is given; every attempt is audited.
 func (s *Store) Authenticate(ctx context.Context, username, password string) (enroll.Officer, error) {
 	var o enroll.Officer
 	var hash, role string
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT username, full_name, role, password_hash, disabled, created_at
-		FROM officers WHERE username = ?`, strings.TrimSpace(strings.ToLower(username))).
-		Scan(&o.Username, &o.FullName, &role, &hash, &o.Disabled, &created)
+	var created, lockedUntil int64
+	var failed int
+	username = strings.TrimSpace(strings.ToLower(username))
+	err := s.db.QueryRowContext(ctx, `SELECT username, full_name, role, password_hash, disabled, created_at,
+		failed_logins, locked_until FROM officers WHERE username = ?`, username).
+		Scan(&o.Username, &o.FullName, &role, &hash, &o.Disabled, &created, &failed, &lockedUntil)
 	if errors.Is(err, sql.ErrNoRows) {
 		dummy, _ := hashPassword("x", s.kdf)
 		checkPassword(password, dummy)
@@ -126,13 +129,17 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	if err != nil {
 		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
 	}
+	now := s.now()
+	if now.UnixMilli() < lockedUntil {
+		s.Audit(ctx, o.Username, ActionLoginFailed, "", "account locked")
+		return enroll.Officer{}, enroll.ErrLockedOut
+	}
 	ok, err := checkPassword(password, hash)
 	if err != nil {
 		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
 	}
 	if !ok {
-		s.Audit(ctx, o.Username, ActionLoginFailed, "", "wrong password")
-		return enroll.Officer{}, enroll.ErrBadLogin
+		return enroll.Officer{}, s.loginFailed(ctx, o.Username, failed+1, now)
 	}
 	if o.Disabled {
 		s.Audit(ctx, o.Username, ActionLoginFailed, "", "account disabled")
@@ -140,10 +147,38 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	}
 	o.Role = enroll.Role(role)
 	o.CreatedAt = time.UnixMilli(created)
-	if err := s.Audit(ctx, o.Username, ActionLogin, "", ""); err != nil {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE officers SET failed_logins = 0, locked_until = 0 WHERE username = ?`, o.Username); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, o.Username, ActionLogin, "", "")
+	})
+	if err != nil {
 		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
 	}
 	return o, nil
+}
+
+// loginFailed counts a wrong password and locks the account when the count reaches lockAfter.
+func (s *Store) loginFailed(ctx context.Context, username string, failed int, now time.Time) error {
+	result, detail := enroll.ErrBadLogin, fmt.Sprintf("wrong password (%d in a row)", failed)
+	var until int64
+	if s.lockAfter > 0 && failed >= s.lockAfter {
+		until = now.Add(s.lockFor).UnixMilli()
+		failed = 0
+		result, detail = enroll.ErrLockedOut, fmt.Sprintf("wrong password; locked for %s", s.lockFor)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE officers SET failed_logins = ?, locked_until = ? WHERE username = ?`,
+			failed, until, username); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, username, ActionLoginFailed, "", detail)
+	})
+	if err != nil {
+		return fmt.Errorf("log in %s: %w", username, err)
+	}
+	return result
 }
 
 // OfficerRole returns an account's role, or ErrNotFound.

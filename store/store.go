@@ -31,6 +31,9 @@ type Store struct {
 	now  func() time.Time
 	kdf  PasswordParams
 	bulk bool
+	// lockAfter failed logins in a row lock the account for lockFor.
+	lockAfter int
+	lockFor   time.Duration
 	// wrote wakes the checkpointer after a commit; stop ends it.
 	wrote chan struct{}
 	stop  chan struct{}
@@ -46,13 +49,19 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithPasswordParams sets the argon2id cost for new password hashes.
 func WithPasswordParams(p PasswordParams) Option { return func(s *Store) { s.kdf = p } }
 
+// WithLockout sets how many failed logins in a row lock an account, and for how long
+// (default 5 and 15 minutes).
+func WithLockout(attempts int, d time.Duration) Option {
+	return func(s *Store) { s.lockAfter, s.lockFor = attempts, d }
+}
+
 // WithBulkLoad turns off fsync, for generating benchmark data only: a crash may lose or
 // corrupt what was written. The station itself never uses it.
 func WithBulkLoad() Option { return func(s *Store) { s.bulk = true } }
 
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{path: path, now: time.Now, kdf: DefaultPasswordParams()}
+	s := &Store{path: path, now: time.Now, kdf: DefaultPasswordParams(), lockAfter: 5, lockFor: 15 * time.Minute}
 	for _, o := range opts {
 		o(s)
 	}

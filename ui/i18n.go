@@ -106,6 +106,7 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrCaptureTimeout: "err.capture_timeout",
 		enroll.ErrBadLogin:       "err.bad_login",
 		enroll.ErrDisabled:       "err.disabled",
+		enroll.ErrLockedOut:      "err.locked_out",
 		enroll.ErrOfficerExists:  "err.officer_exists",
 	} {
 		if errors.Is(err, sentinel) {
