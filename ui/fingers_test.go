@@ -35,6 +35,19 @@ func (h *harness) toPortrait() {
 	h.onStep(enroll.StepPortrait)
 }
 
+// consentAndSave gives consent on the review step, saves, and reads the record back.
+func (h *harness) consentAndSave() *enroll.Enrollment {
+	h.t.Helper()
+	h.check(h.T("review.consent")).SetChecked(true)
+	h.tap(h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName}))
+	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
+	e, err := h.st.Get(context.Background(), h.savedRecordID())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
 // toFingers goes on from the portrait step to the fingerprint step.
 func (h *harness) toFingers() {
 	h.t.Helper()
@@ -83,14 +96,7 @@ func TestFingerExceptionAndTenPrint(t *testing.T) {
 	if !h.hasText(h.s.tr.W(enroll.ExceptionInjured)) {
 		t.Errorf("review does not show the exception:\n%s", h.texts())
 	}
-	h.check(h.T("review.consent")).SetChecked(true)
-	h.tap(h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName}))
-	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
-
-	e, err := h.st.Get(context.Background(), h.savedRecordID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := h.consentAndSave()
 	x, ok := e.Exception(enroll.LeftIndex)
 	if !ok || x.Reason != enroll.ExceptionInjured || x.Note != "băng bó sau tai nạn" {
 		t.Errorf("exception stored as %+v", x)
@@ -204,13 +210,7 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	h.waitFor("supervisor accepted", func() bool { return h.hasText("vân tay mòn do lao động") })
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepReview)
-	h.check(h.T("review.consent")).SetChecked(true)
-	h.tap(h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName}))
-	h.waitFor("saved screen", func() bool { return h.hasText(h.T("saved.title")) })
-	e, err := h.st.Get(context.Background(), h.savedRecordID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := h.consentAndSave()
 	right, _ := e.Finger(enroll.RightIndex)
 	left, _ := e.Finger(enroll.LeftIndex)
 	if right.Attempts != 3 || right.Quality.Score < enroll.MinFingerQuality {
