@@ -49,8 +49,8 @@ const (
 	FlagTooLight QualityFlag = "too_light"
 )
 
-// FingerQualityThreshold is the default acceptance score (DESIGN §5).
-const FingerQualityThreshold = 40
+// FingerQualityThreshold is the acceptance score; the domain's rule is the one source.
+const FingerQualityThreshold = enroll.MinFingerQuality
 
 const qualityBlock = 16
 
