@@ -98,3 +98,11 @@ func (f OfficerForm) Check() error {
 	}
 	return CheckPassword(f.Password, f.Confirm)
 }
+
+// Station settings kept in the database: set at first run, shown on every screen, written on
+// every record.
+const (
+	SettingOffice   = "office_name"
+	SettingStation  = "station_code"
+	SettingLanguage = "language"
+)

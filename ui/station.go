@@ -35,11 +35,11 @@ type Store interface {
 	Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error)
 }
 
-// Settings keys kept in the database.
+// Settings keys, from the domain (shared with the demo generator).
 const (
-	SettingOffice   = "office_name"
-	SettingStation  = "station_code"
-	SettingLanguage = "language"
+	SettingOffice   = enroll.SettingOffice
+	SettingStation  = enroll.SettingStation
+	SettingLanguage = enroll.SettingLanguage
 )
 
 // Config is everything the interface is wired to.

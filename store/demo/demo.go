@@ -82,16 +82,16 @@ func (g Generator) Run(ctx context.Context) error {
 }
 
 func (g Generator) setUp(ctx context.Context) (string, error) {
-	station, err := g.Store.Setting(ctx, "station_code")
+	station, err := g.Store.Setting(ctx, enroll.SettingStation)
 	if err != nil {
 		return "", err
 	}
 	if station == "" {
 		station = Station
-		if err := g.Store.SetSetting(ctx, "station_code", station); err != nil {
+		if err := g.Store.SetSetting(ctx, enroll.SettingStation, station); err != nil {
 			return "", err
 		}
-		if err := g.Store.SetSetting(ctx, "office_name", "Trạm mô phỏng"); err != nil {
+		if err := g.Store.SetSetting(ctx, enroll.SettingOffice, "Trạm mô phỏng"); err != nil {
 			return "", err
 		}
 	}
