@@ -171,7 +171,6 @@ const (
 	CodePortraitMissing      = "portrait_missing"
 	CodeFingerMissing        = "finger_missing"
 	CodeFingerReasonMissing  = "finger_reason_missing"
-	CodeFingerPosition       = "finger_position"
 	CodeFingerQualityLow     = "finger_quality_low"
 	CodeConsentMissing       = "consent_missing"
 	CodeTransitionNotAllowed = "transition_not_allowed"
@@ -205,7 +204,6 @@ var englishMessages = map[string]string{
 	CodePortraitMissing:      "no portrait has been taken",
 	CodeFingerMissing:        "{finger} has neither a capture nor an exception",
 	CodeFingerReasonMissing:  "the exception for {finger} needs a reason",
-	CodeFingerPosition:       "{value} is not a finger position (1-10)",
 	CodeFingerQualityLow:     "{finger} scored {score}, below {min}; capture it again (try {try} of {tries}), then a supervisor may accept it",
 	CodeConsentMissing:       "the citizen's consent has not been recorded",
 	CodeTransitionNotAllowed: "a record cannot go from {from} to {to}",

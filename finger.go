@@ -21,15 +21,6 @@ const (
 	LeftLittle
 )
 
-// ParseFingerPosition accepts 1-10.
-func ParseFingerPosition(s string) (FingerPosition, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 10 {
-		return 0, fieldErr(FieldFingers, CodeFingerPosition, "value", s)
-	}
-	return FingerPosition(n), nil
-}
-
 func (p FingerPosition) Valid() bool { return p >= RightThumb && p <= LeftLittle }
 
 // Right reports whether the finger is on the right hand.

@@ -150,12 +150,6 @@ func ParseGender(s string) (Gender, error) {
 	return GenderUnknown, fieldErr(FieldGender, CodeGenderWord, "value", s)
 }
 
-// ProvinceName returns the province's name for a 3-digit code.
-func ProvinceName(code string) (string, bool) {
-	n, ok := provinces[code]
-	return n, ok
-}
-
 // provinces are the birth-registration codes of Circular 07/2016/TT-BCA. The 2025 merger of
 // provinces does not renumber issued IDs, so the pre-merger list stays authoritative here.
 var provinces = map[string]string{

@@ -187,9 +187,6 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
-
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
@@ -262,14 +259,6 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 	}
 	if res != "ok" {
 		return fmt.Errorf("integrity check: %s", res)
-	}
-	return nil
-}
-
-// Backup writes a consistent copy of the live database to path (which must not exist).
-func (s *Store) Backup(ctx context.Context, path string) error {
-	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
-		return fmt.Errorf("back up to %s: %w", path, err)
 	}
 	return nil
 }
