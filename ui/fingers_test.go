@@ -245,27 +245,15 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	}
 }
 
-// unpluggingScanner fails its first capture as a reader pulled out mid-capture does.
-type unpluggingScanner struct {
-	scriptedScanner
-	fails int
-}
-
-func (s *unpluggingScanner) Capture(ctx context.Context) (enroll.FingerImage, error) {
-	if s.fails > 0 {
-		s.fails--
-		return enroll.FingerImage{}, fmt.Errorf("usb: read: %w", enroll.ErrDeviceGone)
-	}
-	return s.scriptedScanner.Capture(ctx)
-}
-
 func TestReaderUnpluggedMidCapture(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "station.db")
 	setUpStation(t, db)
 	h := newHarness(t, db)
-	h.s.cfg.Scanner = &unpluggingScanner{scriptedScanner: scriptedScanner{shots: []*image.Gray{sim.Fingerprint(2, 1)}}, fails: 1}
+	reader := &pluggableScanner{scriptedScanner: scriptedScanner{shots: []*image.Gray{sim.Fingerprint(2, 1)}}}
+	h.s.cfg.Scanner = reader
 	h.toFingers()
 	before := runtime.NumGoroutine()
+	reader.out = true // pulled out as the capture starts
 	h.tap(h.T("fingers.capture"))
 	h.waitFor("unplug reported", func() bool { return h.hasText(h.T("err.device_gone")) })
 	// No capture goroutine outlives the failure.
@@ -277,6 +265,7 @@ func TestReaderUnpluggedMidCapture(t *testing.T) {
 		t.Errorf("%d goroutines after the failed capture, %d before", n, before)
 	}
 	// Back in: the same button captures.
+	reader.out = false
 	h.tap(h.T("fingers.capture"))
 	h.waitFor("capture after reconnect", func() bool {
 		return h.hasText(h.s.tr.F("fingers.captured_next", map[string]any{"finger": enroll.RightIndex, "next": enroll.LeftIndex}))
