@@ -78,12 +78,13 @@ func (st *fingersStep) required(p enroll.FingerPosition) bool {
 }
 
 func (st *fingersStep) stateOf(p enroll.FingerPosition) fingerState {
-	switch {
-	case func() bool { _, ok := st.w.e.Finger(p); return ok }():
+	if _, ok := st.w.e.Finger(p); ok {
 		return fingerCaptured
-	case func() bool { _, ok := st.w.e.Exception(p); return ok }():
+	}
+	if _, ok := st.w.e.Exception(p); ok {
 		return fingerExcepted
-	case st.required(p):
+	}
+	if st.required(p) {
 		return fingerPending
 	}
 	return fingerNotNeeded
