@@ -31,6 +31,7 @@ const (
 	FieldConsent      Field = "consent"
 	FieldStatus       Field = "status"
 	FieldFingerReason Field = "finger_exception"
+	FieldDate         Field = "date"
 )
 
 // Translatable is a parameter value that the UI must translate (a gender, a finger) rather than
@@ -211,6 +212,7 @@ var englishMessages = map[string]string{
 	CodePasswordShort:        "must have at least {min} characters",
 	CodePasswordWeak:         "must contain both letters and digits",
 	CodePasswordMatch:        "the two passwords differ",
+	CodeStationCode:          "{value} is not a station code: 3-32 capital letters, digits and dashes, like HN-DD-KT-01",
 }
 
 // englishWord renders Translatable values inside English messages.

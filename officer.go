@@ -3,6 +3,7 @@ package enroll
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,14 @@ var (
 	ErrOfficerExists = errors.New("user name already taken")
 	ErrDisabled      = errors.New("account disabled")
 	ErrLockedOut     = errors.New("account locked after repeated failed logins")
+	// ErrStationLocked: personal data is sealed and no officer's login has unwrapped its key.
+	ErrStationLocked  = errors.New("the station is locked: log in first")
+	ErrBadRecoveryKey = errors.New("the recovery key does not open this station's data")
+	ErrNotSupervisor  = errors.New("only a supervisor may do this")
+	ErrSelfDisable    = errors.New("you cannot disable your own account")
+	ErrLastSupervisor = errors.New("the last active supervisor cannot be disabled")
+	ErrUnknownOfficer = errors.New("no such officer")
+	ErrNotDeliverable = errors.New("only a saved record not yet delivered can be marked delivered")
 )
 
 // Role decides what an officer may do. Supervisors also manage officers, accept exceptions,
@@ -27,11 +36,14 @@ func (r Role) TranslationKey() string { return "role." + string(r) }
 
 // Officer is a person who logs in to the station.
 type Officer struct {
-	Username  string
-	FullName  string
-	Role      Role
-	Disabled  bool
-	CreatedAt time.Time
+	Username string
+	FullName string
+	Role     Role
+	Disabled bool
+	// MustChange is set when a supervisor reset the password: the officer chooses a new
+	// one right after logging in.
+	MustChange bool
+	CreatedAt  time.Time
 }
 
 // Officer-account validation codes.
@@ -40,6 +52,7 @@ const (
 	CodePasswordShort  = "password_short"
 	CodePasswordWeak   = "password_weak"
 	CodePasswordMatch  = "password_match"
+	CodeStationCode    = "station_code_format"
 )
 
 // Officer fields.
@@ -47,6 +60,8 @@ const (
 	FieldUsername Field = "username"
 	FieldPassword Field = "password"
 	FieldConfirm  Field = "password_confirm"
+	FieldOffice   Field = "office"
+	FieldStation  Field = "station_code"
 )
 
 func usernamePattern() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9._-]{2,31}$`) }
@@ -99,10 +114,43 @@ func (f OfficerForm) Check() error {
 	return CheckPassword(f.Password, f.Confirm)
 }
 
+func stationCodePattern() *regexp.Regexp { return regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{2,31}$`) }
+
+// StationSetup is a new station's first run: the office it serves, its code (printed on
+// receipts and batch names, e.g. HN-DD-KT-01) and the first supervisor.
+type StationSetup struct {
+	Office, Code string
+	Supervisor   OfficerForm
+}
+
+// Normalize trims and upper-cases the code and normalises the office name.
+func (s StationSetup) Normalize() StationSetup {
+	s.Office = NormalizeText(s.Office)
+	s.Code = strings.ToUpper(strings.TrimSpace(s.Code))
+	s.Supervisor.Username = strings.TrimSpace(s.Supervisor.Username)
+	s.Supervisor.Role = RoleSupervisor
+	return s
+}
+
+// Check validates a normalised set-up.
+func (s StationSetup) Check() error {
+	if s.Office == "" {
+		return fieldErr(FieldOffice, CodeRequired)
+	}
+	if !stationCodePattern().MatchString(s.Code) {
+		return fieldErr(FieldStation, CodeStationCode, "value", s.Code)
+	}
+	return s.Supervisor.Check()
+}
+
 // Station settings kept in the database: set at first run, shown on every screen, written on
 // every record.
 const (
 	SettingOffice   = "office_name"
 	SettingStation  = "station_code"
 	SettingLanguage = "language"
+	// SettingRetentionDays: days a delivered record's personal data stays before purging.
+	SettingRetentionDays = "retention_days"
+	// SettingIdleMinutes: minutes without input before the session locks.
+	SettingIdleMinutes = "idle_minutes"
 )

@@ -8,34 +8,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
-)
 
-// Audit actions.
-const (
-	ActionLogin          = "login"
-	ActionLoginFailed    = "login_failed"
-	ActionLogout         = "logout"
-	ActionOfficerCreate  = "officer_create"
-	ActionRecordCreate   = "record_create"
-	ActionRecordEdit     = "record_edit"
-	ActionRecordComplete = "record_complete"
-	ActionRecordView     = "record_view"
-	ActionDraftDelete    = "draft_delete"
-	ActionFingerAccept   = "finger_accept"
+	"github.com/wardpolice/enroll"
 )
-
-// AuditEntry is one line of the trail.
-type AuditEntry struct {
-	Seq      int64
-	At       time.Time
-	Officer  string
-	Action   string
-	RecordID string
-	Detail   string
-	PrevHash []byte
-	Hash     []byte
-}
 
 // entryHash chains an entry to the previous one: SHA-256 over the previous hash and every
 // field, each length-prefixed so no two different entries encode alike.
@@ -102,7 +79,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	prev := make([]byte, sha256.Size)
 	var want int64 = 1
 	for rows.Next() {
-		var e AuditEntry
+		var e enroll.AuditEntry
 		var at int64
 		if err := rows.Scan(&e.Seq, &at, &e.Officer, &e.Action, &e.RecordID, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
 			return want - 1, fmt.Errorf("verify audit: %w", err)
@@ -132,24 +109,35 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	return want - 1, nil
 }
 
-// AuditTrail lists entries, newest first, optionally for one record.
-func (s *Store) AuditTrail(ctx context.Context, recordID string, limit int) ([]AuditEntry, error) {
-	q := `SELECT seq, at, officer, action, record_id, detail FROM audit`
+// AuditTrail lists entries matching the filter, newest first.
+func (s *Store) AuditTrail(ctx context.Context, f enroll.AuditFilter) ([]enroll.AuditEntry, error) {
+	var where []string
 	var args []any
-	if recordID != "" {
-		q += ` WHERE record_id = ?`
-		args = append(args, recordID)
+	for col, v := range map[string]string{"officer": f.Officer, "action": f.Action, "record_id": f.RecordID} {
+		if v != "" {
+			where, args = append(where, col+" = ?"), append(args, v)
+		}
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "at < ?"), append(args, f.To.UnixMilli())
+	}
+	q := `SELECT seq, at, officer, action, record_id, detail FROM audit`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY seq DESC LIMIT ?`
-	args = append(args, limitOr(limit))
+	args = append(args, limitOr(f.Limit))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
 	}
 	defer rows.Close()
-	var out []AuditEntry
+	var out []enroll.AuditEntry
 	for rows.Next() {
-		var e AuditEntry
+		var e enroll.AuditEntry
 		var at int64
 		if err := rows.Scan(&e.Seq, &at, &e.Officer, &e.Action, &e.RecordID, &e.Detail); err != nil {
 			return nil, fmt.Errorf("read audit: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardpolice/enroll"
 )
@@ -26,10 +27,10 @@ func TestAuditRecordsWhoDidWhat(t *testing.T) {
 	if err := s.Complete(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Audit(ctx, "lan.nt", ActionRecordView, e.ID, ""); err != nil {
+	if err := s.Audit(ctx, "lan.nt", enroll.ActionRecordView, e.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	trail, err := s.AuditTrail(ctx, "", 100)
+	trail, err := s.AuditTrail(ctx, enroll.AuditFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestAuditRecordsWhoDidWhat(t *testing.T) {
 	for i := len(trail) - 1; i >= 0; i-- {
 		got = append(got, trail[i].Officer+" "+trail[i].Action)
 	}
-	want := "lan.nt officer_create,lan.nt login,lan.nt login_failed,lan.nt record_create,lan.nt record_complete,lan.nt record_view"
+	want := "lan.nt station_init,lan.nt login,lan.nt login_failed,lan.nt record_create,lan.nt record_complete,lan.nt record_view"
 	if strings.Join(got, ",") != want {
 		t.Errorf("trail\n got %s\nwant %s", strings.Join(got, ","), want)
 	}
@@ -88,7 +89,7 @@ func TestAuditVerifyNamesTheBrokenEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 			for range 3 {
-				s.Audit(ctx, "lan.nt", ActionRecordView, e.ID, "")
+				s.Audit(ctx, "lan.nt", enroll.ActionRecordView, e.ID, "")
 			}
 			tamper(t, s, c.stmt)
 			_, err := s.VerifyAudit(ctx)
@@ -113,8 +114,46 @@ func TestDeleteDraftIsAudited(t *testing.T) {
 	if err := s.DeleteDraft(ctx, "lan.nt", e.ID); err != nil {
 		t.Fatal(err)
 	}
-	trail, _ := s.AuditTrail(ctx, e.ID, 10)
-	if len(trail) != 2 || trail[0].Action != ActionDraftDelete || trail[1].Action != ActionRecordCreate {
+	trail, _ := s.AuditTrail(ctx, enroll.AuditFilter{RecordID: e.ID, Limit: 10})
+	if len(trail) != 2 || trail[0].Action != enroll.ActionDraftDelete || trail[1].Action != enroll.ActionRecordCreate {
 		t.Errorf("trail %+v", trail)
+	}
+}
+
+func TestAuditTrailFilters(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	s := openTest(t, WithClock(func() time.Time { return clock }))
+	s.Authenticate(ctx, "lan.nt", "wrong-pass-1")
+	clock = clock.Add(time.Hour)
+	s.Authenticate(ctx, "lan.nt", "matkhau2026")
+	e := completeRecord(t, "Nguyễn Văn An", "001087012345")
+	if err := s.Complete(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	s.Authenticate(ctx, "ghost", "wrong-pass-1")
+	cases := []struct {
+		f    enroll.AuditFilter
+		want string
+	}{
+		{enroll.AuditFilter{}, "login_failed ghost,record_complete lan.nt,login lan.nt,login_failed lan.nt,station_init lan.nt"},
+		{enroll.AuditFilter{Officer: "lan.nt", Action: enroll.ActionLoginFailed}, "login_failed lan.nt"},
+		{enroll.AuditFilter{RecordID: e.ID}, "record_complete lan.nt"},
+		{enroll.AuditFilter{From: clock}, "login_failed ghost,record_complete lan.nt,login lan.nt"},
+		{enroll.AuditFilter{To: clock}, "login_failed lan.nt,station_init lan.nt"},
+		{enroll.AuditFilter{Limit: 1}, "login_failed ghost"},
+	}
+	for _, c := range cases {
+		got, err := s.AuditTrail(ctx, c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []string
+		for _, a := range got {
+			parts = append(parts, a.Action+" "+a.Officer)
+		}
+		if strings.Join(parts, ",") != c.want {
+			t.Errorf("%+v:\n got %s\nwant %s", c.f, strings.Join(parts, ","), c.want)
+		}
 	}
 }

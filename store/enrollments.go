@@ -66,6 +66,10 @@ func (s *Store) Complete(ctx context.Context, e *enroll.Enrollment) error {
 }
 
 func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status) error {
+	k, err := s.keys()
+	if err != nil {
+		return fmt.Errorf("save record: %w", err)
+	}
 	now := s.now().UTC()
 	fresh := e.ID == ""
 	if fresh {
@@ -73,6 +77,10 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		e.CreatedAt = now
 	}
 	doc, err := docOf(e)
+	if err != nil {
+		return fmt.Errorf("save record %s: %w", e.ID, err)
+	}
+	sum, err := json.Marshal(summaryOf(e))
 	if err != nil {
 		return fmt.Errorf("save record %s: %w", e.ID, err)
 	}
@@ -98,30 +106,33 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 			completed = now.UnixMilli()
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO enrollments
-			(id, status, step, station, officer, personal_id, full_name, phone, created_at, updated_at, completed_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(id, status, step, station, officer, created_at, updated_at, completed_at, summary)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET status = excluded.status, step = excluded.step,
-				personal_id = excluded.personal_id, full_name = excluded.full_name, phone = excluded.phone,
-				updated_at = excluded.updated_at, completed_at = excluded.completed_at, data = excluded.data`,
-			e.ID, string(to), int(e.Step), e.Station, e.Officer, string(e.Citizen.PersonalID), e.Citizen.FullName,
-			e.Phone, e.CreatedAt.UnixMilli(), now.UnixMilli(), completed, doc)
+				updated_at = excluded.updated_at, completed_at = excluded.completed_at, summary = excluded.summary`,
+			e.ID, string(to), int(e.Step), e.Station, e.Officer, e.CreatedAt.UnixMilli(), now.UnixMilli(), completed,
+			k.seal(e.ID, fieldSummary, sum))
 		if err != nil {
 			return err
 		}
-		if err := writeSearchTerms(ctx, tx, e, to, now.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO documents (enrollment_id, data) VALUES (?, ?)
+			ON CONFLICT (enrollment_id) DO UPDATE SET data = excluded.data`, e.ID, k.seal(e.ID, fieldDocument, doc)); err != nil {
 			return err
 		}
-		action := ActionRecordEdit
+		if err := writeSearchTerms(ctx, tx, k, e); err != nil {
+			return err
+		}
+		action := enroll.ActionRecordEdit
 		switch {
 		case to == enroll.StatusComplete:
-			action = ActionRecordComplete
+			action = enroll.ActionRecordComplete
 		case current == "":
-			action = ActionRecordCreate
+			action = enroll.ActionRecordCreate
 		}
 		if err := s.appendAudit(ctx, tx, e.Officer, action, e.ID, fmt.Sprintf("step %d", e.Step)); err != nil {
 			return err
 		}
-		return writeImages(ctx, tx, e)
+		return writeImages(ctx, tx, k, e)
 	})
 	if err != nil {
 		if fresh {
@@ -137,15 +148,35 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 	return nil
 }
 
-// searchTerms lists what a record can be found by: each word-boundary suffix of the name's
-// search key, the ID number and the phone, in separate namespaces.
+// Sealed field names: the associated data that ties each sealed value to its place.
+const (
+	fieldSummary  = "summary"
+	fieldDocument = "document"
+)
+
+func imageField(kind string, position int) string { return fmt.Sprintf("image:%s:%d", kind, position) }
+
+// summary is the sealed part of a list row.
+type summary struct {
+	PersonalID enroll.PersonalID `json:",omitempty"`
+	FullName   string            `json:",omitempty"`
+	Phone      string            `json:",omitempty"`
+}
+
+func summaryOf(e *enroll.Enrollment) summary {
+	return summary{PersonalID: e.Citizen.PersonalID, FullName: e.Citizen.FullName, Phone: e.Phone}
+}
+
+// searchTerms lists what a record can be found by, in separate namespaces: every run of whole
+// words of the name's search key ("nguyen", "nguyen van", "van an", …), the ID number and the
+// phone. Blind indexes only match whole values, so a name is found by any of its words or
+// word runs, and an ID or phone number by all its digits.
 func searchTerms(e *enroll.Enrollment) []string {
 	var terms []string
-	if key := enroll.SearchKey(e.Citizen.FullName); key != "" {
-		terms = append(terms, "n:"+key)
-		for i := 0; i < len(key); i++ {
-			if key[i] == ' ' {
-				terms = append(terms, "n:"+key[i+1:])
+	if words := strings.Fields(enroll.SearchKey(e.Citizen.FullName)); len(words) > 0 {
+		for i := range words {
+			for j := i + 1; j <= len(words); j++ {
+				terms = append(terms, "n:"+strings.Join(words[i:j], " "))
 			}
 		}
 	}
@@ -158,16 +189,13 @@ func searchTerms(e *enroll.Enrollment) []string {
 	return terms
 }
 
-func writeSearchTerms(ctx context.Context, tx *sql.Tx, e *enroll.Enrollment, status enroll.Status, updated int64) error {
+func writeSearchTerms(ctx context.Context, tx *sql.Tx, k *keys, e *enroll.Enrollment) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE enrollment_id = ?`, e.ID); err != nil {
 		return err
 	}
 	for _, t := range searchTerms(e) {
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO search_terms
-			(term, enrollment_id, status, step, personal_id, full_name, phone, officer, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t, e.ID, string(status), int(e.Step),
-			string(e.Citizen.PersonalID), e.Citizen.FullName, e.Phone, e.Officer, e.CreatedAt.UnixMilli(), updated)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO search_terms (term, enrollment_id) VALUES (?, ?)`,
+			k.blind(t), e.ID); err != nil {
 			return err
 		}
 	}
@@ -176,48 +204,67 @@ func writeSearchTerms(ctx context.Context, tx *sql.Tx, e *enroll.Enrollment, sta
 
 // writeImages replaces the record's images with the ones it holds now; a retaken finger or
 // portrait leaves no old image behind.
-func writeImages(ctx context.Context, tx *sql.Tx, e *enroll.Enrollment) error {
+func writeImages(ctx context.Context, tx *sql.Tx, k *keys, e *enroll.Enrollment) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM images WHERE enrollment_id = ?`, e.ID); err != nil {
 		return err
 	}
 	ins := `INSERT INTO images (enrollment_id, kind, position, media_type, data) VALUES (?, ?, ?, ?, ?)`
 	if e.Portrait != nil && len(e.Portrait.JPEG) > 0 {
-		if _, err := tx.ExecContext(ctx, ins, e.ID, "portrait", 0, "image/jpeg", e.Portrait.JPEG); err != nil {
+		sealed := k.seal(e.ID, imageField("portrait", 0), e.Portrait.JPEG)
+		if _, err := tx.ExecContext(ctx, ins, e.ID, "portrait", 0, "image/jpeg", sealed); err != nil {
 			return err
 		}
 	}
 	for _, f := range e.Fingers {
-		if _, err := tx.ExecContext(ctx, ins, e.ID, "finger", int(f.Position), "image/png", f.PNG); err != nil {
+		sealed := k.seal(e.ID, imageField("finger", int(f.Position)), f.PNG)
+		if _, err := tx.ExecContext(ctx, ins, e.ID, "finger", int(f.Position), "image/png", sealed); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Get reads a whole record, images included.
+// Get reads a whole record, images included. A purged record comes back as its stub: ids,
+// dates and status, no personal data.
 func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", id, err)
+	}
 	e := &enroll.Enrollment{ID: id}
-	var status, doc string
+	var status string
 	var step int
 	var created, updated int64
 	var completed sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT status, step, station, officer, phone, created_at, updated_at, completed_at, data
-		FROM enrollments WHERE id = ?`, id).
-		Scan(&status, &step, &e.Station, &e.Officer, &e.Phone, &created, &updated, &completed, &doc)
+	var sealedSum, sealedDoc []byte
+	err = s.db.QueryRowContext(ctx, `SELECT e.status, e.step, e.station, e.officer, e.created_at, e.updated_at,
+			e.completed_at, e.summary, d.data
+		FROM enrollments e LEFT JOIN documents d ON d.enrollment_id = e.id WHERE e.id = ?`, id).
+		Scan(&status, &step, &e.Station, &e.Officer, &created, &updated, &completed, &sealedSum, &sealedDoc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read record %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read record %s: %w", id, err)
 	}
-	var d document
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return nil, fmt.Errorf("read record %s: document: %w", id, err)
-	}
 	e.Status, e.Step = enroll.Status(status), enroll.Step(step)
 	e.CreatedAt, e.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	if completed.Valid {
 		e.CompletedAt = time.UnixMilli(completed.Int64)
+	}
+	if sealedSum != nil {
+		var sum summary
+		if err := openJSON(k, id, fieldSummary, sealedSum, &sum); err != nil {
+			return nil, err
+		}
+		e.Phone = sum.Phone
+	}
+	if sealedDoc == nil {
+		return e, nil
+	}
+	var d document
+	if err := openJSON(k, id, fieldDocument, sealedDoc, &d); err != nil {
+		return nil, err
 	}
 	e.Citizen, e.Email, e.Integrations, e.FingerSet = d.Citizen, d.Email, d.Integrations, d.FingerSet
 	e.Fingers, e.Exceptions, e.Portrait = d.Fingers, d.Exceptions, d.Portrait
@@ -231,9 +278,13 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	for rows.Next() {
 		var kind string
 		var pos int
-		var data []byte
-		if err := rows.Scan(&kind, &pos, &data); err != nil {
+		var sealed []byte
+		if err := rows.Scan(&kind, &pos, &sealed); err != nil {
 			return nil, fmt.Errorf("read images of %s: %w", id, err)
+		}
+		data, err := k.open(id, imageField(kind, pos), sealed)
+		if err != nil {
+			return nil, err
 		}
 		switch {
 		case kind == "portrait" && e.Portrait != nil:
@@ -252,6 +303,17 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	return e, nil
 }
 
+func openJSON(k *keys, id, field string, sealed []byte, v any) error {
+	plain, err := k.open(id, field, sealed)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("read record %s: %s: %w", id, field, err)
+	}
+	return nil
+}
+
 // Filter selects records for lists. Zero fields do not filter.
 type Filter struct {
 	Status  enroll.Status
@@ -261,7 +323,7 @@ type Filter struct {
 	Limit   int       // default 200
 }
 
-const summaryColumns = `e.id, e.status, e.step, e.personal_id, e.full_name, e.phone, e.officer, e.created_at, e.updated_at`
+const summaryColumns = `e.id, e.status, e.step, e.officer, e.created_at, e.updated_at, e.summary`
 
 // List returns records matching the filter, newest change first.
 func (s *Store) List(ctx context.Context, f Filter) ([]enroll.Summary, error) {
@@ -295,14 +357,17 @@ func limitOr(n int) int {
 	return n
 }
 
-// Search finds records by personal ID number or phone (digits, as a prefix) or by name (any
-// word onwards, with or without diacritics, any case), at most limit of them.
+// Search finds records by the whole personal ID number or phone, or by name: any of its words
+// or runs of words, with or without diacritics, any case. At most limit, newest change first.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
 	query = strings.TrimSpace(query)
 	if query == "" {
 		return nil, nil
 	}
-	limit = limitOr(limit)
 	digits := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '.' || r == '-' {
 			return -1
@@ -312,35 +377,27 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.S
 	if strings.HasPrefix(digits, "+84") {
 		digits = "0" + digits[3:]
 	}
-	var prefixes []string
+	var terms []any
 	if digits != "" && strings.Trim(digits, "0123456789") == "" {
-		prefixes = []string{"i:" + digits, "p:" + digits}
+		terms = []any{k.blind("i:" + digits), k.blind("p:" + digits)}
 	} else {
-		prefixes = []string{"n:" + enroll.SearchKey(query)}
+		terms = []any{k.blind("n:" + enroll.SearchKey(query)), []byte{}}
 	}
-	var out []enroll.Summary
-	seen := map[string]bool{}
-	for _, p := range prefixes {
-		// Terms sort in index order, so [p, p+U+10FFFF) is every term starting with p.
-		rows, err := s.summaries(ctx, `SELECT enrollment_id, status, step, personal_id, full_name, phone, officer,
-				created_at, updated_at FROM search_terms WHERE term >= ?1 AND term < ?1 || char(1114111) LIMIT ?2`,
-			p, 2*limit) // a name can match on two of its words
-		if err != nil {
-			return nil, fmt.Errorf("search %q: %w", query, err)
-		}
-		for _, r := range rows {
-			if !seen[r.ID] && len(out) < limit {
-				seen[r.ID] = true
-				out = append(out, r)
-			}
-		}
+	out, err := s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e
+		WHERE e.id IN (SELECT enrollment_id FROM search_terms WHERE term IN (?, ?))
+		ORDER BY e.updated_at DESC LIMIT ?`, append(terms, limitOr(limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	return out, nil
 }
 
-// summaries runs a query whose columns are, in order, id, status, step, personal_id,
-// full_name, phone, officer, created_at, updated_at.
+// summaries runs a query whose columns are summaryColumns, opening each row's sealed part.
 func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.Summary, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list records: %w", err)
@@ -349,13 +406,21 @@ func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.
 	var out []enroll.Summary
 	for rows.Next() {
 		var r enroll.Summary
-		var status, pid string
+		var status string
 		var step int
 		var created, updated int64
-		if err := rows.Scan(&r.ID, &status, &step, &pid, &r.FullName, &r.Phone, &r.Officer, &created, &updated); err != nil {
+		var sealed []byte
+		if err := rows.Scan(&r.ID, &status, &step, &r.Officer, &created, &updated, &sealed); err != nil {
 			return nil, fmt.Errorf("list records: %w", err)
 		}
-		r.Status, r.Step, r.PersonalID = enroll.Status(status), enroll.Step(step), enroll.PersonalID(pid)
+		if sealed != nil {
+			var sum summary
+			if err := openJSON(k, r.ID, fieldSummary, sealed, &sum); err != nil {
+				return nil, err
+			}
+			r.PersonalID, r.FullName, r.Phone = sum.PersonalID, sum.FullName, sum.Phone
+		}
+		r.Status, r.Step = enroll.Status(status), enroll.Step(step)
 		r.CreatedAt, r.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 		out = append(out, r)
 	}
@@ -392,6 +457,6 @@ func (s *Store) DeleteDraft(ctx context.Context, officer, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("delete draft %s: %w", id, ErrNotFound)
 		}
-		return s.appendAudit(ctx, tx, officer, ActionDraftDelete, id, "")
+		return s.appendAudit(ctx, tx, officer, enroll.ActionDraftDelete, id, "")
 	})
 }

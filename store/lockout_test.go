@@ -45,10 +45,10 @@ func TestLockoutWithInjectedClock(t *testing.T) {
 		t.Fatalf("after 15 minutes: %v", err)
 	}
 	// Every attempt is in the trail, and the trail is intact.
-	trail, _ := s.AuditTrail(ctx, "", 100)
+	trail, _ := s.AuditTrail(ctx, enroll.AuditFilter{Limit: 100})
 	failed := 0
 	for _, e := range trail {
-		if e.Action == ActionLoginFailed {
+		if e.Action == enroll.ActionLoginFailed {
 			failed++
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -34,6 +35,9 @@ type Store struct {
 	// lockAfter failed logins in a row lock the account for lockFor.
 	lockAfter int
 	lockFor   time.Duration
+	// k holds the data key between a login and Lock.
+	mu sync.Mutex
+	k  *keys
 	// wrote wakes the checkpointer after a commit; stop ends it.
 	wrote chan struct{}
 	stop  chan struct{}
@@ -77,8 +81,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// Auto-checkpoints run inside whichever commit crosses the WAL threshold, copying megabytes
 	// of images and syncing the database file while the officer waits for "saved". They are
 	// off on every connection; checkpoint() does the work in the background instead.
+	// secure_delete overwrites deleted rows and freed pages with zeros, so purged records
+	// do not linger in the file's free space.
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON", nil)
 		return err
 	}}
 	db := sql.OpenDB(connector{drv: drv, dsn: "file:" + path + "?" + q.Encode()})
@@ -203,9 +209,43 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", name)
 		}
+		if version == encryptionMigration {
+			if err := s.refusePlainRecords(ctx); err != nil {
+				return err
+			}
+		}
 		if err := s.apply(ctx, version, name); err != nil {
 			return fmt.Errorf("migration %s: %w", base, err)
 		}
+	}
+	return nil
+}
+
+// encryptionMigration rebuilds the tables for sealed records.
+const encryptionMigration = 4
+
+// ErrPlainDatabase is a database set up by a pre-release build that stored records in the
+// clear; it cannot be opened by this one.
+var ErrPlainDatabase = errors.New("this database was set up by a pre-release station that did not encrypt records; " +
+	"set up the station again with a new database file")
+
+// refusePlainRecords stops the encryption migration from running over a database that
+// already has officers: their records would have to be sealed with a key only a login could
+// create, and dropping them would lose data.
+func (s *Store) refusePlainRecords(ctx context.Context) error {
+	var applied, officers int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, encryptionMigration).Scan(&applied); err != nil {
+		return err
+	}
+	if applied > 0 {
+		return nil
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM officers`).Scan(&officers)
+	if err != nil && !strings.Contains(err.Error(), "no such table") {
+		return err
+	}
+	if officers > 0 {
+		return ErrPlainDatabase
 	}
 	return nil
 }

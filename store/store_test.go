@@ -22,11 +22,15 @@ func openTest(t testing.TB, opts ...Option) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if _, err := s.CreateOfficer(context.Background(), enroll.OfficerForm{Username: "lan.nt", FullName: "Nguyễn Thị Lan",
-		Role: enroll.RoleSupervisor, Password: "matkhau2026", Confirm: "matkhau2026"}); err != nil {
+	if _, err := s.Init(context.Background(), testSetup()); err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func testSetup() enroll.StationSetup {
+	return enroll.StationSetup{Office: "Công an phường Dịch Vọng", Code: "HN-DD-01",
+		Supervisor: enroll.OfficerForm{Username: "lan.nt", FullName: "Nguyễn Thị Lan", Password: "matkhau2026", Confirm: "matkhau2026"}}
 }
 
 func completeRecord(t testing.TB, name, id string) *enroll.Enrollment {
@@ -166,17 +170,21 @@ func TestSearch(t *testing.T) {
 		q    string
 		want []string
 	}{
-		{"nguyen van a", []string{"Nguyễn Văn An"}},
+		{"nguyen van an", []string{"Nguyễn Văn An"}},
+		{"nguyen van a", nil}, // blind indexes match whole words only
 		{"Nguyễn", []string{"Nguyễn Thị Ánh", "Nguyễn Văn An"}},
 		{"NGUYEN", []string{"Nguyễn Thị Ánh", "Nguyễn Văn An"}},
-		{"van an", []string{"Nguyễn Văn An", "Trần Văn Anh"}},
+		{"van an", []string{"Nguyễn Văn An"}},
+		{"Văn", []string{"Nguyễn Văn An", "Trần Văn Anh"}},
 		{"anh", []string{"Nguyễn Thị Ánh", "Trần Văn Anh"}},
 		{"dang quoc", []string{"Đặng Quốc Bảo"}},
 		{"bao", []string{"Đặng Quốc Bảo"}},
 		{"001087012345", []string{"Nguyễn Văn An"}},
-		{"001", []string{"Nguyễn Thị Ánh", "Nguyễn Văn An"}},
+		{"001 187 000 001", []string{"Nguyễn Thị Ánh"}},
+		{"001", nil}, // whole numbers only
 		{"+84 912 345 678", []string{"Nguyễn Văn An"}},
-		{"0387", []string{"Nguyễn Thị Ánh"}},
+		{"0387000001", []string{"Nguyễn Thị Ánh"}},
+		{"0387", nil},
 		{"xyz", nil},
 	}
 	for _, c := range cases {
@@ -246,17 +254,18 @@ func TestOfficers(t *testing.T) {
 	if _, err := s.Authenticate(ctx, "nobody", "matkhau2026"); !errors.Is(err, enroll.ErrBadLogin) {
 		t.Errorf("unknown user: %v", err)
 	}
-	_, err = s.CreateOfficer(ctx, enroll.OfficerForm{Username: "lan.nt", FullName: "Khác", Role: enroll.RoleOfficer, Password: "abcdefghij1", Confirm: "abcdefghij1"})
+	_, err = s.CreateOfficer(ctx, "lan.nt", enroll.OfficerForm{Username: "lan.nt", FullName: "Khác", Role: enroll.RoleOfficer, Password: "abcdefghij1", Confirm: "abcdefghij1"})
 	if !errors.Is(err, enroll.ErrOfficerExists) {
 		t.Errorf("duplicate: %v", err)
 	}
-	_, err = s.CreateOfficer(ctx, enroll.OfficerForm{Username: "hung", FullName: "Lê Hùng", Role: enroll.RoleOfficer, Password: "short1", Confirm: "short1"})
+	_, err = s.CreateOfficer(ctx, "lan.nt", enroll.OfficerForm{Username: "hung", FullName: "Lê Hùng", Role: enroll.RoleOfficer, Password: "short1", Confirm: "short1"})
 	if fe, ok := enroll.AsFieldError(err); !ok || fe.Code != enroll.CodePasswordShort {
 		t.Errorf("weak password: %v", err)
 	}
-	var hash string
-	s.db.QueryRow(`SELECT password_hash FROM officers WHERE username = 'lan.nt'`).Scan(&hash)
-	if !bytes.HasPrefix([]byte(hash), []byte("$argon2id$v=19$m=8192,t=1,p=1$")) {
-		t.Errorf("hash %q", hash)
+	var params string
+	var salt, wrapped []byte
+	s.db.QueryRow(`SELECT params, salt, wrapped FROM key_slots WHERE name = 'officer:lan.nt'`).Scan(&params, &salt, &wrapped)
+	if params != "m=8192,t=1,p=1" || len(salt) != 16 || len(wrapped) != 12+32+16 {
+		t.Errorf("key slot: params %q, salt %d bytes, wrapped %d bytes", params, len(salt), len(wrapped))
 	}
 }

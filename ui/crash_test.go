@@ -141,10 +141,8 @@ func setUpStation(t *testing.T, db string) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.SetSetting(ctx, SettingOffice, "Công an phường Khâm Thiên")
-	st.SetSetting(ctx, SettingStation, "HN-DD-KT-01")
-	if _, err := st.CreateOfficer(ctx, enroll.OfficerForm{Username: testUser, FullName: testName,
-		Role: enroll.RoleSupervisor, Password: testPassword, Confirm: testPassword}); err != nil {
+	if _, err := st.Init(ctx, enroll.StationSetup{Office: "Công an phường Khâm Thiên", Code: "HN-DD-KT-01",
+		Supervisor: enroll.OfficerForm{Username: testUser, FullName: testName, Password: testPassword, Confirm: testPassword}}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -191,7 +191,7 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 	if !h.hasText(h.T("wizard.fix_errors")) {
 		t.Fatalf("low print after 3 tries let through without a supervisor:\n%s", h.texts())
 	}
-	if _, err := h.st.CreateOfficer(context.Background(), enroll.OfficerForm{Username: "hung.lv", FullName: "Lê Văn Hùng",
+	if _, err := h.st.CreateOfficer(context.Background(), testUser, enroll.OfficerForm{Username: "hung.lv", FullName: "Lê Văn Hùng",
 		Role: enroll.RoleOfficer, Password: "canbo2026xx", Confirm: "canbo2026xx"}); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestLowQualityPrintMustBeRetaken(t *testing.T) {
 		t.Errorf("acceptance stored as %q/%q (right: %q)", left.AcceptedBy, left.AcceptedReason, right.AcceptedBy)
 	}
 	// The acceptance is in the audit trail, once, by the supervisor, with the reason.
-	trail, err := h.st.AuditTrail(context.Background(), e.ID, 100)
+	trail, err := h.st.AuditTrail(context.Background(), enroll.AuditFilter{RecordID: e.ID, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

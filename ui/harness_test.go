@@ -30,6 +30,30 @@ type harness struct {
 	queue   []func()
 	scanner *sim.Scanner
 	camera  *sim.Camera
+	// recoveryKey is what the first run showed.
+	recoveryKey string
+	// fake, when set, is the station's clock (advance moves it).
+	clockMu sync.Mutex
+	fake    time.Time
+}
+
+func (h *harness) now() time.Time {
+	h.clockMu.Lock()
+	defer h.clockMu.Unlock()
+	if h.fake.IsZero() {
+		return time.Now()
+	}
+	return h.fake
+}
+
+// advance moves the station's clock (starting it at the real time on first use).
+func (h *harness) advance(d time.Duration) {
+	h.clockMu.Lock()
+	if h.fake.IsZero() {
+		h.fake = time.Now()
+	}
+	h.fake = h.fake.Add(d)
+	h.clockMu.Unlock()
 }
 
 // Test clock: the camera sees a still scene so portraits are reproducible.
@@ -73,7 +97,7 @@ func newHarness(t tb, dbPath string) *harness {
 	h.win = test.NewWindow(nil)
 	h.win.Resize(fyne.NewSize(1366, 768))
 	t.Cleanup(func() { h.win.Close() })
-	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: h.camera, Tr: tr, Do: h.do})
+	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: h.camera, Tr: tr, Do: h.do, Now: h.now})
 	h.s.Start()
 	return h
 }
@@ -304,6 +328,13 @@ func (h *harness) firstRun() {
 	h.typeInto(h.T("field.password"), testPassword)
 	h.typeInto(h.T("field.password_confirm"), testPassword)
 	h.tap(h.T("setup.create"))
+	h.waitFor("recovery key", func() bool { return h.hasText(h.T("setup.recovery_title")) })
+	h.recoveryKey = find(h, "recovery key", func(l *widget.Label) bool { return l.TextStyle.Monospace }).Text
+	if h.button(h.T("setup.recovery_done")).Disabled() == false {
+		h.t.Fatalf("the recovery key can be passed without confirming it was kept")
+	}
+	h.check(h.T("setup.recovery_kept")).SetChecked(true)
+	h.tap(h.T("setup.recovery_done"))
 	h.waitFor("login screen", func() bool { return h.hasText(h.T("login.title")) })
 }
 

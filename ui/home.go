@@ -19,10 +19,16 @@ func (s *Station) showHome() {
 		newBtn := widget.NewButton(s.tr.T("home.new"), func() { s.newEnrollment() })
 		newBtn.Importance = widget.HighImportance
 		logout := widget.NewButton(s.tr.T("home.logout"), s.logout)
+		password := widget.NewButton(s.tr.T("password.change"), func() { s.askPasswordChange(false, nil) })
 		who := widget.NewLabel(s.tr.F("home.officer", map[string]any{"name": s.officer.FullName, "role": s.officer.Role}))
+		bar := container.NewHBox(who, s.langSelect(), password)
+		if s.officer.Role == enroll.RoleSupervisor {
+			bar.Add(widget.NewButton(s.tr.T("admin.title"), s.showAdmin))
+		}
+		bar.Add(logout)
 		top := container.NewBorder(nil, nil,
 			container.NewVBox(heading(s.office), widget.NewLabel(s.code)),
-			container.NewVBox(container.NewHBox(who, s.langSelect(), logout)))
+			container.NewVBox(bar))
 
 		todayList, todayCount := s.summaryList(func() ([]enroll.Summary, error) {
 			return s.cfg.Store.CreatedSince(context.Background(), s.today(), 500)
@@ -105,7 +111,7 @@ func (s *Station) openRecord(id string) {
 		s.showError(err)
 		return
 	}
-	if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, "record_view", id, ""); err != nil {
+	if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, enroll.ActionRecordView, id, ""); err != nil {
 		s.showError(err) // an unaudited view is not allowed
 		return
 	}
@@ -113,8 +119,26 @@ func (s *Station) openRecord(id string) {
 		s.showWizard(e)
 		return
 	}
-	view := container.NewVScroll(s.recordView(e))
-	d := dialog.NewCustom(e.Citizen.FullName, s.tr.T("dialog.close"), view, s.win)
+	title := e.Citizen.FullName
+	var body fyne.CanvasObject = container.NewVScroll(s.recordView(e))
+	if e.Status == enroll.StatusPurged {
+		title = e.ID
+		body = widget.NewLabel(s.tr.T("record.purged"))
+	}
+	d := dialog.NewCustom(title, s.tr.T("dialog.close"), body, s.win)
+	if s.officer.Role == enroll.RoleSupervisor && e.Status != enroll.StatusDraft && e.Status != enroll.StatusPurged {
+		// Until sync reports central's confirmation, the supervisor's mark starts retention.
+		deliver := widget.NewButton(s.tr.T("record.mark_delivered"), nil)
+		deliver.OnTapped = func() {
+			if err := s.cfg.Store.MarkDelivered(context.Background(), s.officer.Username, e.ID); err != nil {
+				s.showError(err)
+				return
+			}
+			deliver.SetText(s.tr.T("record.delivered"))
+			deliver.Disable()
+		}
+		d.SetButtons([]fyne.CanvasObject{deliver, widget.NewButton(s.tr.T("dialog.close"), d.Hide)})
+	}
 	d.Resize(fyne.NewSize(900, 640))
 	d.Show()
 }
@@ -122,9 +146,10 @@ func (s *Station) openRecord(id string) {
 // logout records the logout and returns to the login screen.
 func (s *Station) logout() {
 	if s.officer != nil {
-		if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, "logout", "", ""); err != nil {
+		if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, enroll.ActionLogout, "", ""); err != nil {
 			s.showError(err)
 		}
 	}
+	s.cfg.Store.Lock()
 	s.showLogin()
 }

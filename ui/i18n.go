@@ -108,6 +108,13 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrDisabled:       "err.disabled",
 		enroll.ErrLockedOut:      "err.locked_out",
 		enroll.ErrOfficerExists:  "err.officer_exists",
+		enroll.ErrStationLocked:  "err.station_locked",
+		enroll.ErrBadRecoveryKey: "err.bad_recovery_key",
+		enroll.ErrNotSupervisor:  "err.not_supervisor",
+		enroll.ErrSelfDisable:    "err.self_disable",
+		enroll.ErrLastSupervisor: "err.last_supervisor",
+		enroll.ErrUnknownOfficer: "err.unknown_officer",
+		enroll.ErrNotDeliverable: "err.not_deliverable",
 	} {
 		if errors.Is(err, sentinel) {
 			return t.T(key)

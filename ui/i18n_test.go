@@ -30,6 +30,12 @@ func TestCatalogsComplete(t *testing.T) {
 	for _, c := range enroll.ErrorCodes() {
 		need = append(need, "err."+c)
 	}
+	for _, a := range enroll.AuditActions() { // the audit browser shows "audit."+action
+		need = append(need, "audit."+a)
+	}
+	for _, f := range []enroll.Field{enroll.FieldOffice, enroll.FieldStation, enroll.FieldDate, enroll.FieldUsername} {
+		need = append(need, "field."+string(f))
+	}
 	var words []enroll.Translatable
 	for p := enroll.RightThumb; p <= enroll.LeftLittle; p++ {
 		words = append(words, p)

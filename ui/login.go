@@ -2,19 +2,41 @@ package ui
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
 )
 
-// stationCodePattern: the code printed on receipts and batch names, e.g. HN-DD-KT-01.
-func stationCodePattern() *regexp.Regexp { return regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{2,31}$`) }
+// showRecoveryKey shows the recovery key once, right after set-up: it is the only way back to
+// the data if every password is lost, and the station never shows it again.
+func (s *Station) showRecoveryKey(key string) {
+	s.show(func() fyne.CanvasObject {
+		intro := widget.NewLabel(s.tr.T("setup.recovery_intro"))
+		intro.Wrapping = fyne.TextWrapWord
+		// Monospace so that groups line up and letters are told apart; the key is ASCII only.
+		shown := widget.NewLabelWithStyle(key, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
+		shown.SizeName = theme.SizeNameSubHeadingText
+		shown.Wrapping = fyne.TextWrapBreak
+		done := widget.NewButton(s.tr.T("setup.recovery_done"), s.showLogin)
+		done.Importance = widget.HighImportance
+		done.Disable()
+		kept := widget.NewCheck(s.tr.T("setup.recovery_kept"), func(on bool) {
+			if on {
+				done.Enable()
+			} else {
+				done.Disable()
+			}
+		})
+		card := widget.NewCard(s.tr.T("setup.recovery_title"), "", container.NewVBox(intro, shown, kept, done))
+		return s.centred(card)
+	})
+}
 
 // showFirstRun sets up a new station: the office, the station code and the first supervisor.
 func (s *Station) showFirstRun() {
@@ -39,31 +61,16 @@ func (s *Station) showFirstRun() {
 		create.Importance = widget.HighImportance
 		create.OnTapped = func() {
 			setError(msg, "")
-			f := enroll.OfficerForm{Username: strings.TrimSpace(user.Text), FullName: name.Text,
-				Role: enroll.RoleSupervisor, Password: pw.Text, Confirm: confirm.Text}
-			o, c := enroll.NormalizeText(office.Text), strings.ToUpper(strings.TrimSpace(code.Text))
-			switch {
-			case o == "":
-				setError(msg, s.tr.T("setup.office")+": "+s.tr.T("err.required"))
-				return
-			case !stationCodePattern().MatchString(c):
-				setError(msg, s.tr.T("setup.station_code")+": "+s.tr.T("setup.code_format"))
-				return
-			}
-			if err := f.Check(); err != nil {
+			setup := enroll.StationSetup{Office: office.Text, Code: code.Text, Supervisor: enroll.OfficerForm{
+				Username: user.Text, FullName: name.Text, Password: pw.Text, Confirm: confirm.Text}}.Normalize()
+			if err := setup.Check(); err != nil {
 				setError(msg, s.tr.Err(err))
 				return
 			}
 			create.Disable()
-			s.background(func() error {
-				ctx := context.Background()
-				if err := s.cfg.Store.SetSetting(ctx, SettingOffice, o); err != nil {
-					return err
-				}
-				if err := s.cfg.Store.SetSetting(ctx, SettingStation, c); err != nil {
-					return err
-				}
-				_, err := s.cfg.Store.CreateOfficer(ctx, f)
+			var key string
+			s.background(func() (err error) {
+				key, err = s.cfg.Store.Init(context.Background(), setup)
 				return err
 			}, func(err error) {
 				create.Enable()
@@ -71,8 +78,9 @@ func (s *Station) showFirstRun() {
 					setError(msg, s.tr.Err(err))
 					return
 				}
-				s.office, s.code = o, c
-				s.showLogin()
+				s.office, s.code = setup.Office, setup.Code
+				s.cfg.Store.Lock() // the supervisor logs in like everyone else
+				s.showRecoveryKey(key)
 			})
 		}
 		confirm.OnSubmitted = func(string) { create.OnTapped() }
@@ -121,6 +129,13 @@ func (s *Station) showLogin() {
 					return
 				}
 				s.officer = &o
+				s.touch()
+				s.purgeExpired()
+				if o.MustChange {
+					s.showHome()
+					s.askPasswordChange(true, s.offerDrafts)
+					return
+				}
 				s.showHome()
 				s.offerDrafts()
 			})
@@ -134,7 +149,9 @@ func (s *Station) showLogin() {
 		form := widget.NewForm(
 			widget.NewFormItem(s.tr.T("field.username"), user),
 			widget.NewFormItem(s.tr.T("field.password"), pw))
-		card := widget.NewCard(s.tr.T("login.title"), sub, container.NewVBox(form, msg, login))
+		recover := widget.NewButton(s.tr.T("login.recover"), s.askRecovery)
+		recover.Importance = widget.LowImportance
+		card := widget.NewCard(s.tr.T("login.title"), sub, container.NewVBox(form, msg, login, recover))
 		return s.centred(card)
 	})
 	s.win.Canvas().Focus(user)
@@ -169,7 +186,7 @@ func (s *Station) offerDrafts() {
 func (s *Station) resume(id string) {
 	e, err := s.cfg.Store.Get(context.Background(), id)
 	if err == nil {
-		err = s.cfg.Store.Audit(context.Background(), s.officer.Username, "record_view", id, "resume draft")
+		err = s.cfg.Store.Audit(context.Background(), s.officer.Username, enroll.ActionRecordView, id, "resume draft")
 	}
 	if err != nil {
 		s.showError(err)

@@ -20,10 +20,25 @@ import (
 // Store is what the screens need from the station database.
 type Store interface {
 	OfficerCount(ctx context.Context) (int, error)
-	CreateOfficer(ctx context.Context, f enroll.OfficerForm) (enroll.Officer, error)
+	Init(ctx context.Context, setup enroll.StationSetup) (recoveryKey string, err error)
 	Authenticate(ctx context.Context, username, password string) (enroll.Officer, error)
+	Lock()
+	ChangePassword(ctx context.Context, username, current, next, confirm string) error
+	Recover(ctx context.Context, key, username, password, confirm string) error
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
+
+	// Supervisors' work.
+	Officers(ctx context.Context) ([]enroll.Officer, error)
+	CreateOfficer(ctx context.Context, actor string, f enroll.OfficerForm) (enroll.Officer, error)
+	ResetPassword(ctx context.Context, actor, username, password, confirm string) error
+	SetDisabled(ctx context.Context, actor, username string, disabled bool) error
+	AuditTrail(ctx context.Context, f enroll.AuditFilter) ([]enroll.AuditEntry, error)
+	VerifyAudit(ctx context.Context) (int64, error)
+	MarkDelivered(ctx context.Context, actor, id string) error
+	Purge(ctx context.Context, actor string) (int, error)
+	Retention(ctx context.Context) (time.Duration, error)
+	SetRetention(ctx context.Context, actor string, days int) error
 
 	SaveDraft(ctx context.Context, e *enroll.Enrollment) error
 	Complete(ctx context.Context, e *enroll.Enrollment) error
@@ -53,6 +68,9 @@ type Config struct {
 	// Do runs a UI change coming from a background goroutine; fyne.Do when nil. Tests queue
 	// the changes and run them on the test goroutine instead.
 	Do func(func())
+	// IdleLock locks the session after this long without input; the station setting
+	// idle_minutes when zero, else 5 minutes.
+	IdleLock time.Duration
 }
 
 // Station is the running interface: one window whose content is the current screen.
@@ -72,6 +90,8 @@ type Station struct {
 	devLabels []deviceLabel
 	// pending counts background work whose result has not reached the screen yet.
 	pending atomic.Int32
+	// session is the idle lock's state.
+	session session
 }
 
 type deviceLabel struct {
@@ -113,6 +133,7 @@ func (s *Station) Start() {
 		s.fatal(err)
 		return
 	}
+	s.startIdleWatch()
 	if n == 0 {
 		s.showFirstRun()
 		return
@@ -131,6 +152,7 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 	s.rebuild = func() {
 		s.win.SetContent(build())
 		s.setMenu()
+		s.watchInput()
 	}
 	s.rebuild()
 	s.win.SetTitle(s.tr.T("app.title"))
@@ -159,7 +181,11 @@ func (s *Station) setMenu() {
 	}
 	var items []*fyne.MenuItem
 	for _, a := range s.actions {
-		it := fyne.NewMenuItem(s.tr.T(a.label), a.run)
+		run := a.run
+		it := fyne.NewMenuItem(s.tr.T(a.label), func() {
+			s.touch()
+			run()
+		})
 		it.Shortcut = &desktop.CustomShortcut{KeyName: a.key, Modifier: a.mod}
 		items = append(items, it)
 	}
@@ -282,6 +308,15 @@ func (s *Station) showError(err error) {
 	msg := widget.NewLabel(s.tr.Err(err))
 	msg.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(s.tr.T("dialog.error"), s.tr.T("dialog.close"), msg, s.win)
+	d.Resize(fyne.NewSize(480, 200))
+	d.Show()
+}
+
+// inform tells the officer, in a dialog, that something went as asked.
+func (s *Station) inform(title, text string) {
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(title, s.tr.T("dialog.close"), msg, s.win)
 	d.Resize(fyne.NewSize(480, 200))
 	d.Show()
 }

@@ -357,7 +357,7 @@ func (st *fingersStep) askAcceptance() {
 			st.w.s.background(func() (err error) {
 				who, err = st.w.s.cfg.Store.Authenticate(context.Background(), name, pass)
 				if err == nil && who.Role == enroll.RoleSupervisor {
-					err = st.w.s.cfg.Store.Audit(context.Background(), who.Username, "finger_accept", recordID,
+					err = st.w.s.cfg.Store.Audit(context.Background(), who.Username, enroll.ActionFingerAccept, recordID,
 						fmt.Sprintf("finger %d score %d: %s", p, f.Quality.Score, why))
 				}
 				return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -17,13 +16,8 @@ func runAudit(args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: station audit verify [--db FILE]")
 	}
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	db := fs.String("db", defaultDB(), "database file")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
 	ctx := context.Background()
-	st, err := openExisting(ctx, *db)
+	st, err := openTool(ctx, "audit verify", args[1:], nil)
 	if err != nil {
 		return err
 	}

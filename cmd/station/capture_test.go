@@ -19,7 +19,7 @@ const mainArgsEnv = "STATION_TEST_MAIN_ARGS"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(mainArgsEnv); args != "" {
-		if err := run(strings.Fields(args), os.Stdout); err != nil {
+		if err := run(strings.Fields(args), os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "station:", err)
 			os.Exit(1)
 		}

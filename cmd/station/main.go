@@ -3,8 +3,11 @@
 //
 //	station [--db FILE] [--lang vi|en]          open the station window
 //	station version                             print the version
-//	station demo --records N [--db FILE]        add N synthetic complete enrollments
-//	station bench [--db FILE] [--runs N]        time record searches on a database
+//	station init --office O --code C --user U --name N   set up a new station (as the first run)
+//	station recover --user U                    new password for a supervisor, with the recovery key
+//	station purge --user U                      delete delivered records past the grace period
+//	station demo --records N [--db FILE] [--user U]  add N synthetic complete enrollments
+//	station bench [--db FILE] --user U [--runs N]    time record searches on a database
 //	station audit verify [--db FILE]            check the audit trail's hash chain
 //	station devices                             list the capture devices found
 //	station capture --out FILE.png              capture one print from the first reader
@@ -39,13 +42,13 @@ import (
 const version = "0.1.0"
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "station:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, out io.Writer) error {
+func run(args []string, in io.Reader, out io.Writer) error {
 	cmd := "gui"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -56,10 +59,16 @@ func run(args []string, out io.Writer) error {
 	case "version":
 		fmt.Fprintf(out, "station %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
+	case "init":
+		return runInit(args, in, out)
+	case "recover":
+		return runRecover(args, in, out)
+	case "purge":
+		return runPurge(args, in, out)
 	case "demo":
-		return runDemo(args, out)
+		return runDemo(args, in, out)
 	case "bench":
-		return runBench(args, out)
+		return runBench(args, in, out)
 	case "audit":
 		return runAudit(args, out)
 	case "devices":
@@ -67,10 +76,10 @@ func run(args []string, out io.Writer) error {
 	case "capture":
 		return runCapture(args, out)
 	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|demo|bench|audit|devices|capture] [flags]; station CMD -h for flags")
+		fmt.Fprintln(out, "usage: station [gui|version|init|recover|purge|demo|bench|audit|devices|capture] [flags]; station CMD -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, demo, bench, audit, devices, capture)", cmd)
+	return fmt.Errorf("unknown command %q (try: gui, version, init, recover, purge, demo, bench, audit, devices, capture)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -151,12 +160,13 @@ func runGUI(args []string) error {
 	return nil
 }
 
-func runDemo(args []string, out io.Writer) error {
+func runDemo(args []string, in io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	db := fs.String("db", defaultDB(), "database file")
 	n := fs.Int("records", 1000, "how many enrollments to add")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (same seed, same people)")
 	days := fs.Int("days", 60, "spread the records' dates over this many past days")
+	user := fs.String("user", "", "supervisor of a station already set up (password read from standard input)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -171,14 +181,22 @@ func runDemo(args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if count, err := st.OfficerCount(ctx); err != nil {
+		return err
+	} else if count > 0 {
+		if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
 	gen := demo.Generator{Store: st, Records: *n, Seed: *seed, Span: time.Duration(*days) * 24 * time.Hour,
-		SetClock: func(t time.Time) { clock = t }, Progress: out}
+		SetClock: func(t time.Time) { clock = t }, Progress: out, Actor: *user}
 	return gen.Run(ctx)
 }
 
-func runBench(args []string, out io.Writer) error {
+func runBench(args []string, in io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	db := fs.String("db", defaultDB(), "database file")
+	user := fs.String("user", demo.Officer, "officer who logs in (password read from standard input)")
 	runs := fs.Int("runs", 200, "runs per query")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -189,6 +207,9 @@ func runBench(args []string, out io.Writer) error {
 		return fmt.Errorf("bench: %w (create one with: station demo --records 10000 --db %s)", err, *db)
 	}
 	defer st.Close()
+	if err := logIn(ctx, st, *user, newConsole(in, out), false); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
 	n, err := st.Count(ctx)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 
 func TestVersionMatchesFyneApp(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"version"}, &out); err != nil {
+	if err := run([]string{"version"}, strings.NewReader(""), &out); err != nil {
 		t.Fatal(err)
 	}
 	toml, err := os.ReadFile("../../FyneApp.toml")
@@ -28,14 +28,18 @@ func TestVersionMatchesFyneApp(t *testing.T) {
 func TestDemoThenBench(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "station.db")
 	var out bytes.Buffer
-	if err := run([]string{"demo", "--records", "12", "--db", db, "--seed", "4"}, &out); err != nil {
+	if err := run([]string{"demo", "--records", "12", "--db", db, "--seed", "4"}, strings.NewReader(""), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "added 12 synthetic enrollments") {
 		t.Errorf("demo output %q", out.String())
 	}
+	pw := regexp.MustCompile(`with password (\S+)`).FindStringSubmatch(out.String())
+	if pw == nil {
+		t.Fatalf("demo printed no password: %q", out.String())
+	}
 	out.Reset()
-	if err := run([]string{"bench", "--db", db, "--runs", "3"}, &out); err != nil {
+	if err := run([]string{"bench", "--db", db, "--runs", "3"}, strings.NewReader(pw[1]+"\n"), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "search over 12 records") || !strings.Contains(out.String(), `"nguyen van an"`) {
@@ -45,13 +49,13 @@ func TestDemoThenBench(t *testing.T) {
 
 func TestBadCommandLine(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"frobnicate"}, &out); err == nil || !strings.Contains(err.Error(), "unknown command") {
+	if err := run([]string{"frobnicate"}, strings.NewReader(""), &out); err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Errorf("unknown command: %v", err)
 	}
-	if err := run([]string{"demo", "--records", "-1", "--db", filepath.Join(t.TempDir(), "x.db")}, &out); err == nil {
+	if err := run([]string{"demo", "--records", "-1", "--db", filepath.Join(t.TempDir(), "x.db")}, strings.NewReader(""), &out); err == nil {
 		t.Error("negative record count accepted")
 	}
-	if err := run([]string{"bench", "--db", filepath.Join(t.TempDir(), "missing.db")}, &out); err == nil || !strings.Contains(err.Error(), "station demo") {
+	if err := run([]string{"bench", "--db", filepath.Join(t.TempDir(), "missing.db")}, strings.NewReader(""), &out); err == nil || !strings.Contains(err.Error(), "station demo") {
 		t.Errorf("bench on a missing database: %v", err)
 	}
 }
@@ -59,11 +63,11 @@ func TestBadCommandLine(t *testing.T) {
 func TestAuditVerifyCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "station.db")
 	var out bytes.Buffer
-	if err := run([]string{"demo", "--records", "4", "--db", db, "--seed", "2"}, &out); err != nil {
+	if err := run([]string{"demo", "--records", "4", "--db", db, "--seed", "2"}, strings.NewReader(""), &out); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run([]string{"audit", "verify", "--db", db}, &out); err != nil || !strings.Contains(out.String(), "audit trail intact: 5 entries") {
+	if err := run([]string{"audit", "verify", "--db", db}, strings.NewReader(""), &out); err != nil || !strings.Contains(out.String(), "audit trail intact: 5 entries") {
 		t.Fatalf("intact trail: %v %q", err, out.String())
 	}
 	// Someone with the file edits the third entry.
@@ -78,7 +82,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	}
 	raw.Close()
 	out.Reset()
-	err = run([]string{"audit", "verify", "--db", db}, &out)
+	err = run([]string{"audit", "verify", "--db", db}, strings.NewReader(""), &out)
 	if err == nil || !strings.Contains(out.String(), "audit trail BROKEN: audit entry 3: its contents were changed") {
 		t.Errorf("tampered trail: %v %q", err, out.String())
 	}

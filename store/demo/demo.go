@@ -32,11 +32,15 @@ type Generator struct {
 	SetClock func(time.Time)
 	Now      func() time.Time
 	Progress io.Writer
+	// Actor is the supervisor who unlocked an already set-up station; the demo officer is
+	// created in their name.
+	Actor string
 }
 
-// Run generates the records. It sets up a demo station and officer on an empty database
-// (printing the officer's one-time password) and otherwise attributes records to the first
-// supervisor's station code and the demo officer.
+// Run generates the records. On an empty database it sets up a demo station whose supervisor
+// is the demo officer (printing the one-time password and the recovery key). A station already
+// set up must have been unlocked by a supervisor's login (Actor); the records are attributed to
+// its station code and the demo officer.
 func (g Generator) Run(ctx context.Context) error {
 	if g.Now == nil {
 		g.Now = time.Now
@@ -82,30 +86,41 @@ func (g Generator) Run(ctx context.Context) error {
 }
 
 func (g Generator) setUp(ctx context.Context) (string, error) {
-	station, err := g.Store.Setting(ctx, enroll.SettingStation)
+	n, err := g.Store.OfficerCount(ctx)
 	if err != nil {
 		return "", err
 	}
-	if station == "" {
-		station = Station
-		if err := g.Store.SetSetting(ctx, enroll.SettingStation, station); err != nil {
-			return "", err
+	if n == 0 {
+		pw := oneTimePassword()
+		rk, err := g.Store.Init(ctx, enroll.StationSetup{Office: "Trạm mô phỏng", Code: Station,
+			Supervisor: enroll.OfficerForm{Username: Officer, FullName: "Cán bộ Mô phỏng", Password: pw, Confirm: pw}})
+		if err != nil {
+			return "", fmt.Errorf("demo: set up station: %w", err)
 		}
-		if err := g.Store.SetSetting(ctx, enroll.SettingOffice, "Trạm mô phỏng"); err != nil {
-			return "", err
+		if g.Progress != nil {
+			fmt.Fprintf(g.Progress, "created supervisor %s with password %s (shown once)\nrecovery key %s (shown once)\n",
+				Officer, pw, rk)
 		}
+		return Station, nil
+	}
+	if !g.Store.Unlocked() {
+		return "", fmt.Errorf("demo: the station is already set up: %w", enroll.ErrStationLocked)
+	}
+	station, err := g.Store.Setting(ctx, enroll.SettingStation)
+	if err != nil {
+		return "", err
 	}
 	if _, err := g.Store.OfficerRole(ctx, Officer); err == nil {
 		return station, nil
 	}
 	pw := oneTimePassword()
-	_, err = g.Store.CreateOfficer(ctx, enroll.OfficerForm{Username: Officer, FullName: "Cán bộ Mô phỏng",
-		Role: enroll.RoleSupervisor, Password: pw, Confirm: pw})
+	_, err = g.Store.CreateOfficer(ctx, g.Actor, enroll.OfficerForm{Username: Officer, FullName: "Cán bộ Mô phỏng",
+		Role: enroll.RoleOfficer, Password: pw, Confirm: pw})
 	if err != nil {
 		return "", fmt.Errorf("demo: create officer: %w", err)
 	}
 	if g.Progress != nil {
-		fmt.Fprintf(g.Progress, "created supervisor %s with password %s (shown once)\n", Officer, pw)
+		fmt.Fprintf(g.Progress, "created officer %s with password %s (shown once)\n", Officer, pw)
 	}
 	return station, nil
 }

@@ -30,7 +30,7 @@ func TestGeneratorFillsAStation(t *testing.T) {
 	if n, _ := st.Count(ctx); n != 30 {
 		t.Fatalf("%d records", n)
 	}
-	if !strings.Contains(out.String(), "created supervisor demo.officer with password") {
+	if !strings.Contains(out.String(), "created supervisor demo.officer with password") || !strings.Contains(out.String(), "recovery key ") {
 		t.Errorf("no one-time password shown: %s", out.String())
 	}
 	list, err := st.List(ctx, store.Filter{Status: enroll.StatusComplete, Limit: 100})
@@ -55,7 +55,7 @@ func TestGeneratorFillsAStation(t *testing.T) {
 	if err != nil || !found {
 		t.Errorf("%s not found by %q", e.Citizen.FullName, enroll.SearchKey(e.Citizen.FullName))
 	}
-	// A second run adds to the same station without a new officer.
+	// A second run, still unlocked, adds to the same station without a new officer.
 	out.Reset()
 	g.Records = 5
 	if err := g.Run(ctx); err != nil {

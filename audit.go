@@ -1,0 +1,57 @@
+package enroll
+
+import "time"
+
+// Audit actions: what the trail records. Each is also a translation key ("audit.<action>").
+const (
+	ActionLogin           = "login"
+	ActionLoginFailed     = "login_failed"
+	ActionLogout          = "logout"
+	ActionOfficerCreate   = "officer_create"
+	ActionRecordCreate    = "record_create"
+	ActionRecordEdit      = "record_edit"
+	ActionRecordComplete  = "record_complete"
+	ActionRecordView      = "record_view"
+	ActionDraftDelete     = "draft_delete"
+	ActionFingerAccept    = "finger_accept"
+	ActionStationInit     = "station_init"
+	ActionPasswordChange  = "password_change"
+	ActionOfficerReset    = "officer_reset"
+	ActionOfficerDisable  = "officer_disable"
+	ActionOfficerEnable   = "officer_enable"
+	ActionRecovery        = "recovery"
+	ActionSessionLock     = "session_lock"
+	ActionRecordDelivered = "record_delivered"
+	ActionPurge           = "purge"
+	ActionSettingChange   = "setting_change"
+	ActionAuditView       = "audit_view"
+)
+
+// AuditActions lists every action, for the browser's filter.
+func AuditActions() []string {
+	return []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionLock, ActionRecordCreate, ActionRecordEdit,
+		ActionRecordComplete, ActionRecordView, ActionDraftDelete, ActionFingerAccept, ActionRecordDelivered, ActionPurge,
+		ActionStationInit, ActionOfficerCreate, ActionOfficerReset, ActionOfficerDisable, ActionOfficerEnable,
+		ActionPasswordChange, ActionRecovery, ActionSettingChange, ActionAuditView}
+}
+
+// AuditFilter selects trail entries for the supervisor's browser. Zero fields do not filter.
+type AuditFilter struct {
+	Officer  string
+	Action   string
+	RecordID string
+	From, To time.Time // at or after From, before To
+	Limit    int       // default 200
+}
+
+// AuditEntry is one line of the trail.
+type AuditEntry struct {
+	Seq      int64
+	At       time.Time
+	Officer  string
+	Action   string
+	RecordID string
+	Detail   string
+	PrevHash []byte
+	Hash     []byte
+}

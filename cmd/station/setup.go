@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/store"
+)
+
+// console reads the answers a command asks for: secrets without echo when standard input is
+// a terminal, one line each otherwise (so scripts and tests can pipe them in).
+type console struct {
+	in  *bufio.Reader
+	fd  int // -1 when not a terminal
+	out io.Writer
+}
+
+func newConsole(in io.Reader, out io.Writer) *console {
+	c := &console{in: bufio.NewReader(in), fd: -1, out: out}
+	if f, ok := in.(*os.File); ok {
+		if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
+			c.fd = int(f.Fd())
+		}
+	}
+	return c
+}
+
+func (c *console) line(prompt string) (string, error) {
+	if c.fd >= 0 {
+		fmt.Fprint(c.out, prompt)
+	}
+	s, err := c.in.ReadString('\n')
+	if err != nil && (err != io.EOF || s == "") {
+		return "", fmt.Errorf("read %s: %w", strings.TrimRight(prompt, ": "), err)
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
+
+func (c *console) secret(prompt string) (string, error) {
+	if c.fd < 0 {
+		return c.line(prompt)
+	}
+	old, err := unix.IoctlGetTermios(c.fd, unix.TCGETS)
+	if err != nil {
+		return "", err
+	}
+	quiet := *old
+	quiet.Lflag &^= unix.ECHO
+	if err := unix.IoctlSetTermios(c.fd, unix.TCSETS, &quiet); err != nil {
+		return "", err
+	}
+	defer func() {
+		unix.IoctlSetTermios(c.fd, unix.TCSETS, old)
+		fmt.Fprintln(c.out)
+	}()
+	return c.line(prompt)
+}
+
+// newPassword asks for a password twice.
+func (c *console) newPassword(prompt string) (pw, confirm string, err error) {
+	if pw, err = c.secret(prompt); err == nil {
+		confirm, err = c.secret("the same password again: ")
+	}
+	return pw, confirm, err
+}
+
+// openTool parses a command's flags (--db and what more adds) and opens its existing database.
+func openTool(ctx context.Context, name string, args []string, more func(*flag.FlagSet)) (*store.Store, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database file")
+	if more != nil {
+		more(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return openExisting(ctx, *db)
+}
+
+// runInit: `station init` sets up a new station from the command line, as the window's first
+// run does: office, code, first supervisor (password asked twice), and prints the recovery key.
+func runInit(args []string, in io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database file (created)")
+	office := fs.String("office", "", "office name, e.g. \"Công an phường Dịch Vọng\"")
+	code := fs.String("code", "", "station code, e.g. HN-DD-KT-01")
+	user := fs.String("user", "", "first supervisor's user name")
+	name := fs.String("name", "", "first supervisor's full name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pw, confirm, err := newConsole(in, out).newPassword("password for " + *user + ": ")
+	if err != nil {
+		return err
+	}
+	setup := enroll.StationSetup{Office: *office, Code: *code,
+		Supervisor: enroll.OfficerForm{Username: *user, FullName: *name, Password: pw, Confirm: confirm}}.Normalize()
+	if err := setup.Check(); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rk, err := st.Init(ctx, setup)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "station %s set up in %s; supervisor %s can log in.\n\n", setup.Code, *db, setup.Supervisor.Username)
+	fmt.Fprintf(out, "RECOVERY KEY (shown only now; print it or write it down and lock it away):\n\n    %s\n\n", rk)
+	fmt.Fprintln(out, "It opens the station's data if every password is lost: station recover --user NAME.")
+	return nil
+}
+
+// runRecover: `station recover --user NAME` opens the data with the recovery key and gives
+// that supervisor a new password.
+func runRecover(args []string, in io.Reader, out io.Writer) error {
+	var user *string
+	ctx := context.Background()
+	st, err := openTool(ctx, "recover", args, func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "supervisor who gets a new password")
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c := newConsole(in, out)
+	text, err := c.secret("recovery key: ")
+	if err != nil {
+		return err
+	}
+	pw, confirm, err := c.newPassword("new password for " + *user + ": ")
+	if err != nil {
+		return err
+	}
+	if err := st.Recover(ctx, text, *user, pw, confirm); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "recovered: %s can log in with the new password.\n", *user)
+	return nil
+}
+
+// runPurge: `station purge --user NAME` deletes delivered records past the grace period now
+// (the station also does it after each login).
+func runPurge(args []string, in io.Reader, out io.Writer) error {
+	var user *string
+	ctx := context.Background()
+	st, err := openTool(ctx, "purge", args, func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "supervisor (password read from standard input)")
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
+		return err
+	}
+	n, err := st.Purge(ctx, *user)
+	if err != nil {
+		return err
+	}
+	grace, _ := st.Retention(ctx)
+	fmt.Fprintf(out, "purged %d records delivered more than %s ago\n", n, grace)
+	return nil
+}
+
+// logIn unlocks the store for a command-line tool.
+func logIn(ctx context.Context, st *store.Store, user string, c *console, supervisor bool) error {
+	if user == "" {
+		return errors.New("this station is set up: give --user NAME (the password is read from standard input)")
+	}
+	pw, err := c.secret("password for " + user + ": ")
+	if err != nil {
+		return err
+	}
+	o, err := st.Authenticate(ctx, user, pw)
+	if err != nil {
+		return err
+	}
+	if supervisor && o.Role != enroll.RoleSupervisor {
+		return enroll.ErrNotSupervisor
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/wardpolice/enroll"
+)
+
+// DefaultRetention is how long a delivered record's personal data and biometrics stay on the
+// station after central confirmed it: long enough to answer a question about a fresh
+// enrollment, short enough that a stolen station holds little.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// Retention reads the grace period (station setting, in days), DefaultRetention if unset.
+func (s *Store) Retention(ctx context.Context) (time.Duration, error) {
+	v, err := s.Setting(ctx, enroll.SettingRetentionDays)
+	if err != nil || v == "" {
+		return DefaultRetention, err
+	}
+	days, err := strconv.Atoi(v)
+	if err != nil || days < 0 {
+		return 0, fmt.Errorf("setting %s: %q is not a number of days", enroll.SettingRetentionDays, v)
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// SetRetention changes the grace period; only a supervisor may, and it is audited.
+func (s *Store) SetRetention(ctx context.Context, actor string, days int) error {
+	if days < 0 || days > 3650 {
+		return fmt.Errorf("retention: %d days is out of range (0-3650)", days)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := requireSupervisor(ctx, tx, actor); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, enroll.SettingRetentionDays, strconv.Itoa(days)); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionSettingChange, "", fmt.Sprintf("retention %d days", days))
+	})
+}
+
+// MarkDelivered records that central has the record. Until sync exists a supervisor's mark
+// stands in for central's confirmation; either starts the retention clock. Drafts cannot be
+// marked: they were never sent.
+func (s *Store) MarkDelivered(ctx context.Context, actor, id string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := requireSupervisor(ctx, tx, actor); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = ?
+			WHERE id = ? AND status NOT IN ('draft', 'purged') AND delivered_at IS NULL`, s.now().UnixMilli(), actor, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return enroll.ErrNotDeliverable
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionRecordDelivered, id, "")
+	})
+	if err != nil {
+		return fmt.Errorf("mark %s delivered: %w", id, err)
+	}
+	return nil
+}
+
+// Purge deletes the personal data and biometrics of every record delivered more than the
+// grace period ago, keeping a stub (id, dates, status purged, officer) and the audit trail.
+// Deleted bytes are overwritten in the file (secure_delete) and the WAL is checkpointed and
+// truncated, so the sealed data does not linger anywhere in the database's files. actor is
+// the supervisor, or "system" for the automatic run after login.
+func (s *Store) Purge(ctx context.Context, actor string) (int, error) {
+	grace, err := s.Retention(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cutoff := s.now().Add(-grace).UnixMilli()
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM enrollments
+		WHERE delivered_at IS NOT NULL AND purged_at IS NULL AND delivered_at <= ?`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("purge: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("purge: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("purge: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.purgeOne(ctx, tx, actor, id) }); err != nil {
+			return 0, fmt.Errorf("purge %s: %w", id, err)
+		}
+	}
+	if len(ids) > 0 {
+		if err := s.truncateWAL(ctx); err != nil {
+			return len(ids), fmt.Errorf("purge: %w", err)
+		}
+	}
+	return len(ids), nil
+}
+
+func (s *Store) purgeOne(ctx context.Context, tx *sql.Tx, actor, id string) error {
+	for _, q := range []string{
+		`DELETE FROM images WHERE enrollment_id = ?`,
+		`DELETE FROM documents WHERE enrollment_id = ?`,
+		`DELETE FROM search_terms WHERE enrollment_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, summary = NULL, purged_at = ? WHERE id = ?`,
+		string(enroll.StatusPurged), s.now().UnixMilli(), id); err != nil {
+		return err
+	}
+	return s.appendAudit(ctx, tx, actor, enroll.ActionPurge, id, "personal data and biometrics deleted")
+}
+
+// truncateWAL copies the WAL into the database file and empties it, so no frame holding
+// deleted data stays in the WAL file.
+func (s *Store) truncateWAL(ctx context.Context) error {
+	var busy, logged, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("checkpoint: the database is busy; the WAL still holds %d pages", logged)
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardpolice/enroll"
+)
+
+// purgeExpired runs retention after a login: records delivered longer ago than the grace
+// period lose their personal data and biometrics. It runs in the background; the audit trail
+// records each purge under "system".
+func (s *Station) purgeExpired() {
+	var n int
+	s.background(func() (err error) {
+		n, err = s.cfg.Store.Purge(context.Background(), "system")
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.showError(err)
+		}
+		_ = n
+	})
+}
+
+// showAdmin is the supervisor's screen: officers, the audit trail and data retention.
+func (s *Station) showAdmin() {
+	s.show(func() fyne.CanvasObject {
+		back := widget.NewButton(s.tr.T("admin.back"), s.showHome)
+		top := container.NewBorder(nil, nil, container.NewHBox(back, heading(s.tr.T("admin.title"))), s.langSelect())
+		audit, loadAudit := s.auditTab()
+		auditItem := container.NewTabItem(s.tr.T("admin.audit"), audit)
+		tabs := container.NewAppTabs(
+			container.NewTabItem(s.tr.T("admin.officers"), s.officersTab()),
+			auditItem,
+			container.NewTabItem(s.tr.T("admin.retention"), s.retentionTab()),
+		)
+		// The trail is read (and its reading audited) only when the supervisor opens it.
+		loaded := false
+		tabs.OnSelected = func(it *container.TabItem) {
+			if it == auditItem && !loaded {
+				loaded = true
+				loadAudit()
+			}
+		}
+		return container.NewBorder(container.NewPadded(top), nil, nil, nil, tabs)
+	})
+	s.setActions(action{"admin.back", fyne.KeyEscape, fyne.KeyModifierControl, s.showHome})
+}
+
+// officersTab lists the accounts with their state, and adds, disables, enables and resets.
+func (s *Station) officersTab() fyne.CanvasObject {
+	ctx := context.Background()
+	rows := container.NewVBox()
+	msg := errorLabel()
+	var reload func()
+	act := func(fn func() error) {
+		setError(msg, "")
+		if err := fn(); err != nil {
+			setError(msg, s.tr.Err(err))
+			return
+		}
+		reload()
+	}
+	reload = func() {
+		rows.RemoveAll()
+		list, err := s.cfg.Store.Officers(ctx)
+		if err != nil {
+			setError(msg, s.tr.Err(err))
+			return
+		}
+		for _, o := range list {
+			state := s.tr.T("admin.active")
+			if o.Disabled {
+				state = s.tr.T("admin.disabled")
+			} else if o.MustChange {
+				state = s.tr.T("admin.must_change")
+			}
+			line := widget.NewLabel(fmt.Sprintf("%s — %s — %s — %s", o.Username, o.FullName, s.tr.W(o.Role), state))
+			toggle := widget.NewButton(s.tr.T("admin.disable"), nil)
+			if o.Disabled {
+				toggle.SetText(s.tr.T("admin.enable"))
+			}
+			user, disabled := o.Username, o.Disabled
+			toggle.OnTapped = func() {
+				act(func() error { return s.cfg.Store.SetDisabled(ctx, s.officer.Username, user, !disabled) })
+			}
+			reset := widget.NewButton(s.tr.T("admin.reset"), func() { s.askReset(user, reload) })
+			rows.Add(container.NewBorder(nil, nil, nil, container.NewHBox(toggle, reset), line))
+		}
+		s.watchInput()
+	}
+	reload()
+
+	user, name := widget.NewEntry(), widget.NewEntry()
+	pw, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	roles := []enroll.Role{enroll.RoleOfficer, enroll.RoleSupervisor}
+	role := widget.NewSelect([]string{s.tr.W(roles[0]), s.tr.W(roles[1])}, nil)
+	role.SetSelectedIndex(0)
+	add := widget.NewButton(s.tr.T("admin.add"), nil)
+	add.Importance = widget.HighImportance
+	add.OnTapped = func() {
+		f := enroll.OfficerForm{Username: strings.TrimSpace(user.Text), FullName: name.Text, Role: roles[role.SelectedIndex()],
+			Password: pw.Text, Confirm: confirm.Text}
+		act(func() error {
+			_, err := s.cfg.Store.CreateOfficer(ctx, s.officer.Username, f)
+			if err == nil {
+				for _, e := range []*widget.Entry{user, name, pw, confirm} {
+					e.SetText("")
+				}
+			}
+			return err
+		})
+	}
+	form := widget.NewForm(
+		widget.NewFormItem(s.tr.T("field.username"), user),
+		widget.NewFormItem(s.tr.T("field.full_name"), name),
+		widget.NewFormItem(s.tr.T("admin.role"), role),
+		widget.NewFormItem(s.tr.T("field.password"), pw),
+		widget.NewFormItem(s.tr.T("field.password_confirm"), confirm))
+	addCard := widget.NewCard(s.tr.T("admin.add_title"), s.tr.T("admin.add_hint"), container.NewVBox(form, add))
+	return container.NewVScroll(container.NewVBox(msg, rows, addCard))
+}
+
+// askReset lets a supervisor set a forgotten password; the officer chooses their own at the
+// next login.
+func (s *Station) askReset(username string, then func()) {
+	pw, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	items := []*widget.FormItem{
+		widget.NewFormItem(s.tr.T("password.new"), pw),
+		widget.NewFormItem(s.tr.T("field.password_confirm"), confirm),
+	}
+	d := dialog.NewForm(s.tr.F("admin.reset_title", map[string]any{"user": username}), s.tr.T("dialog.save"), s.tr.T("dialog.cancel"),
+		items, func(ok bool) {
+			if !ok {
+				return
+			}
+			if err := s.cfg.Store.ResetPassword(context.Background(), s.officer.Username, username, pw.Text, confirm.Text); err != nil {
+				s.showError(err)
+				return
+			}
+			s.inform(s.tr.T("admin.reset"), s.tr.F("admin.reset_done", map[string]any{"user": username}))
+			then()
+		}, s.win)
+	d.Resize(fyne.NewSize(480, 260))
+	d.Show()
+}
+
+// auditTab browses the trail with filters and checks its chain. Looking at the trail is
+// itself recorded. The returned func loads the newest entries.
+func (s *Station) auditTab() (fyne.CanvasObject, func()) {
+	ctx := context.Background()
+	officer, record, from, to := widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	from.SetPlaceHolder("dd/mm/yyyy")
+	to.SetPlaceHolder("dd/mm/yyyy")
+	actions := enroll.AuditActions()
+	labels := []string{s.tr.T("audit.all")}
+	for _, a := range actions {
+		labels = append(labels, s.tr.T("audit."+a))
+	}
+	action := widget.NewSelect(labels, nil)
+	action.SetSelectedIndex(0)
+	msg := errorLabel()
+	count := widget.NewLabel("")
+	var entries []enroll.AuditEntry
+	list := widget.NewList(func() int { return len(entries) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.auditLine(entries[i])) })
+	search := func() {
+		setError(msg, "")
+		f := enroll.AuditFilter{Officer: strings.TrimSpace(strings.ToLower(officer.Text)), RecordID: strings.TrimSpace(record.Text), Limit: 500}
+		if i := action.SelectedIndex(); i > 0 {
+			f.Action = actions[i-1]
+		}
+		for _, d := range []struct {
+			e    *widget.Entry
+			into *time.Time
+			next bool
+		}{{from, &f.From, false}, {to, &f.To, true}} {
+			if strings.TrimSpace(d.e.Text) == "" {
+				continue
+			}
+			day, err := enroll.ParseDate(enroll.FieldDate, d.e.Text)
+			if err != nil {
+				setError(msg, s.tr.Err(err))
+				return
+			}
+			t := time.Date(day.Year, time.Month(day.Month), day.Day, 0, 0, 0, 0, s.cfg.Now().Location())
+			if d.next {
+				t = t.AddDate(0, 0, 1) // "to" includes that whole day
+			}
+			*d.into = t
+		}
+		var err error
+		entries, err = s.cfg.Store.AuditTrail(ctx, f)
+		if err != nil {
+			setError(msg, s.tr.Err(err))
+			return
+		}
+		s.cfg.Store.Audit(ctx, s.officer.Username, enroll.ActionAuditView, f.RecordID, s.filterText(f))
+		count.SetText(s.tr.F("audit.count", map[string]any{"count": len(entries)}))
+		list.Refresh()
+	}
+	verify := widget.NewButton(s.tr.T("audit.verify"), func() {
+		n, err := s.cfg.Store.VerifyAudit(ctx)
+		if err != nil {
+			s.inform(s.tr.T("audit.verify"), s.tr.T("audit.broken")+"\n"+err.Error())
+			return
+		}
+		s.inform(s.tr.T("audit.verify"), s.tr.F("audit.intact", map[string]any{"count": n}))
+	})
+	apply := widget.NewButton(s.tr.T("audit.filter"), search)
+	apply.Importance = widget.HighImportance
+	form := widget.NewForm(
+		widget.NewFormItem(s.tr.T("audit.officer"), officer),
+		widget.NewFormItem(s.tr.T("audit.action"), action),
+		widget.NewFormItem(s.tr.T("audit.record"), record),
+		widget.NewFormItem(s.tr.T("audit.from"), from),
+		widget.NewFormItem(s.tr.T("audit.to"), to))
+	head := container.NewVBox(form, container.NewHBox(apply, verify, count), msg)
+	return container.NewBorder(head, nil, nil, nil, list), search
+}
+
+func (s *Station) auditLine(e enroll.AuditEntry) string {
+	line := fmt.Sprintf("#%d  %s  %s  %s", e.Seq, e.At.In(s.cfg.Now().Location()).Format("02/01/2006 15:04:05"),
+		e.Officer, s.tr.T("audit."+e.Action))
+	if e.RecordID != "" {
+		line += "  " + e.RecordID
+	}
+	if e.Detail != "" {
+		line += "  (" + e.Detail + ")"
+	}
+	return line
+}
+
+// filterText is the audit detail of a browse: what was looked for.
+func (s *Station) filterText(f enroll.AuditFilter) string {
+	var parts []string
+	for k, v := range map[string]string{"officer": f.Officer, "action": f.Action} {
+		if v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	if !f.From.IsZero() {
+		parts = append(parts, "from="+f.From.Format("2006-01-02"))
+	}
+	if !f.To.IsZero() {
+		parts = append(parts, "to="+f.To.Format("2006-01-02"))
+	}
+	return strings.Join(parts, " ")
+}
+
+// retentionTab sets the grace period and purges on demand.
+func (s *Station) retentionTab() fyne.CanvasObject {
+	ctx := context.Background()
+	days := widget.NewEntry()
+	if d, err := s.cfg.Store.Retention(ctx); err == nil {
+		days.SetText(strconv.Itoa(int(d / (24 * time.Hour))))
+	}
+	msg := errorLabel()
+	result := widget.NewLabel("")
+	result.Wrapping = fyne.TextWrapWord
+	save := widget.NewButton(s.tr.T("dialog.save"), func() {
+		setError(msg, "")
+		n, err := strconv.Atoi(strings.TrimSpace(days.Text))
+		if err == nil {
+			err = s.cfg.Store.SetRetention(ctx, s.officer.Username, n)
+		}
+		if err != nil {
+			setError(msg, s.tr.T("retention.days_invalid"))
+			return
+		}
+		result.SetText(s.tr.F("retention.saved", map[string]any{"days": n}))
+	})
+	purge := widget.NewButton(s.tr.T("retention.purge"), func() {
+		n, err := s.cfg.Store.Purge(ctx, s.officer.Username)
+		if err != nil {
+			setError(msg, s.tr.Err(err))
+			return
+		}
+		result.SetText(s.tr.F("retention.purged", map[string]any{"count": n}))
+	})
+	purge.Importance = widget.DangerImportance
+	intro := widget.NewLabel(s.tr.T("retention.intro"))
+	intro.Wrapping = fyne.TextWrapWord
+	form := widget.NewForm(widget.NewFormItem(s.tr.T("retention.days"), days))
+	return container.NewVBox(intro, form, container.NewHBox(save, purge), msg, result)
+}
