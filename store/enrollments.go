@@ -119,7 +119,7 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 			ON CONFLICT (enrollment_id) DO UPDATE SET data = excluded.data`, e.ID, k.seal(e.ID, fieldDocument, doc)); err != nil {
 			return err
 		}
-		if err := writeSearchTerms(ctx, tx, k, e); err != nil {
+		if err := writeSearchTerms(ctx, tx, k, e, now.UnixMilli()); err != nil {
 			return err
 		}
 		action := enroll.ActionRecordEdit
@@ -189,13 +189,13 @@ func searchTerms(e *enroll.Enrollment) []string {
 	return terms
 }
 
-func writeSearchTerms(ctx context.Context, tx *sql.Tx, k *keys, e *enroll.Enrollment) error {
+func writeSearchTerms(ctx context.Context, tx *sql.Tx, k *keys, e *enroll.Enrollment, updated int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE enrollment_id = ?`, e.ID); err != nil {
 		return err
 	}
 	for _, t := range searchTerms(e) {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO search_terms (term, enrollment_id) VALUES (?, ?)`,
-			k.blind(t), e.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO search_terms (term, updated_at, enrollment_id) VALUES (?, ?, ?)`,
+			k.blind(t), updated, e.ID); err != nil {
 			return err
 		}
 	}
@@ -377,17 +377,29 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.S
 	if strings.HasPrefix(digits, "+84") {
 		digits = "0" + digits[3:]
 	}
-	var terms []any
+	var terms []string
 	if digits != "" && strings.Trim(digits, "0123456789") == "" {
-		terms = []any{k.blind("i:" + digits), k.blind("p:" + digits)}
+		terms = []string{"i:" + digits, "p:" + digits}
 	} else {
-		terms = []any{k.blind("n:" + enroll.SearchKey(query)), []byte{}}
+		terms = []string{"n:" + enroll.SearchKey(query)}
 	}
-	out, err := s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e
-		WHERE e.id IN (SELECT enrollment_id FROM search_terms WHERE term IN (?, ?))
-		ORDER BY e.updated_at DESC LIMIT ?`, append(terms, limitOr(limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
+	limit = limitOr(limit)
+	var out []enroll.Summary
+	seen := map[string]bool{}
+	for _, t := range terms {
+		// One term at a time, newest first in index order: the scan stops at limit.
+		rows, err := s.summaries(ctx, `SELECT `+summaryColumns+` FROM search_terms t
+			JOIN enrollments e ON e.id = t.enrollment_id
+			WHERE t.term = ? ORDER BY t.updated_at DESC LIMIT ?`, k.blind(t), limit)
+		if err != nil {
+			return nil, fmt.Errorf("search %q: %w", query, err)
+		}
+		for _, r := range rows {
+			if !seen[r.ID] && len(out) < limit {
+				seen[r.ID] = true
+				out = append(out, r)
+			}
+		}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -286,4 +287,44 @@ func FuzzParseRecoveryKey(f *testing.F) {
 			t.Fatalf("%q parsed, but its own text %q does not: %v", s, k.String(), err)
 		}
 	})
+}
+
+// TestPlainPreReleaseDatabaseIsRefused: a database set up before encryption existed is not
+// migrated (its records would be dropped or left in the clear); Open says so and changes
+// nothing.
+func TestPlainPreReleaseDatabaseIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for v, name := range []string{"0001_initial.sql", "0002_audit.sql", "0003_lockout.sql"} {
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(string(body)); err != nil {
+			t.Fatal(name, err)
+		}
+		raw.Exec(`INSERT INTO schema_migrations VALUES (?, 0)`, v+1)
+	}
+	if _, err := raw.Exec(`INSERT INTO officers (username, full_name, role, password_hash, created_at)
+		VALUES ('lan.nt', 'Nguyễn Thị Lan', 'supervisor', 'x', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := Open(context.Background(), path); !errors.Is(err, ErrPlainDatabase) {
+		t.Fatalf("open a plain pre-release database: %v", err)
+	}
+	raw, _ = sql.Open("sqlite3", path)
+	defer raw.Close()
+	var officers, version int
+	raw.QueryRow(`SELECT count(*) FROM officers`).Scan(&officers)
+	raw.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&version)
+	if officers != 1 || version != 3 {
+		t.Errorf("the refused database was changed: %d officers, schema version %d", officers, version)
+	}
 }

@@ -214,7 +214,11 @@ func runBench(args []string, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ts, err := demo.MeasureSearch(ctx, st, demo.SearchQueries(), *runs)
+	queries, err := demo.SearchQueries(ctx, st)
+	if err != nil {
+		return err
+	}
+	ts, err := demo.MeasureSearch(ctx, st, queries, *runs)
 	if err != nil {
 		return err
 	}

@@ -11,10 +11,19 @@ import (
 	"github.com/wardpolice/enroll/store"
 )
 
-// SearchQueries are what officers type: full names with and without diacritics, a family name,
-// a given name, an ID prefix, a phone prefix.
-func SearchQueries() []string {
-	return []string{"Nguyễn Văn An", "nguyen van an", "tran thi", "NGUYEN", "anh", "Đặng Quốc", "0010", "0912"}
+// SearchQueries are what officers type: full names with and without diacritics, a family name
+// (the broadest: hundreds of matches), a given name, and the whole ID number and phone of the
+// newest record in st.
+func SearchQueries(ctx context.Context, st *store.Store) ([]string, error) {
+	qs := []string{"Nguyễn Văn An", "nguyen van an", "tran thi", "NGUYEN", "anh", "Đặng Quốc"}
+	newest, err := st.List(ctx, store.Filter{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range newest {
+		qs = append(qs, string(r.PersonalID), r.Phone)
+	}
+	return qs, nil
 }
 
 // Timing is how long one query took over repeated runs.
