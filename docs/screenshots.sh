@@ -26,6 +26,8 @@ p "Công an phường Khâm Thiên"; k Tab; t "HN-DD-KT-01"; k Tab; t "lan.nt"; 
 p "Nguyễn Thị Lan"; k Tab; t "matkhau2026"; k Tab; t "matkhau2026"
 shot 00-first-run
 k Return; sleep 4
+shot 00-recovery-key
+k space; k Tab; k space; sleep 1
 t "lan.nt"; k Return; t "matkhau2026"
 shot 01-login
 k Return
@@ -49,3 +51,6 @@ k space
 shot 08-review
 k ctrl+Return
 shot 09-saved 1.5
+xdotool mousemove 627 519 click 1; sleep 1 # "back to home" (Tab order does not reach it first)
+k ctrl+shift+a
+shot 10-admin 1.5

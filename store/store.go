@@ -133,7 +133,15 @@ func (s *Store) checkpointer() {
 		if s.stopping() {
 			return
 		}
-		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil && s.db.Ping() != nil {
+		// A PASSIVE checkpoint never blocks a commit, but under writes that do not pause (the
+		// demo generator, a bulk import) it never catches up, and the WAL only restarts
+		// once a checkpoint has caught up: it would grow without bound. Past the size
+		// limit, TRUNCATE makes the next commit wait for the copy and empties the WAL.
+		mode := "PASSIVE"
+		if s.walSize() >= checkpointWALMax {
+			mode = "TRUNCATE"
+		}
+		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(` + mode + `)`); err != nil && s.db.Ping() != nil {
 			return
 		}
 	}

@@ -53,7 +53,7 @@ func (s *Station) showAdmin() {
 		}
 		return container.NewBorder(container.NewPadded(top), nil, nil, nil, tabs)
 	})
-	s.setActions(action{"admin.back", fyne.KeyEscape, fyne.KeyModifierControl, s.showHome})
+	s.setActions(action{"admin.back", fyne.KeyLeft, fyne.KeyModifierAlt, s.showHome})
 }
 
 // officersTab lists the accounts with their state, and adds, disables, enables and resets.

@@ -64,10 +64,14 @@ func (s *Station) showHome() {
 		body.Offset = 0.28
 		return container.NewBorder(container.NewPadded(top), nil, nil, nil, body)
 	})
-	s.setActions(
-		action{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
-		action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.logout},
-	)
+	acts := []action{
+		{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
+		{"password.change", fyne.KeyP, fyne.KeyModifierControl | fyne.KeyModifierShift, func() { s.askPasswordChange(false, nil) }},
+	}
+	if s.officer.Role == enroll.RoleSupervisor {
+		acts = append(acts, action{"admin.title", fyne.KeyA, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showAdmin})
+	}
+	s.setActions(append(acts, action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.logout})...)
 }
 
 // summaryList shows records one per line; a tap opens one.

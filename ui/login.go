@@ -16,6 +16,7 @@ import (
 // showRecoveryKey shows the recovery key once, right after set-up: it is the only way back to
 // the data if every password is lost, and the station never shows it again.
 func (s *Station) showRecoveryKey(key string) {
+	kept := widget.NewCheck("", nil)
 	s.show(func() fyne.CanvasObject {
 		intro := widget.NewLabel(s.tr.T("setup.recovery_intro"))
 		intro.Wrapping = fyne.TextWrapWord
@@ -25,17 +26,19 @@ func (s *Station) showRecoveryKey(key string) {
 		shown.Wrapping = fyne.TextWrapBreak
 		done := widget.NewButton(s.tr.T("setup.recovery_done"), s.showLogin)
 		done.Importance = widget.HighImportance
-		done.Disable()
-		kept := widget.NewCheck(s.tr.T("setup.recovery_kept"), func(on bool) {
+		kept.Text = s.tr.T("setup.recovery_kept")
+		kept.OnChanged = func(on bool) {
 			if on {
 				done.Enable()
 			} else {
 				done.Disable()
 			}
-		})
+		}
+		kept.OnChanged(kept.Checked)
 		card := widget.NewCard(s.tr.T("setup.recovery_title"), "", container.NewVBox(intro, shown, kept, done))
 		return s.centred(card)
 	})
+	s.win.Canvas().Focus(kept)
 }
 
 // showFirstRun sets up a new station: the office, the station code and the first supervisor.
