@@ -84,6 +84,18 @@ type Portrait struct {
 	Height     int
 	Device     string
 	CapturedAt time.Time
+	// Checks are the portrait requirements as measured on the picture taken; Override is the
+	// officer's reason for keeping it although one failed.
+	Checks   []PortraitCheck `json:",omitempty"`
+	Override string          `json:",omitempty"`
+}
+
+// PortraitCheck is one requirement measured on a portrait (face count, size, centring, tilt,
+// sharpness, exposure, contrast, background).
+type PortraitCheck struct {
+	Name  string
+	Pass  bool
+	Value float64
 }
 
 // Enrollment is one level-2 account request: the record an officer creates and central

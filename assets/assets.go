@@ -1,5 +1,5 @@
-// Package assets embeds the files the station ships inside its binary: translation catalogs
-// and the application icon.
+// Package assets embeds the files the station ships inside its binary: translation catalogs,
+// the application icon and pigo's face and pupil cascades.
 package assets
 
 import (
@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed translations/*.json icon.png
+//go:embed translations/*.json icon.png pigo/facefinder pigo/puploc
 var files embed.FS
 
 // Translations returns the catalogs, one JSON file per language (vi.json, en.json).
@@ -19,5 +19,18 @@ func Translations() fs.FS {
 // Icon is the application icon (PNG).
 func Icon() []byte {
 	b, _ := files.ReadFile("icon.png")
+	return b
+}
+
+// FaceCascade is pigo's frontal face classifier (github.com/esimov/pigo v1.4.6,
+// cascade/facefinder; MIT licence in pigo/LICENSE).
+func FaceCascade() []byte {
+	b, _ := files.ReadFile("pigo/facefinder")
+	return b
+}
+
+// PupilCascade is pigo's pupil localiser (cascade/puploc of the same release).
+func PupilCascade() []byte {
+	b, _ := files.ReadFile("pigo/puploc")
 	return b
 }

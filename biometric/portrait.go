@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
+	"sort"
 
 	"github.com/disintegration/imaging"
 )
@@ -43,4 +45,94 @@ func EncodePortraitJPEG(img image.Image) ([]byte, error) {
 		return nil, fmt.Errorf("encode portrait: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// ICAO-style framing of the stored portrait (ISO/IEC 19794-5 token geometry, adapted): the
+// eye line 42 % down from the top and the eyes eyeSpan of the width apart, which puts the
+// head (about 3.6 eye distances from chin to crown) at 75 % of the height, the middle of the
+// 70-80 % band. The inter-eye distance in the crop is 133 px, well over the 90 px minimum.
+const (
+	portraitEyeLine = 0.42
+	portraitEyeDist = 0.75 * PortraitHeight / 3.6
+)
+
+// CropPortraitFace cuts the stored portrait around a detected face: rotated so the eyes are
+// level, scaled to the fixed eye distance, eyes on the fixed line. Where the frame ends before
+// the crop does, the background colour fills in.
+func CropPortraitFace(img image.Image, f Face) (*image.NRGBA, error) {
+	left, right := f.LeftEye, f.RightEye
+	if !f.Eyes {
+		// Where the eyes sit in pigo's face box when the localiser found none.
+		s := float64(f.Size)
+		left = image.Pt(f.Centre.X-int(0.18*s), f.Centre.Y-int(0.075*s))
+		right = image.Pt(f.Centre.X+int(0.18*s), f.Centre.Y-int(0.075*s))
+	}
+	dx, dy := float64(right.X-left.X), float64(right.Y-left.Y)
+	dist := math.Hypot(dx, dy)
+	if dist < 8 {
+		return nil, fmt.Errorf("crop portrait: eyes %v and %v are too close to frame a face", left, right)
+	}
+	src := imaging.Clone(img) // NRGBA, origin at 0,0
+	bg := backgroundColour(src)
+	scale := dist / portraitEyeDist // source pixels per output pixel
+	cos, sin := dx/dist, dy/dist
+	mx, my := float64(left.X+right.X)/2, float64(left.Y+right.Y)/2
+	out := image.NewNRGBA(image.Rect(0, 0, PortraitWidth, PortraitHeight))
+	for v := 0; v < PortraitHeight; v++ {
+		for u := 0; u < PortraitWidth; u++ {
+			// Output offsets from where the eye midpoint goes, turned by the eye line's angle.
+			ox := (float64(u) + 0.5 - PortraitWidth/2) * scale
+			oy := (float64(v) + 0.5 - portraitEyeLine*PortraitHeight) * scale
+			x, y := mx+ox*cos-oy*sin, my+ox*sin+oy*cos
+			copy(out.Pix[out.PixOffset(u, v):], bilinear(src, x-0.5, y-0.5, bg))
+		}
+	}
+	return out, nil
+}
+
+// bilinear samples src at (x, y), bg outside it.
+func bilinear(src *image.NRGBA, x, y float64, bg [4]uint8) []uint8 {
+	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+	fx, fy := x-float64(x0), y-float64(y0)
+	b := src.Bounds()
+	var acc [4]float64
+	for _, p := range [4]struct {
+		x, y int
+		w    float64
+	}{{x0, y0, (1 - fx) * (1 - fy)}, {x0 + 1, y0, fx * (1 - fy)}, {x0, y0 + 1, (1 - fx) * fy}, {x0 + 1, y0 + 1, fx * fy}} {
+		px := bg[:]
+		if (image.Point{p.x, p.y}).In(b) {
+			i := src.PixOffset(p.x, p.y)
+			px = src.Pix[i : i+4]
+		}
+		for c := range acc {
+			acc[c] += p.w * float64(px[c])
+		}
+	}
+	return []uint8{uint8(acc[0] + 0.5), uint8(acc[1] + 0.5), uint8(acc[2] + 0.5), 255}
+}
+
+// backgroundColour is the median colour of the frame's two top corners, where the wall behind
+// the citizen shows.
+func backgroundColour(src *image.NRGBA) [4]uint8 {
+	b := src.Bounds()
+	n := max(4, min(b.Dx(), b.Dy())/10)
+	var ch [3][]int
+	for _, x0 := range []int{0, b.Dx() - n} {
+		for y := 0; y < n; y++ {
+			for x := x0; x < x0+n; x++ {
+				i := src.PixOffset(x, y)
+				for c := range ch {
+					ch[c] = append(ch[c], int(src.Pix[i+c]))
+				}
+			}
+		}
+	}
+	var out [4]uint8
+	for c := range ch {
+		sort.Ints(ch[c])
+		out[c] = uint8(ch[c][len(ch[c])/2])
+	}
+	out[3] = 255
+	return out
 }

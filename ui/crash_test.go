@@ -43,7 +43,7 @@ func (childTB) Fatalf(f string, a ...any) {
 func enrollUntilPortrait(db string) {
 	h := newHarness(childTB{}, db)
 	h.toPortrait()
-	h.tap(h.T("portrait.capture"))
+	h.takePortrait()
 	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
 	fmt.Println("READY")
 	time.Sleep(time.Hour)
@@ -106,7 +106,8 @@ func TestKilledMidWizardResumesDraft(t *testing.T) {
 	h.tap(h.T("resume.yes"))
 	h.onStep(enroll.StepPortrait)
 	// The portrait was the step in progress: it is lost, and only it.
-	if !h.hasText(h.T("portrait.capture")) || h.hasText(h.T("portrait.retake")) {
+	h.waitFor("live checks", func() bool { return h.hasText("[" + h.T("portrait.capture") + "]") })
+	if h.hasText(h.T("portrait.retake")) || h.hasText(h.T("portrait.done")) {
 		t.Errorf("portrait step should start over:\n%s", h.texts())
 	}
 	h.tap(h.T("wizard.back"))

@@ -52,7 +52,7 @@ func (h *harness) consentAndSave() *enroll.Enrollment {
 func (h *harness) toFingers() {
 	h.t.Helper()
 	h.toPortrait()
-	h.tap(h.T("portrait.capture"))
+	h.takePortrait()
 	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepFingers)

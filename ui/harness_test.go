@@ -15,6 +15,7 @@ import (
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/biometric"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/store"
 )
@@ -30,6 +31,7 @@ type harness struct {
 	queue   []func()
 	scanner *sim.Scanner
 	camera  *sim.Camera
+	faces   *biometric.FaceFinder
 	// recoveryKey is what the first run showed.
 	recoveryKey string
 	// fake, when set, is the station's clock (advance moves it).
@@ -76,7 +78,10 @@ type tb interface {
 	Cleanup(func())
 }
 
-func newHarness(t tb, dbPath string) *harness {
+func newHarness(t tb, dbPath string) *harness { return newHarnessWith(t, dbPath, nil) }
+
+// newHarnessWith runs the station with another camera than the simulated one.
+func newHarnessWith(t tb, dbPath string, cam enroll.Camera) *harness {
 	t.Helper()
 	st, err := store.Open(context.Background(), dbPath, fastKDF())
 	if err != nil {
@@ -92,12 +97,16 @@ func newHarness(t tb, dbPath string) *harness {
 	} else {
 		test.NewApp()
 	}
+	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := &harness{t: t, st: st, scanner: sim.NewScanner(scannerOptions()),
-		camera: sim.NewCamera(func() time.Time { return cameraEpoch })}
+		camera: sim.NewCamera(func() time.Time { return cameraEpoch }), faces: faces}
 	h.win = test.NewWindow(nil)
 	h.win.Resize(fyne.NewSize(1366, 768))
 	t.Cleanup(func() { h.win.Close() })
-	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: h.camera, Tr: tr, Do: h.do, Now: h.now})
+	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: cameraOr(cam, h.camera), Faces: faces, Tr: tr, Do: h.do, Now: h.now})
 	h.s.Start()
 	return h
 }
@@ -427,4 +436,19 @@ func (h *harness) savedRecordID() string {
 		h.t.Fatalf("record id not shown as text: %T", f.Items[0].Widget)
 	}
 	return l.Text
+}
+
+// takePortrait waits until the live checks pass on the camera's picture (the capture button
+// then offers a plain capture) and takes the portrait.
+func (h *harness) takePortrait() {
+	h.t.Helper()
+	h.waitFor("portrait checks to pass", func() bool { return h.hasText("[" + h.T("portrait.capture") + "]") })
+	h.tap(h.T("portrait.capture"))
+}
+
+func cameraOr(c enroll.Camera, sim *sim.Camera) enroll.Camera {
+	if c != nil {
+		return c
+	}
+	return sim
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/biometric"
 )
 
 func TestCatalogsComplete(t *testing.T) {
@@ -29,6 +30,12 @@ func TestCatalogsComplete(t *testing.T) {
 	var need []string
 	for _, c := range enroll.ErrorCodes() {
 		need = append(need, "err."+c)
+	}
+	for _, c := range biometric.FaceCheckNames() {
+		need = append(need, "check."+c)
+	}
+	for _, c := range biometric.FaceCheckCodes() {
+		need = append(need, "face."+c)
 	}
 	for _, a := range enroll.AuditActions() { // the audit browser shows "audit."+action
 		need = append(need, "audit."+a)

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"image"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/biometric"
 )
 
 // Store is what the screens need from the station database.
@@ -57,12 +59,19 @@ const (
 	SettingLanguage = enroll.SettingLanguage
 )
 
+// FaceChecker measures the portrait requirements on a picture (biometric.FaceFinder).
+type FaceChecker interface {
+	Assess(img image.Image) biometric.Assessment
+}
+
 // Config is everything the interface is wired to.
 type Config struct {
 	Store   Store
 	Scanner enroll.FingerprintScanner
 	Camera  enroll.Camera
-	Tr      *Translator
+	// Faces checks portraits live; without it the portrait is cropped around the centre.
+	Faces FaceChecker
+	Tr    *Translator
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Do runs a UI change coming from a background goroutine; fyne.Do when nil. Tests queue

@@ -3,27 +3,40 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
+	"image/color"
 	"image/jpeg"
+	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/biometric"
 )
 
-// portraitStep shows the camera's live picture and takes the portrait.
+// portraitStep shows the camera's live picture with the face box and the portrait checks,
+// and takes the portrait.
 type portraitStep struct {
 	w       *wizard
 	preview *canvas.Image
 	crop    *canvas.Image
 	take    *widget.Button
 	state   *widget.Label
+	checks  *fyne.Container
 	stop    context.CancelFunc
 	busy    bool
+	// last is the newest frame's assessment (UI goroutine); box is its face box, drawn on
+	// the frames shown until the next assessment.
+	last       *biometric.Assessment
+	box        atomic.Pointer[image.Rectangle]
+	lastPassed atomic.Bool
+	analysing  atomic.Bool
 }
 
 func newPortraitStep(w *wizard) *portraitStep {
@@ -41,6 +54,7 @@ func newPortraitStep(w *wizard) *portraitStep {
 	}
 	st.state = widget.NewLabel("")
 	st.state.Wrapping = fyne.TextWrapWord
+	st.checks = container.NewVBox()
 	return st
 }
 
@@ -55,15 +69,102 @@ func (st *portraitStep) view() fyne.CanvasObject {
 	right := container.NewVBox(heading(tr.T("portrait.taken")), st.crop, st.take, st.state, guide)
 	left := container.NewVBox(heading(tr.T("portrait.live")), st.preview,
 		st.w.s.deviceLabel("camera"))
+	if st.w.s.cfg.Faces != nil {
+		left.Add(heading(tr.T("portrait.checks")))
+		left.Add(st.checks)
+		st.showChecks()
+	}
 	return container.NewHBox(left, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right))
 }
 
 func (st *portraitStep) labels() {
 	tr := st.w.s.tr
-	if st.crop.Image == nil {
+	switch {
+	case st.w.s.cfg.Faces != nil && (st.last == nil || !st.last.Passed()):
+		st.take.SetText(tr.T("portrait.capture_anyway"))
+	case st.crop.Image == nil:
 		st.take.SetText(tr.T("portrait.capture"))
-	} else {
+	default:
 		st.take.SetText(tr.T("portrait.retake"))
+	}
+}
+
+// showChecks lists the newest assessment: each check with its message.
+func (st *portraitStep) showChecks() {
+	tr := st.w.s.tr
+	st.checks.RemoveAll()
+	if st.last == nil {
+		st.checks.Add(widget.NewLabel(tr.T("portrait.analysing")))
+		return
+	}
+	for _, c := range st.last.Checks {
+		l := widget.NewLabel(st.w.s.checkLine(c))
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.SuccessImportance
+		if !c.Pass {
+			l.Importance = widget.DangerImportance
+		}
+		st.checks.Add(l)
+	}
+}
+
+func (s *Station) checkLine(c biometric.FaceCheck) string { return CheckLine(s.tr, c) }
+
+// CheckLine is one portrait check for the officer: its name and what to do, or that it holds.
+func CheckLine(tr *Translator, c biometric.FaceCheck) string {
+	msg := tr.T("face.ok")
+	if !c.Pass {
+		msg = tr.F("face."+c.Code, c.Params)
+	}
+	return tr.T("check."+c.Name) + ": " + msg
+}
+
+// analyse measures a preview frame in the background unless the previous one is still being
+// measured: checks run as often as the machine allows (DESIGN: at least 10 per second) and
+// never hold up the picture.
+func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
+	if st.w.s.cfg.Faces == nil || !st.analysing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		a := st.w.s.cfg.Faces.Assess(img)
+		var box *image.Rectangle
+		if a.Face != nil {
+			r := a.Face.Box()
+			box = &r
+		}
+		st.box.Store(box)
+		st.lastPassed.Store(a.Passed())
+		st.analysing.Store(false)
+		st.w.s.cfg.Do(func() {
+			if ctx.Err() != nil {
+				return
+			}
+			st.last = &a
+			st.showChecks()
+			if !st.busy {
+				st.labels()
+			}
+		})
+	}()
+}
+
+// drawBox outlines the face on the frame: green when every check holds, orange otherwise.
+func drawBox(img *image.RGBA, r image.Rectangle, ok bool) {
+	c := color.RGBA{240, 150, 20, 255}
+	if ok {
+		c = color.RGBA{40, 200, 80, 255}
+	}
+	r = r.Intersect(img.Bounds())
+	for t := 0; t < 3; t++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			img.SetRGBA(x, r.Min.Y+t, c)
+			img.SetRGBA(x, r.Max.Y-1-t, c)
+		}
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			img.SetRGBA(r.Min.X+t, y, c)
+			img.SetRGBA(r.Max.X-1-t, y, c)
+		}
 	}
 }
 
@@ -87,6 +188,14 @@ func (st *portraitStep) startPreview() {
 	go func() {
 		for f := range frames {
 			img := f.Image
+			st.analyse(ctx, img)
+			if box := st.box.Load(); box != nil {
+				// On a copy: the frame itself may still be under analysis.
+				shown := image.NewRGBA(img.Rect)
+				copy(shown.Pix, img.Pix)
+				drawBox(shown, *box, st.lastPassed.Load())
+				img = shown
+			}
 			st.w.s.cfg.Do(func() {
 				if ctx.Err() != nil {
 					return
@@ -98,23 +207,84 @@ func (st *portraitStep) startPreview() {
 	}()
 }
 
-// capture takes a still, crops it to the portrait format and shows it for confirmation.
+// capture takes the portrait. While a check fails the officer may still take it, giving a
+// reason (a citizen who cannot sit upright, say); the reason is kept with the portrait.
 func (st *portraitStep) capture() {
 	if st.busy || st.w.s.cfg.Camera == nil {
 		return
 	}
+	if st.w.s.cfg.Faces != nil && (st.last == nil || !st.last.Passed()) {
+		st.askOverride()
+		return
+	}
+	st.takeStill("")
+}
+
+func (st *portraitStep) askOverride() {
+	tr := st.w.s.tr
+	reason := widget.NewEntry()
+	reason.SetPlaceHolder(tr.T("portrait.override_hint"))
+	failed := widget.NewLabel(st.failedText())
+	failed.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{widget.NewFormItem("", failed), widget.NewFormItem(tr.T("portrait.override_reason"), reason)}
+	d := dialog.NewForm(tr.T("portrait.override_title"), tr.T("portrait.capture"), tr.T("dialog.cancel"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		why := enroll.NormalizeText(reason.Text)
+		if why == "" {
+			st.state.SetText(tr.T("portrait.override_need_reason"))
+			return
+		}
+		st.takeStill(why)
+	}, st.w.s.win)
+	d.Resize(fyne.NewSize(560, 300))
+	d.Show()
+	st.w.s.win.Canvas().Focus(reason)
+}
+
+// failedText lists the newest assessment's failing checks for the officer.
+func (st *portraitStep) failedText() string {
+	if st.last == nil {
+		return st.w.s.tr.T("portrait.analysing")
+	}
+	var lines []string
+	for _, c := range st.last.Failed() {
+		lines = append(lines, st.w.s.checkLine(c))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// errStillFailed: the still (not just the preview) fails a check and no reason was given.
+var errStillFailed = errors.New("the picture fails a portrait check")
+
+// takeStill takes a full-resolution still, measures it, crops it around the face (the centre
+// when no single face is found) and shows it for confirmation.
+func (st *portraitStep) takeStill(override string) {
 	st.busy = true
 	st.take.Disable()
 	st.state.SetText(st.w.s.tr.T("portrait.capturing"))
 	var p enroll.Portrait
 	var shown image.Image
-	cam := st.w.s.cfg.Camera
+	var a biometric.Assessment
+	cam, faces := st.w.s.cfg.Camera, st.w.s.cfg.Faces
 	st.w.s.background(func() error {
 		still, err := cam.Still(context.Background())
 		if err != nil {
 			return err
 		}
-		crop, err := biometric.CropPortraitCentre(still)
+		var crop *image.NRGBA
+		if faces != nil {
+			a = faces.Assess(still)
+			if !a.Passed() && override == "" {
+				return errStillFailed
+			}
+		}
+		if a.Face != nil {
+			crop, err = biometric.CropPortraitFace(still, *a.Face)
+		} else {
+			crop, err = biometric.CropPortraitCentre(still)
+		}
 		if err != nil {
 			return err
 		}
@@ -123,13 +293,23 @@ func (st *portraitStep) capture() {
 			return err
 		}
 		p = enroll.Portrait{JPEG: b, Width: crop.Bounds().Dx(), Height: crop.Bounds().Dy(),
-			Device: cam.Info().Name, CapturedAt: st.w.s.cfg.Now()}
+			Device: cam.Info().Name, CapturedAt: st.w.s.cfg.Now(), Override: override}
+		for _, c := range a.Checks {
+			p.Checks = append(p.Checks, enroll.PortraitCheck{Name: c.Name, Pass: c.Pass, Value: c.Value})
+		}
 		shown = crop
 		return nil
 	}, func(err error) {
 		st.busy = false
 		st.take.Enable()
 		st.w.s.win.Canvas().Focus(st.take)
+		if errors.Is(err, errStillFailed) {
+			st.last = &a
+			st.showChecks()
+			st.labels()
+			st.state.SetText(st.failedText())
+			return
+		}
 		if err != nil {
 			st.state.SetText(st.w.s.tr.Err(err))
 			return
@@ -137,7 +317,11 @@ func (st *portraitStep) capture() {
 		st.w.e.Portrait = &p
 		st.crop.Image = shown
 		st.crop.Refresh()
-		st.state.SetText(st.w.s.tr.T("portrait.done"))
+		if override != "" {
+			st.state.SetText(st.w.s.tr.F("portrait.done_warning", map[string]any{"checks": st.failedText(), "reason": override}))
+		} else {
+			st.state.SetText(st.w.s.tr.T("portrait.done"))
+		}
 		st.labels()
 	})
 }

@@ -11,6 +11,7 @@
 //	station audit verify [--db FILE]            check the audit trail's hash chain
 //	station devices                             list the capture devices found
 //	station capture --out FILE.png              capture one print from the first reader
+//	station portrait --in PHOTO --out CROP.jpg  check a photo as a portrait and write the crop
 package main
 
 import (
@@ -30,6 +31,7 @@ import (
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/biometric"
 	"github.com/wardpolice/enroll/device/reader"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/device/usb"
@@ -75,11 +77,13 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		return runDevices(args, out)
 	case "capture":
 		return runCapture(args, out)
+	case "portrait":
+		return runPortrait(args, out)
 	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|init|recover|purge|demo|bench|audit|devices|capture] [flags]; station CMD -h for flags")
+		fmt.Fprintln(out, "usage: station [gui|version|init|recover|purge|demo|bench|audit|devices|capture|portrait] [flags]; station CMD -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, init, recover, purge, demo, bench, audit, devices, capture)", cmd)
+	return fmt.Errorf("unknown command %q (try: gui, version, init, recover, purge, demo, bench, audit, devices, capture, portrait)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -150,7 +154,11 @@ func runGUI(args []string) error {
 	camera := sim.NewCamera(nil)
 	defer scanner.Close()
 	defer camera.Close()
-	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: camera, Tr: tr})
+	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	if err != nil {
+		return err
+	}
+	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: camera, Faces: faces, Tr: tr})
 	scanner.OnChange = func(reader.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

@@ -208,6 +208,18 @@ func faceSprite(scale float64, eyesOpen bool) *image.RGBA {
 				nx, ny := (fx-cx)/rx, (fy-cy)/ry
 				set(shade(skin, 1-0.25*(nx*nx+ny*ny)), a)
 			}
+			// Shading a face detector looks for: eye sockets and the shadow under the brows
+			// darker than cheeks and the bridge of the nose, shadowed nose sides and chin.
+			if a := coverEllipse(fx, fy, cx, cy, rx, ry); a > 0 {
+				for _, s := range []float64{-1, 1} {
+					set(shade(skin, 0.6), a*0.85*soft(fx, fy, cx+s*34*scale, cy-12*scale, 26*scale, 17*scale))
+					set(shade(skin, 0.8), a*0.6*soft(fx, fy, cx+s*11*scale, cy+22*scale, 6*scale, 18*scale))
+				}
+				set(shade(skin, 1.1), a*0.6*soft(fx, fy, cx, cy-6*scale, 7*scale, 22*scale))
+				set(shade(skin, 1.08), a*0.5*soft(fx, fy, cx-40*scale, cy+28*scale, 18*scale, 14*scale))
+				set(shade(skin, 1.08), a*0.5*soft(fx, fy, cx+40*scale, cy+28*scale, 18*scale, 14*scale))
+				set(shade(skin, 0.72), a*0.6*soft(fx, fy, cx, cy+72*scale, 30*scale, 10*scale))
+			}
 			// Hair: a cap over the top of the head.
 			if fy < cy-40*scale {
 				set(hair, coverEllipse(fx, fy, cx, cy-30*scale, rx+6*scale, ry-20*scale))
@@ -236,6 +248,12 @@ func faceSprite(scale float64, eyesOpen bool) *image.RGBA {
 		}
 	}
 	return img
+}
+
+// soft is a Gaussian blob: 1 at the centre, fading over the radii.
+func soft(x, y, cx, cy, rx, ry float64) float64 {
+	dx, dy := (x-cx)/rx, (y-cy)/ry
+	return math.Exp(-2 * (dx*dx + dy*dy))
 }
 
 // coverEllipse is 1 inside the ellipse, 0 outside, with a one-pixel anti-aliased edge.

@@ -1,0 +1,206 @@
+package biometric
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+	"math"
+	"sort"
+
+	pigo "github.com/esimov/pigo/core"
+)
+
+// FaceFinder locates frontal faces and their pupils with pigo's cascades (pixel-intensity
+// comparison trees: fast enough for every preview frame, no model files beyond the two
+// cascades).
+type FaceFinder struct {
+	face   *pigo.Pigo
+	pupils *pigo.PuplocCascade
+}
+
+// NewFaceFinder unpacks pigo's facefinder and puploc cascades.
+func NewFaceFinder(faceCascade, pupilCascade []byte) (*FaceFinder, error) {
+	f, err := pigo.NewPigo().Unpack(faceCascade)
+	if err != nil {
+		return nil, fmt.Errorf("face cascade: %w", err)
+	}
+	p, err := pigo.NewPuplocCascade().UnpackCascade(pupilCascade)
+	if err != nil {
+		return nil, fmt.Errorf("pupil cascade: %w", err)
+	}
+	return &FaceFinder{face: f, pupils: p}, nil
+}
+
+// Face is one detected face in image coordinates.
+type Face struct {
+	Centre image.Point
+	Size   int     // side of the square box pigo reports (brows to chin, cheek to cheek)
+	Score  float32 // pigo's detection quality
+	Angle  float64 // the in-plane rotation it was found at, in degrees, as Roll measures
+	// Eyes are the pupils, the one on the image's left first; Eyes is false when the
+	// localiser found none.
+	LeftEye, RightEye image.Point
+	Eyes              bool
+}
+
+// Box is the face's square.
+func (f Face) Box() image.Rectangle {
+	h := f.Size / 2
+	return image.Rect(f.Centre.X-h, f.Centre.Y-h, f.Centre.X+h, f.Centre.Y+h)
+}
+
+// Roll is the eye line's angle from horizontal in degrees (positive: the right side of the
+// image lower), from the pupils when found, else the detection angle.
+func (f Face) Roll() float64 {
+	if !f.Eyes {
+		return f.Angle
+	}
+	return math.Atan2(float64(f.RightEye.Y-f.LeftEye.Y), float64(f.RightEye.X-f.LeftEye.X)) * 180 / math.Pi
+}
+
+// EyeDistance is the distance between the pupils in pixels (0 without eyes).
+func (f Face) EyeDistance() float64 {
+	if !f.Eyes {
+		return 0
+	}
+	return math.Hypot(float64(f.RightEye.X-f.LeftEye.X), float64(f.RightEye.Y-f.LeftEye.Y))
+}
+
+// minFaceScore separates faces from face-like texture; below it pigo's hits on the sample
+// portrait's background and shirt fall, above it every face in the test set stays.
+const minFaceScore = 5
+
+// searchAngles are the in-plane rotations searched, in degrees: upright, then a tilt either
+// way, so a tilted head is found (and reported as tilted) rather than missed.
+var searchAngles = []float64{0, -20, 20}
+
+// Find returns the faces in g, most confident first. It searches upright first and turned
+// only when nothing upright is found, and on a half-size copy of frames 400 px or more
+// (faces that fill a portrait frame are far above the cascade's smallest size there), which
+// keeps a 640×480 frame inside the preview's budget.
+func (ff *FaceFinder) Find(g *image.Gray) []Face {
+	b := g.Bounds()
+	full := g
+	if g.Stride != b.Dx() || b.Min != (image.Point{}) {
+		full = image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(full, full.Bounds(), g, b.Min, draw.Src)
+	}
+	small, factor := full, 1
+	if min(b.Dx(), b.Dy()) >= 400 {
+		small, factor = halve(full), 2
+	}
+	rows, cols := small.Bounds().Dy(), small.Bounds().Dx()
+	if rows < 24 || cols < 24 {
+		return nil
+	}
+	short := min(rows, cols)
+	cascade := pigo.CascadeParams{MinSize: max(24, short/6), MaxSize: short, ShiftFactor: 0.1, ScaleFactor: 1.1,
+		ImageParams: pigo.ImageParams{Pixels: small.Pix, Rows: rows, Cols: cols, Dim: cols}}
+	var faces []Face
+	for i, deg := range searchAngles {
+		if i > 0 && len(faces) > 0 {
+			break
+		}
+		a := deg / 360
+		if a < 0 {
+			a += 1 // pigo takes the angle as a fraction of a full turn, 0..1
+		}
+		for _, d := range ff.face.ClusterDetections(ff.face.RunCascade(cascade, a), 0.2) {
+			if d.Q < minFaceScore {
+				continue
+			}
+			// pigo turns the other way round from image coordinates (y down).
+			faces = append(faces, Face{Centre: image.Pt(d.Col*factor, d.Row*factor), Size: d.Scale * factor, Score: d.Q, Angle: -deg})
+		}
+	}
+	faces = mergeOverlapping(faces)
+	params := pigo.ImageParams{Pixels: full.Pix, Rows: b.Dy(), Cols: b.Dx(), Dim: b.Dx()}
+	for i := range faces {
+		ff.findEyes(&faces[i], params)
+	}
+	return faces
+}
+
+// halve averages 2×2 blocks.
+func halve(g *image.Gray) *image.Gray {
+	w, h := g.Bounds().Dx()/2, g.Bounds().Dy()/2
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		r0, r1 := g.Pix[2*y*g.Stride:], g.Pix[(2*y+1)*g.Stride:]
+		o := out.Pix[y*out.Stride:]
+		for x := range w {
+			o[x] = uint8((int(r0[2*x]) + int(r0[2*x+1]) + int(r1[2*x]) + int(r1[2*x+1]) + 2) / 4)
+		}
+	}
+	return out
+}
+
+// mergeOverlapping keeps, of faces found at several angles at one place, the best one.
+func mergeOverlapping(faces []Face) []Face {
+	sort.Slice(faces, func(i, j int) bool { return faces[i].Score > faces[j].Score })
+	var out []Face
+	for _, f := range faces {
+		dup := false
+		for _, o := range out {
+			if overlap(f.Box(), o.Box()) > 0.3 {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func overlap(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	if in.Empty() {
+		return 0
+	}
+	ia := float64(in.Dx() * in.Dy())
+	return ia / (float64(a.Dx()*a.Dy()) + float64(b.Dx()*b.Dy()) - ia)
+}
+
+// findEyes runs the pupil localiser from where eyes sit in a face of that size, turned by
+// the angle the face was found at. The localiser itself runs upright: on the sample turned
+// 6-20°, pigo's rotated mode put pupils 30 px off, the upright one within a few pixels.
+func (ff *FaceFinder) findEyes(f *Face, params pigo.ImageParams) {
+	s := float64(f.Size)
+	rad := f.Angle * math.Pi / 180
+	var eyes [2]image.Point
+	for i, dx := range []float64{-0.175, 0.185} {
+		ox, oy := dx*s, -0.075*s
+		x := float64(f.Centre.X) + ox*math.Cos(rad) - oy*math.Sin(rad)
+		y := float64(f.Centre.Y) + ox*math.Sin(rad) + oy*math.Cos(rad)
+		p := ff.pupils.RunDetector(pigo.Puploc{Row: int(y), Col: int(x), Scale: float32(s) * 0.25, Perturbs: 63}, params, 0, false) // upright: pigo's rotated localiser misplaces pupils on tilted faces
+		if p == nil || p.Row <= 0 || p.Col <= 0 {
+			return
+		}
+		eyes[i] = image.Pt(p.Col, p.Row)
+	}
+	f.LeftEye, f.RightEye, f.Eyes = eyes[0], eyes[1], true
+}
+
+// Gray converts any image to 8-bit luminance (BT.601), the input of Find and the checks.
+func Gray(img image.Image) *image.Gray {
+	if g, ok := img.(*image.Gray); ok {
+		return g
+	}
+	b := img.Bounds()
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	if rgba, ok := img.(*image.RGBA); ok {
+		for y := 0; y < b.Dy(); y++ {
+			row := rgba.Pix[rgba.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.Pix[y*g.Stride:]
+			for x := 0; x < b.Dx(); x++ {
+				r, gg, bb := int(row[4*x]), int(row[4*x+1]), int(row[4*x+2])
+				out[x] = uint8((299*r + 587*gg + 114*bb) / 1000)
+			}
+		}
+		return g
+	}
+	draw.Draw(g, g.Bounds(), img, b.Min, draw.Src)
+	return g
+}

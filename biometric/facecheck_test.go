@@ -1,0 +1,168 @@
+package biometric
+
+import (
+	"image"
+	"image/color"
+	_ "image/jpeg"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/wardpolice/enroll/assets"
+)
+
+// pigoSample is the frontal portrait in pigo's module (testdata/sample.jpg, 320×400): a real
+// photograph, which the tests degrade in the ways a station camera does.
+func pigoSample(t testing.TB) image.Image {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
+	if err != nil {
+		t.Fatalf("find pigo's module: %v", err)
+	}
+	f, err := os.Open(filepath.Join(strings.TrimSpace(string(out)), "testdata", "sample.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+var finder = sync.OnceValues(func() (*FaceFinder, error) {
+	return NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+})
+
+func testFinder(t testing.TB) *FaceFinder {
+	t.Helper()
+	ff, err := finder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ff
+}
+
+// inFrame puts the portrait into a 640×480 camera frame at x on a plain wall.
+func inFrame(img image.Image, x int, wall image.Image) image.Image {
+	if wall == nil {
+		wall = imaging.New(640, 480, color.NRGBA{235, 235, 232, 255})
+	}
+	return imaging.Paste(wall, imaging.Resize(img, 0, 400, imaging.Lanczos), image.Pt(x, 40))
+}
+
+func TestPortraitChecks(t *testing.T) {
+	ff := testFinder(t)
+	sample := pigoSample(t)
+	noisy := imaging.New(640, 480, color.White)
+	for y := 0; y < 480; y++ {
+		for x := 0; x < 640; x++ {
+			v := uint8((x*7919 + y*104729 + x*y*31) % 256) // a busy, patterned wall
+			noisy.Set(x, y, color.NRGBA{v, v, v, 255})
+		}
+	}
+	cases := []struct {
+		name  string
+		img   image.Image
+		check string // the check that must fail; "" when all must pass
+		code  string
+	}{
+		{"frontal", sample, "", ""},
+		{"frontal in a camera frame", inFrame(sample, 160, nil), "", ""},
+		{"no face (the wall alone)", imaging.Resize(imaging.Crop(sample, image.Rect(0, 0, 40, 50)), 320, 400, imaging.Lanczos), CheckOneFace, "no_face"},
+		{"two faces", imaging.Paste(imaging.Paste(imaging.New(640, 400, color.White), sample, image.Pt(0, 0)), sample, image.Pt(320, 0)), CheckOneFace, "many_faces"},
+		{"rotated 20°", imaging.Rotate(sample, 20, color.White), CheckRoll, "tilted"},
+		{"rotated -20°", imaging.Rotate(sample, -20, color.White), CheckRoll, "tilted"},
+		{"very dark", imaging.AdjustFunc(sample, func(c color.NRGBA) color.NRGBA { return color.NRGBA{c.R / 3, c.G / 3, c.B / 3, 255} }), CheckExposure, "too_dark"},
+		{"over-exposed", imaging.AdjustBrightness(sample, 50), CheckExposure, "too_bright"},
+		{"blurred", imaging.Blur(sample, 3), CheckSharpness, "blurred"},
+		{"flat contrast", imaging.AdjustContrast(sample, -70), CheckContrast, "low_contrast"},
+		{"off to the left", inFrame(sample, -20, nil), CheckCentred, "off_left"},
+		{"too far", imaging.Paste(imaging.New(1280, 960, color.NRGBA{235, 235, 232, 255}), imaging.Resize(sample, 0, 300, imaging.Lanczos), image.Pt(520, 300)), CheckFaceSize, "too_far"},
+		{"busy background", inFrame(sample, 160, noisy), CheckBackground, "busy_background"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := ff.Assess(c.img)
+			var report []string
+			for _, k := range a.Checks {
+				report = append(report, k.Name+"="+trimFloat(k.Value)+map[bool]string{true: "", false: "!" + k.Code}[k.Pass])
+			}
+			if c.check == "" {
+				if !a.Passed() {
+					t.Fatalf("should pass: %v", report)
+				}
+				return
+			}
+			k, ok := a.Check(c.check)
+			if !ok || k.Pass || k.Code != c.code {
+				t.Fatalf("want %s to fail with %s: %v", c.check, c.code, report)
+			}
+		})
+	}
+}
+
+func TestTiltIsMeasured(t *testing.T) {
+	a := testFinder(t).Assess(imaging.Rotate(pigoSample(t), 20, color.White))
+	k, _ := a.Check(CheckRoll)
+	// imaging turns counter-clockwise: the right eye goes up, so the eye line slopes up.
+	if k.Value > -12 || k.Value < -28 || k.Params["degrees"].(int) < 12 {
+		t.Errorf("a 20° tilt measured %v (%v)", k.Value, k.Params)
+	}
+}
+
+// TestCropGeometry: the stored crop has the eyes level, on the fixed line, at the fixed
+// distance, whatever the tilt and scale of the source.
+func TestCropGeometry(t *testing.T) {
+	ff := testFinder(t)
+	sample := pigoSample(t)
+	for name, img := range map[string]image.Image{
+		"frontal":    sample,
+		"in a frame": inFrame(sample, 160, nil),
+		"tilted 12°": imaging.Rotate(sample, 12, color.White),
+	} {
+		a := ff.Assess(img)
+		if a.Face == nil {
+			t.Fatalf("%s: no face", name)
+		}
+		crop, err := CropPortraitFace(img, *a.Face)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if crop.Bounds().Dx() != PortraitWidth || crop.Bounds().Dy() != PortraitHeight {
+			t.Fatalf("%s: crop %v", name, crop.Bounds())
+		}
+		faces := ff.Find(Gray(crop))
+		if len(faces) != 1 || !faces[0].Eyes {
+			t.Fatalf("%s: %d faces in the crop", name, len(faces))
+		}
+		f := faces[0]
+		eyeY := float64(f.LeftEye.Y+f.RightEye.Y) / 2
+		if d := f.EyeDistance(); d < 90 || math.Abs(d-portraitEyeDist) > 0.12*portraitEyeDist {
+			t.Errorf("%s: eyes %.0f px apart in the crop, want %.0f (at least 90)", name, d, portraitEyeDist)
+		}
+		if math.Abs(eyeY-portraitEyeLine*PortraitHeight) > 0.04*PortraitHeight {
+			t.Errorf("%s: eye line at %.0f, want %.0f", name, eyeY, portraitEyeLine*PortraitHeight)
+		}
+		if math.Abs(f.Roll()) > 5 {
+			t.Errorf("%s: eyes tilted %.1f° in the crop", name, f.Roll())
+		}
+	}
+}
+
+func BenchmarkAssessFrame(b *testing.B) {
+	ff := testFinder(b)
+	frame := imaging.Clone(inFrame(pigoSample(b), 160, nil))
+	rgba := image.NewRGBA(frame.Bounds())
+	copy(rgba.Pix, frame.Pix)
+	for b.Loop() {
+		ff.Assess(rgba)
+	}
+}
