@@ -51,6 +51,6 @@ k space
 shot 08-review
 k ctrl+Return
 shot 09-saved 1.5
-xdotool mousemove 627 519 click 1; sleep 1 # "back to home" (Tab order does not reach it first)
+k ctrl+s; sleep 1.5
 k ctrl+shift+a
 shot 10-admin 1.5

@@ -77,7 +77,13 @@ func (s *Station) showWizard(e *enroll.Enrollment) {
 	s.setActions(
 		action{"wizard.next", fyne.KeyReturn, fyne.KeyModifierControl, whenEnabled(func() *widget.Button { return w.next })},
 		action{"wizard.back", fyne.KeyLeft, fyne.KeyModifierAlt, whenEnabled(func() *widget.Button { return w.back })},
-		action{"wizard.save_exit", fyne.KeyS, fyne.KeyModifierControl, whenEnabled(func() *widget.Button { return w.exit })},
+		action{"wizard.save_exit", fyne.KeyS, fyne.KeyModifierControl, func() {
+			if w.at == enroll.StepSaved { // already saved: just leave for home
+				s.showHome()
+				return
+			}
+			whenEnabled(func() *widget.Button { return w.exit })()
+		}},
 	)
 }
 
