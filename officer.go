@@ -143,6 +143,23 @@ func (s StationSetup) Check() error {
 	return s.Supervisor.Check()
 }
 
+// NumericSetting is a station setting a supervisor may change, with its allowed range.
+type NumericSetting struct {
+	Key      string
+	Min, Max int
+	Default  int
+}
+
+// NumericSettings are the supervisor's settings: retention, idle lock and lock-out.
+func NumericSettings() []NumericSetting {
+	return []NumericSetting{
+		{SettingRetentionDays, 0, 3650, 7},
+		{SettingIdleMinutes, 1, 60, 5},
+		{SettingLockAttempts, 3, 20, 5},
+		{SettingLockMinutes, 1, 1440, 15},
+	}
+}
+
 // Station settings kept in the database: set at first run, shown on every screen, written on
 // every record.
 const (
@@ -153,4 +170,7 @@ const (
 	SettingRetentionDays = "retention_days"
 	// SettingIdleMinutes: minutes without input before the session locks.
 	SettingIdleMinutes = "idle_minutes"
+	// SettingLockAttempts failed logins in a row lock an account for SettingLockMinutes.
+	SettingLockAttempts = "lockout_attempts"
+	SettingLockMinutes  = "lockout_minutes"
 )

@@ -59,3 +59,32 @@ func TestLockoutWithInjectedClock(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestLockoutSettings: a supervisor's settings replace the defaults.
+func TestLockoutSettings(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	s := openTest(t, WithClock(func() time.Time { return clock }))
+	for k, v := range map[string]int{enroll.SettingLockAttempts: 3, enroll.SettingLockMinutes: 2} {
+		if err := s.SetNumericSetting(ctx, "lan.nt", k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		_, err := s.Authenticate(ctx, "lan.nt", "sai-mat-khau-1")
+		if want := enroll.ErrBadLogin; i == 3 && !errors.Is(err, enroll.ErrLockedOut) || i < 3 && !errors.Is(err, want) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	clock = clock.Add(2*time.Minute - time.Second)
+	if _, err := s.Authenticate(ctx, "lan.nt", "matkhau2026"); !errors.Is(err, enroll.ErrLockedOut) {
+		t.Fatalf("at 1:59: %v", err)
+	}
+	clock = clock.Add(time.Second)
+	if _, err := s.Authenticate(ctx, "lan.nt", "matkhau2026"); err != nil {
+		t.Fatalf("at 2:00: %v", err)
+	}
+	if err := s.SetNumericSetting(ctx, "lan.nt", enroll.SettingLockAttempts, 1); err == nil {
+		t.Error("lock-out after 1 attempt accepted")
+	}
+}

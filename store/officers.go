@@ -332,11 +332,15 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 // loginFailed counts a wrong password and locks the account when the count reaches lockAfter.
 func (s *Store) loginFailed(ctx context.Context, username string, failed int, now time.Time) error {
 	result, detail := enroll.ErrBadLogin, fmt.Sprintf("wrong password (%d in a row)", failed)
+	// The station's settings, when a supervisor set them, else the store's options.
+	lockAfter, _ := s.NumericSetting(ctx, enroll.SettingLockAttempts, s.lockAfter)
+	minutes, _ := s.NumericSetting(ctx, enroll.SettingLockMinutes, int(s.lockFor/time.Minute))
+	lockFor := time.Duration(minutes) * time.Minute
 	var until int64
-	if s.lockAfter > 0 && failed >= s.lockAfter {
-		until = now.Add(s.lockFor).UnixMilli()
+	if lockAfter > 0 && failed >= lockAfter {
+		until = now.Add(lockFor).UnixMilli()
 		failed = 0
-		result, detail = enroll.ErrLockedOut, fmt.Sprintf("wrong password; locked for %s", s.lockFor)
+		result, detail = enroll.ErrLockedOut, fmt.Sprintf("wrong password; locked for %s", lockFor)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE officers SET failed_logins = ?, locked_until = ? WHERE username = ?`,

@@ -17,32 +17,51 @@ const DefaultRetention = 7 * 24 * time.Hour
 
 // Retention reads the grace period (station setting, in days), DefaultRetention if unset.
 func (s *Store) Retention(ctx context.Context) (time.Duration, error) {
-	v, err := s.Setting(ctx, enroll.SettingRetentionDays)
-	if err != nil || v == "" {
-		return DefaultRetention, err
-	}
-	days, err := strconv.Atoi(v)
-	if err != nil || days < 0 {
-		return 0, fmt.Errorf("setting %s: %q is not a number of days", enroll.SettingRetentionDays, v)
+	days, err := s.NumericSetting(ctx, enroll.SettingRetentionDays, int(DefaultRetention/(24*time.Hour)))
+	if err != nil {
+		return 0, err
 	}
 	return time.Duration(days) * 24 * time.Hour, nil
 }
 
-// SetRetention changes the grace period; only a supervisor may, and it is audited.
-func (s *Store) SetRetention(ctx context.Context, actor string, days int) error {
-	if days < 0 || days > 3650 {
-		return fmt.Errorf("retention: %d days is out of range (0-3650)", days)
+// SetNumericSetting changes one of the supervisor's settings (enroll.NumericSettings), within
+// its range; only a supervisor may, and it is audited.
+func (s *Store) SetNumericSetting(ctx context.Context, actor, key string, value int) error {
+	var def *enroll.NumericSetting
+	for _, d := range enroll.NumericSettings() {
+		if d.Key == key {
+			def = &d
+		}
+	}
+	if def == nil {
+		return fmt.Errorf("setting %s: not a setting a supervisor may change", key)
+	}
+	if value < def.Min || value > def.Max {
+		return fmt.Errorf("setting %s: %d is out of range (%d-%d)", key, value, def.Min, def.Max)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := requireSupervisor(ctx, tx, actor); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, enroll.SettingRetentionDays, strconv.Itoa(days)); err != nil {
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, strconv.Itoa(value)); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, actor, enroll.ActionSettingChange, "", fmt.Sprintf("retention %d days", days))
+		return s.appendAudit(ctx, tx, actor, enroll.ActionSettingChange, "", fmt.Sprintf("%s %d", key, value))
 	})
+}
+
+// NumericSetting reads one of the supervisor's settings; fallback when unset.
+func (s *Store) NumericSetting(ctx context.Context, key string, fallback int) (int, error) {
+	v, err := s.Setting(ctx, key)
+	if err != nil || v == "" {
+		return fallback, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return fallback, fmt.Errorf("setting %s: %q is not a number", key, v)
+	}
+	return n, nil
 }
 
 // MarkDelivered records that central has the record. Until sync exists a supervisor's mark

@@ -31,7 +31,10 @@ func TestPurgeAfterGracePeriodLeavesAStubAndNoBytes(t *testing.T) {
 	if err := s.MarkDelivered(ctx, "lan.nt", draft.ID); !errors.Is(err, enroll.ErrNotDeliverable) {
 		t.Errorf("a draft marked delivered: %v", err)
 	}
-	if err := s.SetRetention(ctx, "lan.nt", 3); err != nil {
+	if err := s.SetNumericSetting(ctx, "lan.nt", enroll.SettingRetentionDays, 3651); err == nil {
+		t.Error("a retention of 3651 days accepted")
+	}
+	if err := s.SetNumericSetting(ctx, "lan.nt", enroll.SettingRetentionDays, 3); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkDelivered(ctx, "lan.nt", gone.ID); err != nil {

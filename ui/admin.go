@@ -41,7 +41,7 @@ func (s *Station) showAdmin() {
 		tabs := container.NewAppTabs(
 			container.NewTabItem(s.tr.T("admin.officers"), s.officersTab()),
 			auditItem,
-			container.NewTabItem(s.tr.T("admin.retention"), s.retentionTab()),
+			container.NewTabItem(s.tr.T("admin.settings"), s.settingsTab()),
 		)
 		// The trail is read (and its reading audited) only when the supervisor opens it.
 		loaded := false
@@ -258,28 +258,41 @@ func (s *Station) filterText(f enroll.AuditFilter) string {
 	return strings.Join(parts, " ")
 }
 
-// retentionTab sets the grace period and purges on demand.
-func (s *Station) retentionTab() fyne.CanvasObject {
+// settingsTab sets retention, the idle lock and the lock-out, and purges on demand.
+func (s *Station) settingsTab() fyne.CanvasObject {
 	ctx := context.Background()
-	days := widget.NewEntry()
-	if d, err := s.cfg.Store.Retention(ctx); err == nil {
-		days.SetText(strconv.Itoa(int(d / (24 * time.Hour))))
+	defs := enroll.NumericSettings()
+	entries := make([]*widget.Entry, len(defs))
+	form := widget.NewForm()
+	for i, d := range defs {
+		entries[i] = widget.NewEntry()
+		if v, err := s.cfg.Store.NumericSetting(ctx, d.Key, d.Default); err == nil {
+			entries[i].SetText(strconv.Itoa(v))
+		}
+		form.Append(s.tr.T("setting."+d.Key), entries[i])
 	}
 	msg := errorLabel()
 	result := widget.NewLabel("")
 	result.Wrapping = fyne.TextWrapWord
 	save := widget.NewButton(s.tr.T("dialog.save"), func() {
 		setError(msg, "")
-		n, err := strconv.Atoi(strings.TrimSpace(days.Text))
-		if err == nil {
-			err = s.cfg.Store.SetRetention(ctx, s.officer.Username, n)
+		for i, d := range defs {
+			n, err := strconv.Atoi(strings.TrimSpace(entries[i].Text))
+			if err != nil || n < d.Min || n > d.Max {
+				setError(msg, s.tr.F("setting.out_of_range", map[string]any{"name": s.tr.T("setting." + d.Key), "min": d.Min, "max": d.Max}))
+				return
+			}
+			if cur, _ := s.cfg.Store.NumericSetting(ctx, d.Key, d.Default); cur == n {
+				continue
+			}
+			if err := s.cfg.Store.SetNumericSetting(ctx, s.officer.Username, d.Key, n); err != nil {
+				setError(msg, s.tr.Err(err))
+				return
+			}
 		}
-		if err != nil {
-			setError(msg, s.tr.T("retention.days_invalid"))
-			return
-		}
-		result.SetText(s.tr.F("retention.saved", map[string]any{"days": n}))
+		result.SetText(s.tr.T("setting.saved"))
 	})
+	save.Importance = widget.HighImportance
 	purge := widget.NewButton(s.tr.T("retention.purge"), func() {
 		n, err := s.cfg.Store.Purge(ctx, s.officer.Username)
 		if err != nil {
@@ -291,6 +304,5 @@ func (s *Station) retentionTab() fyne.CanvasObject {
 	purge.Importance = widget.DangerImportance
 	intro := widget.NewLabel(s.tr.T("retention.intro"))
 	intro.Wrapping = fyne.TextWrapWord
-	form := widget.NewForm(widget.NewFormItem(s.tr.T("retention.days"), days))
-	return container.NewVBox(intro, form, container.NewHBox(save, purge), msg, result)
+	return container.NewVBox(form, container.NewHBox(save), msg, widget.NewSeparator(), intro, container.NewHBox(purge), result)
 }

@@ -31,6 +31,9 @@ func TestCatalogsComplete(t *testing.T) {
 	for _, c := range enroll.ErrorCodes() {
 		need = append(need, "err."+c)
 	}
+	for _, d := range enroll.NumericSettings() {
+		need = append(need, "setting."+d.Key)
+	}
 	for _, c := range biometric.FaceCheckNames() {
 		need = append(need, "check."+c)
 	}

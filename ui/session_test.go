@@ -214,3 +214,32 @@ func TestAuditBrowserFilters(t *testing.T) {
 		t.Errorf("browsing not audited: %+v", trail)
 	}
 }
+
+func TestIdleLockFollowsTheSetting(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	h.tap(h.T("admin.title"))
+	tabs := find(h, "admin tabs", func(*container.AppTabs) bool { return true })
+	tabs.SelectIndex(2)
+	h.typeInto(h.T("setting.idle_minutes"), "61")
+	h.tap(h.T("dialog.save"))
+	if !h.hasText(h.s.tr.F("setting.out_of_range", map[string]any{"name": h.T("setting.idle_minutes"), "min": 1, "max": 60})) {
+		t.Fatalf("61 minutes accepted:\n%s", h.texts())
+	}
+	h.typeInto(h.T("setting.idle_minutes"), "2")
+	h.tap(h.T("dialog.save"))
+	if !h.hasText(h.T("setting.saved")) {
+		t.Fatalf("not saved:\n%s", h.texts())
+	}
+	h.advance(2*time.Minute - time.Second)
+	h.s.CheckIdle()
+	if h.s.Locked() {
+		t.Fatal("locked before 2 minutes")
+	}
+	h.advance(time.Second)
+	h.s.CheckIdle()
+	if !h.s.Locked() {
+		t.Fatal("not locked after 2 idle minutes")
+	}
+}

@@ -39,8 +39,8 @@ type Store interface {
 	VerifyAudit(ctx context.Context) (int64, error)
 	MarkDelivered(ctx context.Context, actor, id string) error
 	Purge(ctx context.Context, actor string) (int, error)
-	Retention(ctx context.Context) (time.Duration, error)
-	SetRetention(ctx context.Context, actor string, days int) error
+	NumericSetting(ctx context.Context, key string, fallback int) (int, error)
+	SetNumericSetting(ctx context.Context, actor, key string, value int) error
 
 	SaveDraft(ctx context.Context, e *enroll.Enrollment) error
 	Complete(ctx context.Context, e *enroll.Enrollment) error
