@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/wardpolice/enroll/device/camera"
 	"io"
 	"os"
 	"time"
@@ -69,7 +70,23 @@ func runDevices(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "fingerprint reader: %s %04x:%04x on bus %d address %d, driver %s, %s\n",
 			f.Model.Name, f.Model.VendorID, f.Model.ProductID, f.Bus, f.Addr, f.Model.Driver, state)
 	}
-	fmt.Fprintln(out, "cameras: no camera driver yet (the station uses its simulated camera)")
+	paths, err := camera.Paths()
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(out, "cameras: none found (the station uses its simulated camera)")
+	}
+	for _, p := range paths {
+		cam, err := camera.Open(p)
+		if err != nil {
+			fmt.Fprintf(out, "camera %s: cannot use it: %v\n", p, err)
+			continue
+		}
+		info := cam.Info()
+		cam.Close()
+		fmt.Fprintf(out, "camera %s: %s, %s, ready\n", p, info.Name, info.Driver)
+	}
 	return nil
 }
 

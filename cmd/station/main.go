@@ -32,6 +32,7 @@ import (
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/device/camera"
 	"github.com/wardpolice/enroll/device/reader"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/device/usb"
@@ -140,7 +141,8 @@ func runGUI(args []string) error {
 	w.Resize(fyne.NewSize(1280, 760))
 	// The reader follows the USB bus: a supported reader is used when plugged in; a station
 	// that never saw one runs on its simulated reader, and every capture screen says which.
-	// (No camera driver yet: simulated camera.)
+	// The first V4L2 camera that opens is used; without one the simulated camera is, and the
+	// screens say so.
 	opts := sim.DefaultScannerOptions()
 	if *simSeed != 0 {
 		opts.Seed = *simSeed
@@ -151,14 +153,14 @@ func runGUI(args []string) error {
 	} else {
 		fmt.Fprintln(os.Stderr, "station: looking for fingerprint readers:", err)
 	}
-	camera := sim.NewCamera(nil)
+	cam := openCamera()
 	defer scanner.Close()
-	defer camera.Close()
+	defer cam.Close()
 	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
 	if err != nil {
 		return err
 	}
-	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: camera, Faces: faces, Tr: tr})
+	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, Tr: tr})
 	scanner.OnChange = func(reader.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -232,4 +234,20 @@ func runBench(args []string, in io.Reader, out io.Writer) error {
 	}
 	demo.PrintTimings(out, n, ts)
 	return nil
+}
+
+// openCamera opens the first usable V4L2 camera, or returns the simulated one.
+func openCamera() enroll.Camera {
+	paths, err := camera.Paths()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "station: looking for cameras:", err)
+	}
+	for _, p := range paths {
+		cam, err := camera.Open(p)
+		if err == nil {
+			return cam
+		}
+		fmt.Fprintf(os.Stderr, "station: camera %s: %v\n", p, err)
+	}
+	return sim.NewCamera(nil)
 }
