@@ -13,10 +13,13 @@ import (
 	"image/jpeg"
 )
 
+// maxFrameSide bounds what a frame header may claim: 4K cameras are 3840 wide.
+const maxFrameSide = 4096
+
 // DecodeYUYV converts a YUYV 4:2:2 frame (Y0 U Y1 V per pixel pair, ITU-R BT.601 limited
 // range) of w×h pixels, stride bytes per line, to RGBA.
 func DecodeYUYV(buf []byte, w, h, stride int) (*image.RGBA, error) {
-	if w <= 0 || h <= 0 || w%2 != 0 || w > 8192 || h > 8192 {
+	if w <= 0 || h <= 0 || w%2 != 0 || w > maxFrameSide || h > maxFrameSide {
 		return nil, fmt.Errorf("yuyv frame: size %dx%d is not a YUYV frame size", w, h)
 	}
 	if stride < 2*w {
@@ -102,6 +105,14 @@ func decodeJPEG(frame []byte) (image.Image, error) {
 	if !hasHuffmanTables(frame) {
 		data = make([]byte, 0, len(frame)+len(standardDHT))
 		data = append(append(append(data, frame[:2]...), standardDHT...), frame[2:]...)
+	}
+	// A damaged header can claim a huge picture; the decoder would allocate for it first.
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("mjpeg frame: %w", err)
+	}
+	if cfg.Width > maxFrameSide || cfg.Height > maxFrameSide {
+		return nil, fmt.Errorf("mjpeg frame: header says %dx%d, larger than any camera mode (%d)", cfg.Width, cfg.Height, maxFrameSide)
 	}
 	src, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"strings"
 	"testing"
 
 	"github.com/vladimirvivien/go4vl/v4l2"
@@ -252,5 +253,21 @@ func TestHalfYCbCrMatchesFullDecodeHalved(t *testing.T) {
 	}
 	if d := maxDiff(fast, slow); d > 6 {
 		t.Errorf("one-pass preview off by %d", d)
+	}
+}
+
+// TestMJPEGHugeHeaderRefused: a damaged frame claiming 60000×60000 pixels is refused before
+// the decoder allocates for it (the fuzzer found this slowing it to a crawl).
+func TestMJPEGHugeHeaderRefused(t *testing.T) {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, testScene(), nil)
+	b := buf.Bytes()
+	i := bytes.Index(b, []byte{0xff, 0xc0})
+	if i < 0 {
+		t.Fatal("no SOF0 in the test frame")
+	}
+	b[i+5], b[i+6], b[i+7], b[i+8] = 0xea, 0x60, 0xea, 0x60
+	if _, err := DecodeMJPEG(b); err == nil || !strings.Contains(err.Error(), "60000x60000") {
+		t.Errorf("huge header: %v", err)
 	}
 }
