@@ -16,6 +16,7 @@ import (
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/device/qr"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/store"
 )
@@ -106,7 +107,7 @@ func newHarnessWith(t tb, dbPath string, cam enroll.Camera) *harness {
 	h.win = test.NewWindow(nil)
 	h.win.Resize(fyne.NewSize(1366, 768))
 	t.Cleanup(func() { h.win.Close() })
-	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: cameraOr(cam, h.camera), Faces: faces, Tr: tr, Do: h.do, Now: h.now})
+	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: cameraOr(cam, h.camera), Faces: faces, ReadQR: qr.Read, Tr: tr, Do: h.do, Now: h.now})
 	h.s.Start()
 	return h
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/widget"
+	"github.com/disintegration/imaging"
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/wardpolice/enroll"
 )
@@ -86,5 +88,59 @@ func TestPortraitFailingChecksNeedsAReason(t *testing.T) {
 	if err != nil || e.Portrait == nil || e.Portrait.Override != "công dân không thể ngồi thẳng" ||
 		len(e.Portrait.Checks) != 1 || e.Portrait.Checks[0].Pass || e.Portrait.Checks[0].Name != "one_face" {
 		t.Fatalf("stored portrait %+v, %v", e.Portrait, err)
+	}
+}
+
+// cardCamera films the back of a CCCD card: its QR code on a grey desk.
+type cardCamera struct{ frame *image.RGBA }
+
+func newCardCamera(t *testing.T, text string) cardCamera {
+	code, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := imaging.New(640, 480, color.RGBA{110, 112, 118, 255})
+	frame := imaging.Paste(desk, code.Image(240), image.Pt(300, 150))
+	return cardCamera{&image.RGBA{Pix: frame.Pix, Stride: frame.Stride, Rect: frame.Rect}}
+}
+
+func (cardCamera) Info() enroll.DeviceInfo {
+	return enroll.DeviceInfo{Name: "Desk camera", Simulated: true}
+}
+func (cardCamera) Close() error { return nil }
+func (c cardCamera) Still(context.Context) (*image.RGBA, error) {
+	return c.frame, nil
+}
+func (c cardCamera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
+	out := make(chan enroll.Frame, 1)
+	go func() {
+		defer close(out)
+		for seq := uint64(0); ctx.Err() == nil; seq++ {
+			select {
+			case out <- enroll.Frame{Image: c.frame, Seq: seq, At: time.Now()}:
+			case <-ctx.Done():
+				return
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
+	}()
+	return out, nil
+}
+
+// TestCardQRThroughTheCamera: without a wedge scanner the officer holds the card up to the
+// camera; the code is read from the picture and fills the form as a scan does.
+func TestCardQRThroughTheCamera(t *testing.T) {
+	h := newHarnessWith(t, filepath.Join(t.TempDir(), "station.db"), newCardCamera(t, citizenQR))
+	h.firstRun()
+	h.login()
+	h.tap(h.T("home.new"))
+	h.onStep(enroll.StepIdentify)
+	h.tap(h.T("identify.camera_scan"))
+	h.waitFor("the card read", func() bool { return h.field(h.T("field.full_name")).Text == "Trần Thị Bích Ngọc" })
+	if got := h.field(h.T("field.personal_id")).Text; got != "036192004321" {
+		t.Errorf("ID from the camera: %q", got)
+	}
+	if !h.hasText("[" + h.T("identify.camera_scan") + "]") {
+		t.Errorf("the camera scan did not stop after reading:\n%s", h.texts())
 	}
 }

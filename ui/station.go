@@ -71,7 +71,10 @@ type Config struct {
 	Camera  enroll.Camera
 	// Faces checks portraits live; without it the portrait is cropped around the centre.
 	Faces FaceChecker
-	Tr    *Translator
+	// ReadQR reads a QR code from a camera frame (device/qr.Read); with it the identify step
+	// can take the card's code through the camera.
+	ReadQR func(image.Image) (string, error)
+	Tr     *Translator
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Do runs a UI change coming from a background goroutine; fyne.Do when nil. Tests queue

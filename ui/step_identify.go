@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
@@ -20,6 +23,11 @@ type identifyStep struct {
 	qrMsg, province                          *widget.Label
 	errs                                     map[enroll.Field]*widget.Label
 	showAll                                  bool // after a Next attempt, empty fields show as errors too
+	// Reading the card's code through the camera, for stations without a wedge scanner.
+	camBtn  *widget.Button
+	camView *canvas.Image
+	camStop context.CancelFunc
+	camBusy atomic.Bool
 }
 
 func newIdentifyStep(w *wizard) *identifyStep {
@@ -86,7 +94,20 @@ func (st *identifyStep) view() fyne.CanvasObject {
 	item := func(f enroll.Field, obj fyne.CanvasObject, extra ...fyne.CanvasObject) *widget.FormItem {
 		return widget.NewFormItem(tr.T("field."+string(f)), container.NewVBox(append([]fyne.CanvasObject{obj, st.errs[f]}, extra...)...))
 	}
-	scan := widget.NewCard(tr.T("identify.scan_title"), tr.T("identify.scan_sub"), container.NewVBox(st.qr, st.qrMsg))
+	scanBox := container.NewVBox(st.qr, st.qrMsg)
+	if st.w.s.cfg.ReadQR != nil && st.w.s.cfg.Camera != nil {
+		st.camBtn = widget.NewButton("", st.toggleCamera)
+		st.camLabel()
+		if st.camView == nil {
+			st.camView = canvas.NewImageFromImage(nil)
+			st.camView.FillMode = canvas.ImageFillContain
+			st.camView.SetMinSize(fyne.NewSize(320, 240))
+			st.camView.Hide()
+		}
+		scanBox.Add(container.NewHBox(st.camBtn))
+		scanBox.Add(container.NewHBox(st.camView))
+	}
+	scan := widget.NewCard(tr.T("identify.scan_title"), tr.T("identify.scan_sub"), scanBox)
 	form := widget.NewForm(
 		item(enroll.FieldPersonalID, st.id, st.province),
 		item(enroll.FieldFullName, st.name),
@@ -171,6 +192,74 @@ func (st *identifyStep) commit() bool {
 	return true
 }
 
-func (st *identifyStep) leave() {}
+func (st *identifyStep) leave() { st.stopCamera() }
+
+func (st *identifyStep) camLabel() {
+	if st.camStop != nil {
+		st.camBtn.SetText(st.w.s.tr.T("identify.camera_stop"))
+	} else {
+		st.camBtn.SetText(st.w.s.tr.T("identify.camera_scan"))
+	}
+}
+
+// toggleCamera starts or stops looking for the card's QR code in the camera's picture.
+func (st *identifyStep) toggleCamera() {
+	if st.camStop != nil {
+		st.stopCamera()
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	frames, err := st.w.s.cfg.Camera.Stream(ctx)
+	if err != nil {
+		cancel()
+		st.qrMsg.Importance = widget.DangerImportance
+		st.qrMsg.SetText(st.w.s.tr.Err(err))
+		return
+	}
+	st.camStop = cancel
+	st.camLabel()
+	st.camView.Show()
+	st.qrMsg.Importance = widget.MediumImportance
+	st.qrMsg.SetText(st.w.s.tr.T("identify.camera_hint"))
+	go func() {
+		for f := range frames {
+			img := f.Image
+			st.w.s.cfg.Do(func() {
+				if ctx.Err() == nil {
+					st.camView.Image = img
+					st.camView.Refresh()
+				}
+			})
+			// One frame read at a time; frames arriving meanwhile are only shown.
+			if !st.camBusy.CompareAndSwap(false, true) {
+				continue
+			}
+			go func() {
+				defer st.camBusy.Store(false)
+				text, err := st.w.s.cfg.ReadQR(img)
+				if err != nil {
+					return
+				}
+				st.w.s.cfg.Do(func() {
+					if ctx.Err() != nil {
+						return
+					}
+					st.stopCamera()
+					st.scan(text)
+				})
+			}()
+		}
+	}()
+}
+
+func (st *identifyStep) stopCamera() {
+	if st.camStop == nil {
+		return
+	}
+	st.camStop()
+	st.camStop = nil
+	st.camView.Hide()
+	st.camLabel()
+}
 
 func (st *identifyStep) first() fyne.Focusable { return st.qr }

@@ -33,6 +33,7 @@ import (
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/biometric"
 	"github.com/wardpolice/enroll/device/camera"
+	"github.com/wardpolice/enroll/device/qr"
 	"github.com/wardpolice/enroll/device/reader"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/device/usb"
@@ -160,7 +161,7 @@ func runGUI(args []string) error {
 	if err != nil {
 		return err
 	}
-	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, Tr: tr})
+	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, ReadQR: qr.Read, Tr: tr})
 	scanner.OnChange = func(reader.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
