@@ -33,10 +33,12 @@ type portraitStep struct {
 	busy    bool
 	// last is the newest frame's assessment (UI goroutine); box is its face box, drawn on
 	// the frames shown until the next assessment.
-	last       *biometric.Assessment
-	box        atomic.Pointer[image.Rectangle]
-	lastPassed atomic.Bool
-	analysing  atomic.Bool
+	last      *biometric.Assessment
+	analysing atomic.Bool
+	// faceBox outlines the face over the preview (a rectangle on top, not pixels drawn into
+	// every frame).
+	faceBox *canvas.Rectangle
+	live    *fyne.Container
 }
 
 func newPortraitStep(w *wizard) *portraitStep {
@@ -44,6 +46,10 @@ func newPortraitStep(w *wizard) *portraitStep {
 	st.preview = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 640, 480)))
 	st.preview.FillMode = canvas.ImageFillContain
 	st.preview.SetMinSize(fyne.NewSize(560, 420))
+	st.faceBox = canvas.NewRectangle(color.Transparent)
+	st.faceBox.StrokeWidth = 3
+	st.faceBox.Hide()
+	st.live = container.NewStack(st.preview, container.NewWithoutLayout(st.faceBox))
 	st.crop = canvas.NewImageFromImage(nil)
 	st.crop.FillMode = canvas.ImageFillContain
 	st.crop.SetMinSize(fyne.NewSize(240, 320))
@@ -67,7 +73,7 @@ func (st *portraitStep) view() fyne.CanvasObject {
 	guide := widget.NewLabel(tr.T("portrait.guide"))
 	guide.Wrapping = fyne.TextWrapWord
 	right := container.NewVBox(heading(tr.T("portrait.taken")), st.crop, st.take, st.state, guide)
-	left := container.NewVBox(heading(tr.T("portrait.live")), st.preview,
+	left := container.NewVBox(heading(tr.T("portrait.live")), st.live,
 		st.w.s.deviceLabel("camera"))
 	if st.w.s.cfg.Faces != nil {
 		left.Add(heading(tr.T("portrait.checks")))
@@ -128,13 +134,6 @@ func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
 	}
 	go func() {
 		a := st.w.s.cfg.Faces.Assess(img)
-		var box *image.Rectangle
-		if a.Face != nil {
-			r := a.Face.Box()
-			box = &r
-		}
-		st.box.Store(box)
-		st.lastPassed.Store(a.Passed())
 		st.analysing.Store(false)
 		st.w.s.cfg.Do(func() {
 			if ctx.Err() != nil {
@@ -142,6 +141,7 @@ func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
 			}
 			st.last = &a
 			st.showChecks()
+			st.placeBox(img.Rect, a)
 			if !st.busy {
 				st.labels()
 			}
@@ -149,23 +149,26 @@ func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
 	}()
 }
 
-// drawBox outlines the face on the frame: green when every check holds, orange otherwise.
-func drawBox(img *image.RGBA, r image.Rectangle, ok bool) {
-	c := color.RGBA{240, 150, 20, 255}
-	if ok {
-		c = color.RGBA{40, 200, 80, 255}
+// placeBox puts the face outline over the preview where the face is in the frame (the image
+// is scaled to fit, keeping its shape): green when every check holds, orange otherwise.
+func (st *portraitStep) placeBox(frame image.Rectangle, a biometric.Assessment) {
+	if a.Face == nil || frame.Dx() == 0 {
+		st.faceBox.Hide()
+		return
 	}
-	r = r.Intersect(img.Bounds())
-	for t := 0; t < 3; t++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, r.Min.Y+t, c)
-			img.SetRGBA(x, r.Max.Y-1-t, c)
-		}
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			img.SetRGBA(r.Min.X+t, y, c)
-			img.SetRGBA(r.Max.X-1-t, y, c)
-		}
+	size := st.preview.Size()
+	scale := min(size.Width/float32(frame.Dx()), size.Height/float32(frame.Dy()))
+	offX := (size.Width - scale*float32(frame.Dx())) / 2
+	offY := (size.Height - scale*float32(frame.Dy())) / 2
+	r := a.Face.Box()
+	st.faceBox.StrokeColor = color.RGBA{240, 150, 20, 255}
+	if a.Passed() {
+		st.faceBox.StrokeColor = color.RGBA{40, 200, 80, 255}
 	}
+	st.faceBox.Move(fyne.NewPos(offX+scale*float32(r.Min.X), offY+scale*float32(r.Min.Y)))
+	st.faceBox.Resize(fyne.NewSize(scale*float32(r.Dx()), scale*float32(r.Dy())))
+	st.faceBox.Show()
+	st.faceBox.Refresh()
 }
 
 // startPreview streams camera frames into the preview until the step is left.
@@ -189,13 +192,6 @@ func (st *portraitStep) startPreview() {
 		for f := range frames {
 			img := f.Image
 			st.analyse(ctx, img)
-			if box := st.box.Load(); box != nil {
-				// On a copy: the frame itself may still be under analysis.
-				shown := image.NewRGBA(img.Rect)
-				copy(shown.Pix, img.Pix)
-				drawBox(shown, *box, st.lastPassed.Load())
-				img = shown
-			}
 			st.w.s.cfg.Do(func() {
 				if ctx.Err() != nil {
 					return
