@@ -57,15 +57,7 @@ func (c wallCamera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 func TestPortraitFailingChecksNeedsAReason(t *testing.T) {
 	h := newHarnessWith(t, filepath.Join(t.TempDir(), "station.db"), wallCamera{})
 	h.firstRun()
-	h.login()
-	h.tap(h.T("home.new"))
-	h.onStep(enroll.StepIdentify)
-	h.scanQR(citizenQR)
-	h.tap(h.T("wizard.next"))
-	h.onStep(enroll.StepContact)
-	h.typeInto(h.T("field.phone"), "0912345678")
-	h.tap(h.T("wizard.next"))
-	h.onStep(enroll.StepPortrait)
+	h.toPortrait()
 
 	noFace := h.T("check.one_face") + ": " + h.T("face.no_face")
 	h.waitFor("the no-face message", func() bool { return h.hasText(noFace) })

@@ -71,15 +71,7 @@ func BenchmarkPortraitPreview(b *testing.B) {
 		h.s.cfg.Faces = nil
 	}
 	h.firstRun()
-	h.login()
-	h.tap(h.T("home.new"))
-	h.onStep(enroll.StepIdentify)
-	h.scanQR(citizenQR)
-	h.tap(h.T("wizard.next"))
-	h.onStep(enroll.StepContact)
-	h.typeInto(h.T("field.phone"), "0912345678")
-	h.tap(h.T("wizard.next"))
-	h.onStep(enroll.StepPortrait)
+	h.toPortrait()
 	var frames, checks int64
 	var wall, cpu time.Duration
 	for b.Loop() {
