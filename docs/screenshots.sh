@@ -42,7 +42,7 @@ shot 04-contact
 k ctrl+Return
 shot 05-portrait-live 2
 k space
-shot 06-portrait-taken 2
+shot 06-portrait-taken 5
 k ctrl+Return; sleep 1
 k space; sleep 2; k space
 shot 07-fingerprints 2

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -34,6 +35,7 @@ type portraitStep struct {
 	// last is the newest frame's assessment (UI goroutine); box is its face box, drawn on
 	// the frames shown until the next assessment.
 	last      *biometric.Assessment
+	passedAt  time.Time
 	analysing atomic.Bool
 	// faceBox outlines the face over the preview (a rectangle on top, not pixels drawn into
 	// every frame).
@@ -137,6 +139,15 @@ func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
 		st.analysing.Store(false)
 		st.w.s.cfg.Do(func() {
 			if ctx.Err() != nil {
+				return
+			}
+			// A face missed in one frame (a blink, a turn) does not undo a pass moments ago:
+			// the screen keeps showing the pass for steadyPass, so the officer's capture
+			// button does not flicker between plain and "anyway".
+			now := st.w.s.cfg.Now()
+			if a.Passed() {
+				st.passedAt = now
+			} else if st.last != nil && st.last.Passed() && now.Sub(st.passedAt) < steadyPass {
 				return
 			}
 			st.last = &a
@@ -250,6 +261,9 @@ func (st *portraitStep) failedText() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// steadyPass is how long a passing assessment stands against later failing frames.
+const steadyPass = 700 * time.Millisecond
 
 // errStillFailed: the still (not just the preview) fails a check and no reason was given.
 var errStillFailed = errors.New("the picture fails a portrait check")
