@@ -150,7 +150,8 @@ type NumericSetting struct {
 	Default  int
 }
 
-// NumericSettings are the supervisor's settings: retention, idle lock and lock-out.
+// NumericSettings are the supervisor's settings: retention, idle lock and lock-out. Their
+// defaults are the station's defaults: store and screens read them from here.
 func NumericSettings() []NumericSetting {
 	return []NumericSetting{
 		{SettingRetentionDays, 0, 3650, 7},
@@ -158,6 +159,16 @@ func NumericSettings() []NumericSetting {
 		{SettingLockAttempts, 3, 20, 5},
 		{SettingLockMinutes, 1, 1440, 15},
 	}
+}
+
+// NumericSettingDefault is the default of one of NumericSettings (0 for another key).
+func NumericSettingDefault(key string) int {
+	for _, d := range NumericSettings() {
+		if d.Key == key {
+			return d.Default
+		}
+	}
+	return 0
 }
 
 // Station settings kept in the database: set at first run, shown on every screen, written on

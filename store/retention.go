@@ -10,14 +10,11 @@ import (
 	"github.com/wardpolice/enroll"
 )
 
-// DefaultRetention is how long a delivered record's personal data and biometrics stay on the
-// station after central confirmed it: long enough to answer a question about a fresh
-// enrollment, short enough that a stolen station holds little.
-const DefaultRetention = 7 * 24 * time.Hour
-
-// Retention reads the grace period (station setting, in days), DefaultRetention if unset.
+// Retention reads the grace period (station setting, in days; by default a week: long enough
+// to answer a question about a fresh enrollment, short enough that a stolen station holds
+// little).
 func (s *Store) Retention(ctx context.Context) (time.Duration, error) {
-	days, err := s.NumericSetting(ctx, enroll.SettingRetentionDays, int(DefaultRetention/(24*time.Hour)))
+	days, err := s.NumericSetting(ctx, enroll.SettingRetentionDays, enroll.NumericSettingDefault(enroll.SettingRetentionDays))
 	if err != nil {
 		return 0, err
 	}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/wardpolice/enroll"
 )
 
 //go:embed migrations/*.sql
@@ -65,7 +67,9 @@ func WithBulkLoad() Option { return func(s *Store) { s.bulk = true } }
 
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{path: path, now: time.Now, kdf: DefaultPasswordParams(), lockAfter: 5, lockFor: 15 * time.Minute}
+	s := &Store{path: path, now: time.Now, kdf: DefaultPasswordParams(),
+		lockAfter: enroll.NumericSettingDefault(enroll.SettingLockAttempts),
+		lockFor:   time.Duration(enroll.NumericSettingDefault(enroll.SettingLockMinutes)) * time.Minute}
 	for _, o := range opts {
 		o(s)
 	}

@@ -19,15 +19,13 @@ import (
 // period lose their personal data and biometrics. It runs in the background; the audit trail
 // records each purge under "system".
 func (s *Station) purgeExpired() {
-	var n int
-	s.background(func() (err error) {
-		n, err = s.cfg.Store.Purge(context.Background(), "system")
+	s.background(func() error {
+		_, err := s.cfg.Store.Purge(context.Background(), "system")
 		return err
 	}, func(err error) {
 		if err != nil {
 			s.showError(err)
 		}
-		_ = n
 	})
 }
 
@@ -290,6 +288,7 @@ func (s *Station) settingsTab() fyne.CanvasObject {
 				return
 			}
 		}
+		s.session.limit = 0 // the idle lock reads its setting again
 		result.SetText(s.tr.T("setting.saved"))
 	})
 	save.Importance = widget.HighImportance

@@ -133,6 +133,7 @@ func (s *Station) showLogin() {
 				}
 				s.officer = &o
 				s.touch()
+				s.session.limit = 0 // settings may have changed since the last login
 				s.purgeExpired()
 				if o.MustChange {
 					s.showHome()

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/wardpolice/enroll"
 )
-
-// DefaultIdleLock is how long a session may go without input before it locks.
-const DefaultIdleLock = 5 * time.Minute
 
 // session tracks input for the idle lock and keeps the screen the officer was on while the
 // station is locked.
@@ -27,21 +23,25 @@ type session struct {
 	rebuild func()
 	// watched are the widgets whose callbacks already report input.
 	watched map[fyne.CanvasObject]bool
+	// limit is the idle time allowed; 0 until read from the settings.
+	limit time.Duration
 }
 
 // touch records officer input: it restarts the idle countdown.
 func (s *Station) touch() { s.session.lastInput = s.cfg.Now() }
 
-// idleLimit is Config.IdleLock, else the station's idle_minutes setting, else the default.
+// idleLimit is the station's idle_minutes setting (the default when unset or unreadable),
+// read once per login or settings change rather than on every check.
 func (s *Station) idleLimit() time.Duration {
-	if s.cfg.IdleLock > 0 {
-		return s.cfg.IdleLock
+	if s.session.limit == 0 {
+		def := enroll.NumericSettingDefault(enroll.SettingIdleMinutes)
+		m, err := s.cfg.Store.NumericSetting(context.Background(), enroll.SettingIdleMinutes, def)
+		if err != nil || m <= 0 {
+			m = def
+		}
+		s.session.limit = time.Duration(m) * time.Minute
 	}
-	v, err := s.cfg.Store.Setting(context.Background(), enroll.SettingIdleMinutes)
-	if m, convErr := strconv.Atoi(v); err == nil && convErr == nil && m > 0 {
-		return time.Duration(m) * time.Minute
-	}
-	return DefaultIdleLock
+	return s.session.limit
 }
 
 // startIdleWatch checks once a second, on the UI goroutine, whether the session has been

@@ -80,9 +80,6 @@ type Config struct {
 	// Do runs a UI change coming from a background goroutine; fyne.Do when nil. Tests queue
 	// the changes and run them on the test goroutine instead.
 	Do func(func())
-	// IdleLock locks the session after this long without input; the station setting
-	// idle_minutes when zero, else 5 minutes.
-	IdleLock time.Duration
 }
 
 // Station is the running interface: one window whose content is the current screen.

@@ -88,13 +88,19 @@ func (st *portraitStep) view() fyne.CanvasObject {
 func (st *portraitStep) labels() {
 	tr := st.w.s.tr
 	switch {
-	case st.w.s.cfg.Faces != nil && (st.last == nil || !st.last.Passed()):
+	case st.needsReason():
 		st.take.SetText(tr.T("portrait.capture_anyway"))
 	case st.crop.Image == nil:
 		st.take.SetText(tr.T("portrait.capture"))
 	default:
 		st.take.SetText(tr.T("portrait.retake"))
 	}
+}
+
+// needsReason: the live checks run and the newest (or a steady recent) assessment fails, so
+// taking the portrait needs the officer's reason.
+func (st *portraitStep) needsReason() bool {
+	return st.w.s.cfg.Faces != nil && (st.last == nil || !st.last.Passed())
 }
 
 // showChecks lists the newest assessment: each check with its message.
@@ -220,7 +226,7 @@ func (st *portraitStep) capture() {
 	if st.busy || st.w.s.cfg.Camera == nil {
 		return
 	}
-	if st.w.s.cfg.Faces != nil && (st.last == nil || !st.last.Passed()) {
+	if st.needsReason() {
 		st.askOverride()
 		return
 	}

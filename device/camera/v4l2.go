@@ -159,17 +159,21 @@ func (c *Camera) Info() enroll.DeviceInfo {
 }
 
 // The device side of go4vl's buffer helpers (v4l2.StreamingDevice).
-func (c *Camera) Name() string                    { return c.path }
-func (c *Camera) Fd() uintptr                     { return c.fd }
-func (c *Camera) Capability() v4l2.Capability     { caps, _ := v4l2.GetCapability(c.fd); return caps }
-func (c *Camera) MemIOType() v4l2.IOType          { return v4l2.IOTypeMMAP }
-func (c *Camera) GetOutput() <-chan []byte        { return nil }
-func (c *Camera) SetInput(<-chan []byte)          {}
-func (c *Camera) Buffers() [][]byte               { return c.bufs }
-func (c *Camera) BufferType() v4l2.BufType        { return v4l2.BufTypeVideoCapture }
-func (c *Camera) BufferCount() uint32             { return 4 }
-func (c *Camera) Start(ctx context.Context) error { _, err := c.Stream(ctx); return err }
-func (c *Camera) Stop() error                     { return nil }
+func (c *Camera) Name() string                { return c.path }
+func (c *Camera) Fd() uintptr                 { return c.fd }
+func (c *Camera) Capability() v4l2.Capability { caps, _ := v4l2.GetCapability(c.fd); return caps }
+func (c *Camera) MemIOType() v4l2.IOType      { return v4l2.IOTypeMMAP }
+func (c *Camera) GetOutput() <-chan []byte    { return nil }
+func (c *Camera) SetInput(<-chan []byte)      {}
+func (c *Camera) Buffers() [][]byte           { return c.bufs }
+func (c *Camera) BufferType() v4l2.BufType    { return v4l2.BufTypeVideoCapture }
+func (c *Camera) BufferCount() uint32         { return 4 }
+func (c *Camera) Stop() error                 { return nil }
+
+// Start is go4vl's way to stream; the station uses Stream, which hands out the frames.
+func (c *Camera) Start(context.Context) error {
+	return fmt.Errorf("camera %s: start the stream with Stream", c.path)
+}
 
 // Stream starts the camera and sends decoded preview frames. The channel holds one frame: a
 // frame the screen has not taken yet is replaced by the newer one, so the picture is never
