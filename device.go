@@ -39,11 +39,13 @@ type FingerprintScanner interface {
 	Close() error
 }
 
-// Frame is one camera image.
+// Frame is one camera image. Its picture may be lent from the camera's FramePool: a consumer
+// releases each frame it receives once it no longer reads the picture (see Retain, Release).
 type Frame struct {
 	Image *image.RGBA
 	Seq   uint64
 	At    time.Time
+	lease *lease
 }
 
 // Camera streams preview frames and takes stills. Stream sends only the newest frame: a slow

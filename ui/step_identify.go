@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"image"
 	"strings"
 	"sync/atomic"
 
@@ -221,35 +222,19 @@ func (st *identifyStep) toggleCamera() {
 	st.camView.Show()
 	st.qrMsg.Importance = widget.MediumImportance
 	st.qrMsg.SetText(st.w.s.tr.T("identify.camera_hint"))
-	go func() {
-		for f := range frames {
-			img := f.Image
-			st.w.s.cfg.Do(func() {
-				if ctx.Err() == nil {
-					st.camView.Image = img
-					st.camView.Refresh()
-				}
-			})
-			// One frame read at a time; frames arriving meanwhile are only shown.
-			if !st.camBusy.CompareAndSwap(false, true) {
-				continue
-			}
-			go func() {
-				defer st.camBusy.Store(false)
-				text, err := st.w.s.cfg.ReadQR(img)
-				if err != nil {
-					return
-				}
-				st.w.s.cfg.Do(func() {
-					if ctx.Err() != nil {
-						return
-					}
-					st.stopCamera()
-					st.scan(text)
-				})
-			}()
+	st.w.s.showFeed(ctx, frames, st.camView, func(img *image.RGBA) {
+		text, err := st.w.s.cfg.ReadQR(img)
+		if err != nil {
+			return
 		}
-	}()
+		st.w.s.cfg.Do(func() {
+			if ctx.Err() != nil {
+				return
+			}
+			st.stopCamera()
+			st.scan(text)
+		})
+	})
 }
 
 func (st *identifyStep) stopCamera() {

@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/jpeg"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -34,9 +33,8 @@ type portraitStep struct {
 	busy    bool
 	// last is the newest frame's assessment (UI goroutine); box is its face box, drawn on
 	// the frames shown until the next assessment.
-	last      *biometric.Assessment
-	passedAt  time.Time
-	analysing atomic.Bool
+	last     *biometric.Assessment
+	passedAt time.Time
 	// faceBox outlines the face over the preview (a rectangle on top, not pixels drawn into
 	// every frame).
 	faceBox *canvas.Rectangle
@@ -133,37 +131,31 @@ func CheckLine(tr *Translator, c biometric.FaceCheck) string {
 	return tr.T("check."+c.Name) + ": " + msg
 }
 
-// analyse measures a preview frame in the background unless the previous one is still being
-// measured: checks run as often as the machine allows (DESIGN: at least 10 per second) and
-// never hold up the picture.
+// analyse measures a preview frame (showFeed runs one at a time, beside the picture: checks
+// run as often as the machine allows, DESIGN: at least 10 per second).
 func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
-	if st.w.s.cfg.Faces == nil || !st.analysing.CompareAndSwap(false, true) {
-		return
-	}
-	go func() {
-		a := st.w.s.cfg.Faces.Assess(img)
-		st.analysing.Store(false)
-		st.w.s.cfg.Do(func() {
-			if ctx.Err() != nil {
-				return
-			}
-			// A face missed in one frame (a blink, a turn) does not undo a pass moments ago:
-			// the screen keeps showing the pass for steadyPass, so the officer's capture
-			// button does not flicker between plain and "anyway".
-			now := st.w.s.cfg.Now()
-			if a.Passed() {
-				st.passedAt = now
-			} else if st.last != nil && st.last.Passed() && now.Sub(st.passedAt) < steadyPass {
-				return
-			}
-			st.last = &a
-			st.showChecks()
-			st.placeBox(img.Rect, a)
-			if !st.busy {
-				st.labels()
-			}
-		})
-	}()
+	a := st.w.s.cfg.Faces.Assess(img)
+	frame := img.Rect
+	st.w.s.cfg.Do(func() {
+		if ctx.Err() != nil {
+			return
+		}
+		// A face missed in one frame (a blink, a turn) does not undo a pass moments ago:
+		// the screen keeps showing the pass for steadyPass, so the officer's capture
+		// button does not flicker between plain and "anyway".
+		now := st.w.s.cfg.Now()
+		if a.Passed() {
+			st.passedAt = now
+		} else if st.last != nil && st.last.Passed() && now.Sub(st.passedAt) < steadyPass {
+			return
+		}
+		st.last = &a
+		st.showChecks()
+		st.placeBox(frame, a)
+		if !st.busy {
+			st.labels()
+		}
+	})
 }
 
 // placeBox puts the face outline over the preview where the face is in the frame (the image
@@ -205,19 +197,11 @@ func (st *portraitStep) startPreview() {
 		st.state.SetText(st.w.s.tr.Err(err))
 		return
 	}
-	go func() {
-		for f := range frames {
-			img := f.Image
-			st.analyse(ctx, img)
-			st.w.s.cfg.Do(func() {
-				if ctx.Err() != nil {
-					return
-				}
-				st.preview.Image = img
-				st.preview.Refresh()
-			})
-		}
-	}()
+	var measure func(*image.RGBA)
+	if st.w.s.cfg.Faces != nil {
+		measure = func(img *image.RGBA) { st.analyse(ctx, img) }
+	}
+	st.w.s.showFeed(ctx, frames, st.preview, measure)
 }
 
 // capture takes the portrait. While a check fails the officer may still take it, giving a

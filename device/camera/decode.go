@@ -19,31 +19,52 @@ const maxFrameSide = 4096
 // DecodeYUYV converts a YUYV 4:2:2 frame (Y0 U Y1 V per pixel pair, ITU-R BT.601 limited
 // range) of w×h pixels, stride bytes per line, to RGBA.
 func DecodeYUYV(buf []byte, w, h, stride int) (*image.RGBA, error) {
-	if w <= 0 || h <= 0 || w%2 != 0 || w > maxFrameSide || h > maxFrameSide {
-		return nil, fmt.Errorf("yuyv frame: size %dx%d is not a YUYV frame size", w, h)
-	}
-	if stride < 2*w {
-		return nil, fmt.Errorf("yuyv frame: %d bytes per line for %d pixels, want at least %d", stride, w, 2*w)
-	}
-	if need := stride*(h-1) + 2*w; len(buf) < need {
-		return nil, fmt.Errorf("yuyv frame: %d bytes, a %dx%d frame needs %d (truncated)", len(buf), w, h, need)
+	if err := checkYUYV(buf, w, h, stride); err != nil {
+		return nil, err
 	}
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	yuyvToRGBA(img, buf, w, h, stride)
+	return img, nil
+}
+
+// decodeYUYVInto is DecodeYUYV into a picture of the frame's size (one lent by the stream).
+func decodeYUYVInto(dst *image.RGBA, buf []byte, w, h, stride int) error {
+	if err := checkYUYV(buf, w, h, stride); err != nil {
+		return err
+	}
+	if dst.Rect.Dx() != w || dst.Rect.Dy() != h {
+		return fmt.Errorf("yuyv frame: %dx%d frame for a %dx%d picture", w, h, dst.Rect.Dx(), dst.Rect.Dy())
+	}
+	yuyvToRGBA(dst, buf, w, h, stride)
+	return nil
+}
+
+func checkYUYV(buf []byte, w, h, stride int) error {
+	if w <= 0 || h <= 0 || w%2 != 0 || w > maxFrameSide || h > maxFrameSide {
+		return fmt.Errorf("yuyv frame: size %dx%d is not a YUYV frame size", w, h)
+	}
+	if stride < 2*w {
+		return fmt.Errorf("yuyv frame: %d bytes per line for %d pixels, want at least %d", stride, w, 2*w)
+	}
+	if need := stride*(h-1) + 2*w; len(buf) < need {
+		return fmt.Errorf("yuyv frame: %d bytes, a %dx%d frame needs %d (truncated)", len(buf), w, h, need)
+	}
+	return nil
+}
+
+func yuyvToRGBA(img *image.RGBA, buf []byte, w, h, stride int) {
 	for y := range h {
 		in := buf[y*stride : y*stride+2*w]
 		out := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		for i := 0; i < w/2; i++ {
-			y0, u, y1, v := int(in[4*i]), int(in[4*i+1]), int(in[4*i+2]), int(in[4*i+3])
-			d, e := u-128, v-128
+		for i := 0; i+3 < len(in); i += 4 {
+			d, e := int(in[i+1])-128, int(in[i+3])-128
 			rv, gv, bv := 409*e+128, -100*d-208*e+128, 516*d+128
-			for k, yy := range [2]int{y0, y1} {
-				c := 298 * (yy - 16)
-				o := out[8*i+4*k:]
-				o[0], o[1], o[2], o[3] = clamp((c+rv)>>8), clamp((c+gv)>>8), clamp((c+bv)>>8), 255
-			}
+			c0, c1 := 298*(int(in[i])-16), 298*(int(in[i+2])-16)
+			o := out[2*i : 2*i+8 : 2*i+8]
+			o[0], o[1], o[2], o[3] = clamp((c0+rv)>>8), clamp((c0+gv)>>8), clamp((c0+bv)>>8), 255
+			o[4], o[5], o[6], o[7] = clamp((c1+rv)>>8), clamp((c1+gv)>>8), clamp((c1+bv)>>8), 255
 		}
 	}
-	return img, nil
 }
 
 func clamp(v int) uint8 {
@@ -80,9 +101,15 @@ func toRGBA(src image.Image) *image.RGBA {
 // pixel takes the mean luma of its 2×2 block and the block's chroma sample, one pass, no
 // full-size RGBA in between.
 func halfYCbCr(src *image.YCbCr) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, src.Rect.Dx()/2, src.Rect.Dy()/2))
+	halfYCbCrInto(out, src)
+	return out
+}
+
+// halfYCbCrInto is halfYCbCr into dst, a picture of half the frame's size.
+func halfYCbCrInto(out *image.RGBA, src *image.YCbCr) {
 	b := src.Rect
-	w, h := b.Dx()/2, b.Dy()/2
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	w, h := min(b.Dx()/2, out.Rect.Dx()), min(b.Dy()/2, out.Rect.Dy())
 	for y := range h {
 		y0 := src.Y[(2*y)*src.YStride:]
 		y1 := src.Y[(2*y+1)*src.YStride:]
@@ -94,7 +121,29 @@ func halfYCbCr(src *image.YCbCr) *image.RGBA {
 			o[4*x], o[4*x+1], o[4*x+2], o[4*x+3] = r, g, bl, 255
 		}
 	}
-	return out
+}
+
+// halveInto shrinks src to dst, half its size, with a 2×2 box filter.
+func halveInto(out, img *image.RGBA) {
+	w, h := min(img.Rect.Dx()/2, out.Rect.Dx()), min(img.Rect.Dy()/2, out.Rect.Dy())
+	for y := range h {
+		r0, r1 := img.Pix[2*y*img.Stride:], img.Pix[(2*y+1)*img.Stride:]
+		o := out.Pix[y*out.Stride:]
+		for x := range w {
+			for k := range 4 {
+				i := 8*x + k
+				o[4*x+k] = uint8((int(r0[i]) + int(r0[i+4]) + int(r1[i]) + int(r1[i+4]) + 2) / 4)
+			}
+		}
+	}
+}
+
+// stillCopy gives the still its own RGBA picture: the stream keeps drawing into its frames.
+func stillCopy(src image.Image) *image.RGBA {
+	b := src.Bounds()
+	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(img, img.Bounds(), src, b.Min, draw.Src)
+	return img
 }
 
 func decodeJPEG(frame []byte) (image.Image, error) {

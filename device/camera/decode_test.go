@@ -180,23 +180,107 @@ func TestChooseMode(t *testing.T) {
 	}
 }
 
-func TestPreviewHalvesWideFrames(t *testing.T) {
+func halve(img *image.RGBA) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, img.Rect.Dx()/2, img.Rect.Dy()/2))
+	halveInto(out, img)
+	return out
+}
+
+func TestHalveAveragesBlocks(t *testing.T) {
 	wide := image.NewRGBA(image.Rect(0, 0, 1280, 720))
 	for i := range wide.Pix {
 		wide.Pix[i] = uint8(i / 4 % 256)
 	}
-	p := preview(wide)
+	p := halve(wide)
 	if p.Bounds() != image.Rect(0, 0, 640, 360) {
 		t.Fatalf("preview %v", p.Bounds())
 	}
 	// Pixel (x, 0) averages source pixels 2x, 2x+1 on rows 0 and 1.
-	want := (int(wide.Pix[0]) + int(wide.Pix[4]) + int(wide.Pix[wide.Stride]) + int(wide.Pix[wide.Stride+4]) + 2) / 4
-	if int(p.Pix[0]) != want {
-		t.Errorf("first pixel %d, want %d", p.Pix[0], want)
+	for _, x := range []int{0, 1, 317, 639} {
+		i := 8 * x
+		want := (int(wide.Pix[i]) + int(wide.Pix[i+4]) + int(wide.Pix[wide.Stride+i]) + int(wide.Pix[wide.Stride+i+4]) + 2) / 4
+		if int(p.Pix[4*x]) != want {
+			t.Errorf("pixel %d: %d, want %d", x, p.Pix[4*x], want)
+		}
 	}
-	small := image.NewRGBA(image.Rect(0, 0, 640, 480))
-	if preview(small) != small {
-		t.Error("a 640 px frame was resized")
+}
+
+// TestFramerModes: each streaming mode gives a preview of about 640 px and keeps the full
+// frame for the still; the pictures go back to the pool once released.
+func TestFramerModes(t *testing.T) {
+	for _, c := range []struct {
+		mode    Mode
+		preview image.Rectangle
+	}{
+		{Mode{v4l2.PixelFmtYUYV, 640, 480}, image.Rect(0, 0, 640, 480)},
+		{Mode{v4l2.PixelFmtYUYV, 1280, 720}, image.Rect(0, 0, 640, 360)},
+		{Mode{v4l2.PixelFmtMJPEG, 640, 480}, image.Rect(0, 0, 640, 480)},
+		{Mode{v4l2.PixelFmtMJPEG, 1280, 720}, image.Rect(0, 0, 640, 360)},
+	} {
+		scene := image.NewRGBA(image.Rect(0, 0, c.mode.Width, c.mode.Height))
+		for y := range c.mode.Height {
+			for x := range c.mode.Width {
+				scene.SetRGBA(x, y, color.RGBA{uint8(x / 5), uint8(y / 3), uint8((x + y) / 8), 255})
+			}
+		}
+		stride := 2 * c.mode.Width
+		var frame []byte
+		var want image.Image
+		if c.mode.Format == v4l2.PixelFmtYUYV {
+			frame = encodeYUYV(scene, stride)
+			want, _ = DecodeYUYV(frame, c.mode.Width, c.mode.Height, stride)
+		} else {
+			var buf bytes.Buffer
+			jpeg.Encode(&buf, scene, &jpeg.Options{Quality: 90})
+			frame = stripDHT(buf.Bytes())
+			want, _ = DecodeMJPEG(frame)
+		}
+		fr := newFramer(c.mode, stride)
+		shown, full, hold, err := fr.decode(frame)
+		if err != nil {
+			t.Fatalf("%s: %v", c.mode, err)
+		}
+		if shown.Image.Rect != c.preview {
+			t.Errorf("%s: preview %v, want %v", c.mode, shown.Image.Rect, c.preview)
+		}
+		if d := maxDiff(stillCopy(full), want.(*image.RGBA)); d > 0 {
+			t.Errorf("%s: full frame differs from the plain decode by %d", c.mode, d)
+		}
+		if d := maxDiff(shown.Image, halveTo(want.(*image.RGBA), c.preview)); d > 6 {
+			t.Errorf("%s: preview off by %d", c.mode, d)
+		}
+		first := shown.Image
+		shown.Release()
+		hold.Release()
+		again, _, hold2, err := fr.decode(frame)
+		if err != nil || again.Image != first {
+			t.Errorf("%s: the released preview picture was not reused (%v)", c.mode, err)
+		}
+		again.Release()
+		hold2.Release()
+	}
+}
+
+func halveTo(img *image.RGBA, r image.Rectangle) *image.RGBA {
+	if img.Rect == r {
+		return img
+	}
+	return halve(img)
+}
+
+func TestFramerRefusesAFrameOfAnotherSize(t *testing.T) {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, testScene(), nil)
+	fr := newFramer(Mode{v4l2.PixelFmtMJPEG, 640, 480}, 1280)
+	if _, _, _, err := fr.decode(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "640x480") {
+		t.Errorf("a %v JPEG in a 640x480 stream: %v", testScene().Bounds(), err)
+	}
+	fr = newFramer(Mode{v4l2.PixelFmtYUYV, 640, 480}, 1280)
+	if _, _, _, err := fr.decode(make([]byte, 1000)); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("a short YUYV frame: %v", err)
+	}
+	if fr.preview.Idle() != 1 {
+		t.Errorf("the refused frame's picture did not go back to the pool (%d idle)", fr.preview.Idle())
 	}
 }
 
@@ -212,6 +296,25 @@ func BenchmarkDecodeYUYV640(b *testing.B) {
 		if _, err := DecodeYUYV(buf, 640, 480, 1280); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStreamYUYV640 is the stream's per-frame work: the decode into a picture lent from
+// the stream's pool, released as the screen does.
+func BenchmarkStreamYUYV640(b *testing.B) {
+	scene := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for i := range scene.Pix {
+		scene.Pix[i] = uint8(i * 7 % 251)
+	}
+	buf := encodeYUYV(scene, 1280)
+	fr := newFramer(Mode{v4l2.PixelFmtYUYV, 640, 480}, 1280)
+	for b.Loop() {
+		shown, _, hold, err := fr.decode(buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		shown.Release()
+		hold.Release()
 	}
 }
 
@@ -247,7 +350,7 @@ func TestHalfYCbCrMatchesFullDecodeHalved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, slow := halfYCbCr(src.(*image.YCbCr)), preview(toRGBA(src))
+	fast, slow := halfYCbCr(src.(*image.YCbCr)), halve(toRGBA(src))
 	if fast.Bounds() != slow.Bounds() {
 		t.Fatalf("%v vs %v", fast.Bounds(), slow.Bounds())
 	}

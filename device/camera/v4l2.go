@@ -66,7 +66,8 @@ type Camera struct {
 
 	mu        sync.Mutex
 	streaming bool
-	latest    image.Image // newest full-resolution frame (as decoded), converted for Still
+	latest    image.Image  // newest full-resolution frame (as decoded), copied for Still
+	hold      enroll.Frame // keeps latest from being drawn over
 	done      chan struct{}
 	err       error // why the stream ended
 }
@@ -213,6 +214,7 @@ func (c *Camera) loop(ctx context.Context, out chan enroll.Frame, done chan stru
 	defer close(done)
 	defer close(out)
 	var seq uint64
+	fr := newFramer(c.mode, c.stride)
 	fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
 	for ctx.Err() == nil {
 		n, err := unix.Poll(fds, 200)
@@ -233,72 +235,34 @@ func (c *Camera) loop(ctx context.Context, out chan enroll.Frame, done chan stru
 			c.stopWith(mapError(c.path, fmt.Errorf("camera %s: %w", c.path, err)))
 			return
 		}
+		var shown, hold enroll.Frame
 		var full image.Image
-		var shown *image.RGBA
 		if buf.Flags&v4l2.BufFlagError == 0 {
-			full, shown, err = c.decode(c.bufs[buf.Index][:buf.BytesUsed])
+			shown, full, hold, err = fr.decode(c.bufs[buf.Index][:buf.BytesUsed])
 		}
 		if _, qerr := v4l2.QueueBuffer(c.fd, v4l2.IOTypeMMAP, v4l2.BufTypeVideoCapture, buf.Index); qerr != nil {
+			shown.Release()
+			hold.Release()
 			c.stopWith(mapError(c.path, fmt.Errorf("camera %s: requeue: %w", c.path, qerr)))
 			return
 		}
 		if full == nil || err != nil {
-			continue // a damaged frame: skip it, the next one comes in 40 ms
+			continue // a damaged frame: skip it, the next one comes in 33 ms
 		}
 		c.mu.Lock()
-		c.latest = full
+		c.hold.Release()
+		c.latest, c.hold = full, hold
 		c.mu.Unlock()
 		seq++
-		f := enroll.Frame{Image: shown, Seq: seq, At: time.Now()}
+		shown.Seq, shown.At = seq, time.Now()
 		select { // replace a frame nobody took yet
-		case <-out:
+		case stale := <-out:
+			stale.Release()
 		default:
 		}
-		out <- f
+		out <- shown
 	}
 	c.stopWith(nil)
-}
-
-// decode gives the frame as decoded (kept for the still) and the preview: Motion-JPEG is
-// halved straight from its YCbCr planes, the costliest step of a 720p stream otherwise.
-func (c *Camera) decode(b []byte) (image.Image, *image.RGBA, error) {
-	if c.mode.Format == v4l2.PixelFmtMJPEG {
-		src, err := decodeJPEG(b)
-		if err != nil {
-			return nil, nil, err
-		}
-		if ycc, ok := src.(*image.YCbCr); ok && src.Bounds().Dx() > 960 {
-			return src, halfYCbCr(ycc), nil
-		}
-		rgba := toRGBA(src)
-		return rgba, preview(rgba), nil
-	}
-	img, err := DecodeYUYV(b, c.mode.Width, c.mode.Height, c.stride)
-	if err != nil {
-		return nil, nil, err
-	}
-	return img, preview(img), nil
-}
-
-// preview halves frames wider than 960 px (box filter) so the screen and the face checks get
-// about 640 px wide frames whatever the streaming mode.
-func preview(img *image.RGBA) *image.RGBA {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	if w <= 960 {
-		return img
-	}
-	out := image.NewRGBA(image.Rect(0, 0, w/2, h/2))
-	for y := range h / 2 {
-		r0, r1 := img.Pix[2*y*img.Stride:], img.Pix[(2*y+1)*img.Stride:]
-		o := out.Pix[y*out.Stride:]
-		for x := range w / 2 {
-			for k := range 4 {
-				i := 8*x + k
-				o[4*x+k] = uint8((int(r0[i]) + int(r0[i+4]) + int(r1[i]) + int(r1[i+4]) + 2) / 4)
-			}
-		}
-	}
-	return out
 }
 
 func (c *Camera) stopWith(err error) {
@@ -306,7 +270,8 @@ func (c *Camera) stopWith(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.release()
-	c.streaming, c.err = false, err
+	c.hold.Release()
+	c.streaming, c.err, c.latest, c.hold = false, err, nil, enroll.Frame{}
 }
 
 // release unmaps and frees the buffers (c.mu held).
@@ -330,9 +295,8 @@ func (c *Camera) Err() error {
 func (c *Camera) Still(ctx context.Context) (*image.RGBA, error) {
 	c.mu.Lock()
 	if c.streaming && c.latest != nil {
-		img := c.latest
-		c.mu.Unlock()
-		return toRGBA(img), nil
+		defer c.mu.Unlock()
+		return stillCopy(c.latest), nil
 	}
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -343,11 +307,14 @@ func (c *Camera) Still(ctx context.Context) (*image.RGBA, error) {
 	}
 	defer func() {
 		cancel()
-		for range frames {
+		for f := range frames {
+			f.Release()
 		}
 	}()
 	for n := 0; ; {
-		if _, ok := <-frames; !ok {
+		f, ok := <-frames
+		f.Release()
+		if !ok {
 			if err := c.Err(); err != nil {
 				return nil, err
 			}
@@ -355,9 +322,8 @@ func (c *Camera) Still(ctx context.Context) (*image.RGBA, error) {
 		}
 		if n++; n == 5 {
 			c.mu.Lock()
-			img := c.latest
-			c.mu.Unlock()
-			return toRGBA(img), nil
+			defer c.mu.Unlock()
+			return stillCopy(c.latest), nil
 		}
 	}
 }

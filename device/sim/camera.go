@@ -15,7 +15,7 @@ import (
 const (
 	PreviewWidth  = 640
 	PreviewHeight = 480
-	previewFPS    = 25
+	previewFPS    = 30 // UVC webcams' usual rate in VGA modes
 )
 
 // Camera is a simulated webcam showing a drawn, gently moving, blinking face in front of a
@@ -27,6 +27,7 @@ type Camera struct {
 	background *image.RGBA
 	open       *image.RGBA // face sprites, eyes open and closed; alpha marks the face
 	closed     *image.RGBA
+	pool       *enroll.FramePool
 	// ticks paces the stream when set (tests); otherwise the stream sleeps to each frame's
 	// deadline. Sleeping, not a time.Ticker: on some virtual machines channel timers fire
 	// hundreds of milliseconds late, which made a 25 fps preview stutter at 3 fps.
@@ -47,6 +48,14 @@ func (c *Camera) Info() enroll.DeviceInfo {
 
 func (c *Camera) Close() error { return nil }
 
+// NewPacedCamera makes a simulated camera that sends a frame for each value received from
+// ticks instead of 30 a second: tests and benchmarks drive the stream without timers.
+func NewPacedCamera(now func() time.Time, ticks <-chan struct{}) *Camera {
+	c := NewCamera(now)
+	c.ticks = ticks
+	return c
+}
+
 // prepare renders the sprites once; drawing a face per frame would cost a core by itself.
 func (c *Camera) prepare() {
 	c.once.Do(func() {
@@ -54,13 +63,20 @@ func (c *Camera) prepare() {
 		paintBackground(c.background)
 		c.open = faceSprite(1, true)
 		c.closed = faceSprite(1, false)
+		c.pool = enroll.NewFramePool(c.background.Rect)
 	})
 }
 
-// Frame renders the scene at time t (exported for tests and benchmarks).
+// Frame renders the scene at time t into a new picture (tests and benchmarks).
 func (c *Camera) Frame(t time.Duration) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, PreviewWidth, PreviewHeight))
+	c.render(dst, t)
+	return dst
+}
+
+// render draws the scene at time t into dst, a preview-sized picture.
+func (c *Camera) render(dst *image.RGBA, t time.Duration) {
 	c.prepare()
-	dst := image.NewRGBA(c.background.Rect)
 	copy(dst.Pix, c.background.Pix)
 	dx, dy, eyesOpen := motion(t)
 	sprite := c.open
@@ -71,7 +87,6 @@ func (c *Camera) Frame(t time.Duration) *image.RGBA {
 	ox := PreviewWidth/2 - sw/2 + int(dx)
 	oy := PreviewHeight/2 - sh/2 + 30 + int(dy)
 	blit(dst, sprite, ox, oy)
-	return dst
 }
 
 // motion is the sitter's sway and blinking: a slow side-to-side drift and a blink every 4 s.
@@ -83,8 +98,9 @@ func motion(t time.Duration) (dx, dy float64, eyesOpen bool) {
 	return
 }
 
-// Stream sends frames at 25 fps until ctx ends. The channel holds one frame: a consumer that
-// falls behind gets the newest frame, never a queue.
+// Stream sends frames at 30 fps until ctx ends. The channel holds one frame: a consumer that
+// falls behind gets the newest frame, never a queue. Frames are lent from the camera's pool;
+// the consumer releases them.
 func (c *Camera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 	c.prepare()
 	out := make(chan enroll.Frame, 1)
@@ -100,7 +116,12 @@ func (c *Camera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 				case <-c.ticks:
 				}
 			} else {
+				// A wake-up later than a whole frame skips the frames missed rather than
+				// rendering them back to back only for the channel to drop them.
 				next = next.Add(time.Second / previewFPS)
+				if late := time.Since(next); late > time.Second/previewFPS {
+					next = next.Add(late.Truncate(time.Second / previewFPS))
+				}
 				time.Sleep(time.Until(next))
 				if ctx.Err() != nil {
 					return
@@ -108,12 +129,15 @@ func (c *Camera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 			}
 			now := c.now()
 			seq++
-			f := enroll.Frame{Image: c.Frame(now.Sub(c.start)), Seq: seq, At: now}
+			f := c.pool.Lend()
+			f.Seq, f.At = seq, now
+			c.render(f.Image, now.Sub(c.start))
 			select {
 			case out <- f:
 			default:
 				select { // drop the stale frame, keep the new one
-				case <-out:
+				case stale := <-out:
+					stale.Release()
 				default:
 				}
 				out <- f
@@ -166,6 +190,10 @@ func blit(dst, src *image.RGBA, ox, oy int) {
 				continue
 			}
 			di := dy*dst.Stride + 4*dx
+			if a == 255 { // most of the sprite: no blending
+				copy(dst.Pix[di:di+3], src.Pix[si:si+3])
+				continue
+			}
 			for k := 0; k < 3; k++ {
 				dst.Pix[di+k] = uint8((uint32(src.Pix[si+k])*a + uint32(dst.Pix[di+k])*(255-a)) / 255)
 			}

@@ -77,8 +77,7 @@ func TestScannerOutcomes(t *testing.T) {
 
 func TestCameraStreamDropsRatherThanQueues(t *testing.T) {
 	ticks := make(chan struct{})
-	c := NewCamera(nil)
-	c.ticks = ticks
+	c := NewPacedCamera(nil, ticks)
 	ctx, cancel := context.WithCancel(context.Background())
 	frames, err := c.Stream(ctx)
 	if err != nil {
@@ -162,4 +161,12 @@ func BenchmarkCameraStream(b *testing.B) {
 		<-frames
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "frames/s")
+}
+
+func BenchmarkCameraRender(b *testing.B) {
+	c := NewCamera(nil)
+	dst := image.NewRGBA(image.Rect(0, 0, PreviewWidth, PreviewHeight))
+	for i := 0; b.Loop(); i++ {
+		c.render(dst, time.Duration(i)*40*time.Millisecond)
+	}
 }
