@@ -29,6 +29,7 @@ const (
 	CheckExposure   = "exposure"
 	CheckContrast   = "contrast"
 	CheckBackground = "background"
+	CheckEyesOpen   = "eyes_open"
 )
 
 // Limits. Face size is the face box (brows to chin) over the frame's height: the ICAO crop
@@ -45,6 +46,7 @@ const (
 	maxExposure     = 200.0
 	minContrast     = 50.0 // face luminance 5th to 95th percentile
 	maxBackground   = 20.0 // luminance deviation beside the head
+	minEyeOpening   = 0.09 // height of the dark iris over the eye distance; open eyes ≈ 0.18
 )
 
 // Assessment is the result of checking one frame.
@@ -89,8 +91,8 @@ func (a Assessment) Check(name string) (FaceCheck, bool) {
 
 // Assess runs every portrait check on a frame. Without exactly one face only the face count
 // is reported: the other checks measure that face. Background is checked where the frame
-// shows some beside the head. Eyes open is not checked: pigo's pupil localiser settles on the
-// brows when the eyes are closed, so the darkness where it lands cannot tell open from shut.
+// shows some beside the head, eyes open where both eyes and the skin beside them are lit
+// well enough to tell iris from lid.
 func (ff *FaceFinder) Assess(img image.Image) Assessment {
 	g := Gray(img)
 	faces := ff.Find(g)
@@ -138,6 +140,9 @@ func (ff *FaceFinder) Assess(img image.Image) Assessment {
 		rc.Code, rc.Params = "tilted", map[string]any{"degrees": int(math.Round(math.Abs(roll)))}
 	}
 	a.Checks = append(a.Checks, rc)
+	if open, ok := eyeOpening(g, f); ok && rc.Pass {
+		a.Checks = append(a.Checks, limitCheck(CheckEyesOpen, open, minEyeOpening, math.Inf(1), "eyes_closed", ""))
+	}
 
 	inner := innerFace(f, g.Bounds())
 	sharp := sharpness(g, inner)
@@ -149,6 +154,90 @@ func (ff *FaceFinder) Assess(img image.Image) Assessment {
 		a.Checks = append(a.Checks, limitCheck(CheckBackground, dev, math.Inf(-1), maxBackground, "", "busy_background"))
 	}
 	return a
+}
+
+// eyeOpening measures how far the less open eye is open: the height of the run of rows,
+// at the eye's line, where a narrow vertical band through the eye is darker than the skin
+// below it (an open eye's iris and lashes; a closed eye shows only its lash line), over the
+// eye distance. The eye line is where eyes sit in a face of that size, not where pigo's
+// pupil localiser lands: on closed eyes that settles on the brows, whose dark band would
+// read as an open eye. Not measurable when an eye falls outside the frame or the skin is
+// too dark to tell an iris from it; Assess also leaves it out for a tilted head, whose eyes
+// are not where an upright face has them (the tilt is what the officer must fix first).
+func eyeOpening(g *image.Gray, f Face) (float64, bool) {
+	s := float64(f.Size)
+	// Turned by the eye line where the pupils were found: a face found only in a turned
+	// search is turned by less than that search's angle.
+	rad := f.Roll() * math.Pi / 180
+	eyeDist := 0.36 * s
+	band := max(3, int(0.05*s))
+	// Only bands near the eye's middle count, and only runs that reach the eye line: the
+	// brows, and the shadow between brow and nose at the window's inner side, would
+	// otherwise read as an open eye's dark run.
+	reach, above, below := int(0.07*s), int(0.06*s), int(0.07*s)
+	centres := int(0.04 * s) // the iris band's centre stays this close to the eye's
+	near := int(0.03 * s)    // how far from the eye line a dark run may start or end
+	b := g.Bounds()
+	worst := math.Inf(1)
+	for _, dx := range []float64{-0.175, 0.185} {
+		ox, oy := dx*s, -0.075*s
+		ex := int(float64(f.Centre.X) + ox*math.Cos(rad) - oy*math.Sin(rad))
+		ey := int(float64(f.Centre.Y) + ox*math.Sin(rad) + oy*math.Cos(rad))
+		win := image.Rect(ex-reach, ey-above, ex+reach, ey+below)
+		cheek := image.Rect(ex-reach, ey+below, ex+reach, ey+below+int(0.06*s))
+		if !win.In(b) || !cheek.In(b) {
+			return 0, false
+		}
+		skin := median(g, cheek)
+		if skin < 40 {
+			return 0, false
+		}
+		dark := 0.55 * skin // iris and lashes are far darker; brow shadows and creases are not
+		tallest := 0
+		for x0 := ex - centres - band/2; x0 <= ex+centres-band/2; x0++ {
+			start := -1
+			for yy := win.Min.Y; yy <= win.Max.Y; yy++ {
+				isDark := false
+				if yy < win.Max.Y {
+					sum := 0
+					for _, v := range g.Pix[g.PixOffset(x0, yy):g.PixOffset(x0+band, yy)] {
+						sum += int(v)
+					}
+					isDark = float64(sum)/float64(band) < dark
+				}
+				switch {
+				case isDark && start < 0:
+					start = yy
+				case !isDark && start >= 0:
+					if start <= ey+near && yy > ey-near { // the run reaches the eye line
+						tallest = max(tallest, yy-start)
+					}
+					start = -1
+				}
+			}
+		}
+		worst = math.Min(worst, float64(tallest)/eyeDist)
+	}
+	return worst, true
+}
+
+// median is the median luminance of r.
+func median(g *image.Gray, r image.Rectangle) float64 {
+	var hist [256]int
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for _, v := range g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)] {
+			hist[v]++
+			n++
+		}
+	}
+	acc := 0
+	for v, c := range hist {
+		if acc += c; 2*acc > n {
+			return float64(v)
+		}
+	}
+	return 0
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
@@ -271,11 +360,11 @@ func abs(v int) int {
 
 // FaceCheckNames lists every check, in display order.
 func FaceCheckNames() []string {
-	return []string{CheckOneFace, CheckFaceSize, CheckCentred, CheckRoll, CheckSharpness, CheckExposure, CheckContrast, CheckBackground}
+	return []string{CheckOneFace, CheckFaceSize, CheckCentred, CheckRoll, CheckEyesOpen, CheckSharpness, CheckExposure, CheckContrast, CheckBackground}
 }
 
 // FaceCheckCodes lists every message code a check can carry.
 func FaceCheckCodes() []string {
 	return []string{"no_face", "many_faces", "too_far", "too_close", "off_left", "off_right", "off_high", "off_low",
-		"tilted", "blurred", "too_dark", "too_bright", "low_contrast", "busy_background"}
+		"tilted", "eyes_closed", "blurred", "too_dark", "too_bright", "low_contrast", "busy_background"}
 }

@@ -61,6 +61,7 @@ func inFrame(img image.Image, x int, wall image.Image) image.Image {
 func TestPortraitChecks(t *testing.T) {
 	ff := testFinder(t)
 	sample := pigoSample(t)
+	closed := closeEyes(sample, sampleEyes...)
 	noisy := imaging.New(640, 480, color.White)
 	for y := 0; y < 480; y++ {
 		for x := 0; x < 640; x++ {
@@ -87,6 +88,12 @@ func TestPortraitChecks(t *testing.T) {
 		{"off to the left", inFrame(sample, -20, nil), CheckCentred, "off_left"},
 		{"too far", imaging.Paste(imaging.New(1280, 960, color.NRGBA{235, 235, 232, 255}), imaging.Resize(sample, 0, 300, imaging.Lanczos), image.Pt(520, 300)), CheckFaceSize, "too_far"},
 		{"busy background", inFrame(sample, 160, noisy), CheckBackground, "busy_background"},
+		{"eyes closed", closed, CheckEyesOpen, "eyes_closed"},
+		{"eyes closed in a camera frame", inFrame(closed, 160, nil), CheckEyesOpen, "eyes_closed"},
+		{"eyes closed, dim light", imaging.AdjustFunc(closed, func(c color.NRGBA) color.NRGBA { return color.NRGBA{c.R / 2, c.G / 2, c.B / 2, 255} }), CheckEyesOpen, "eyes_closed"},
+		{"eyes closed, head turned 5°", imaging.Rotate(closed, 5, color.White), CheckEyesOpen, "eyes_closed"},
+		{"eyes open, head turned 6°", imaging.Rotate(sample, 6, color.White), "", ""},
+		{"eyes open, dim light", imaging.AdjustFunc(sample, func(c color.NRGBA) color.NRGBA { return color.NRGBA{c.R / 10 * 7, c.G / 10 * 7, c.B / 10 * 7, 255} }), "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -115,6 +122,10 @@ func TestTiltIsMeasured(t *testing.T) {
 	// imaging turns counter-clockwise: the right eye goes up, so the eye line slopes up.
 	if k.Value > -12 || k.Value < -28 || k.Params["degrees"].(int) < 12 {
 		t.Errorf("a 20° tilt measured %v (%v)", k.Value, k.Params)
+	}
+	// The eyes of a tilted head are not where the check looks: it is left out, not failed.
+	if e, ok := a.Check(CheckEyesOpen); ok {
+		t.Errorf("eyes measured on a head tilted 20°: %+v", e)
 	}
 }
 
@@ -165,4 +176,37 @@ func BenchmarkAssessFrame(b *testing.B) {
 	for b.Loop() {
 		ff.Assess(rgba)
 	}
+}
+
+// sampleEyes are the pupils in pigo's sample, as the localiser finds them (within a pixel).
+var sampleEyes = []image.Point{{112, 185}, {204, 182}}
+
+// closeEyes paints lids over the eyes of pigo's sample (eyes about 46 px wide): the skin from
+// under the eye, feathered at the edge, with a dark lash line along the closed lid.
+func closeEyes(img image.Image, eyes ...image.Point) *image.NRGBA {
+	out := imaging.Clone(img)
+	blend := func(x, y int, c color.NRGBA, a float64) {
+		o := out.NRGBAAt(x, y)
+		mix := func(p, q uint8) uint8 { return uint8(float64(p)*(1-a) + float64(q)*a) }
+		out.SetNRGBA(x, y, color.NRGBA{mix(o.R, c.R), mix(o.G, c.G), mix(o.B, c.B), 255})
+	}
+	for _, e := range eyes {
+		skin := out.NRGBAAt(e.X, e.Y+17)
+		for y := e.Y - 14; y <= e.Y+14; y++ {
+			for x := e.X - 30; x <= e.X+30; x++ {
+				d := math.Hypot(float64(x-e.X)/27, float64(y-e.Y)/12)
+				if d < 1 {
+					blend(x, y, skin, math.Min(1, (1-d)*5))
+				}
+				u := float64(x-e.X) / 25
+				if math.Abs(u) < 1 {
+					lash := float64(e.Y) + 1 + 4*(1-u*u)
+					if dy := math.Abs(float64(y) - lash); dy < 1.5 {
+						blend(x, y, color.NRGBA{45, 32, 30, 255}, 1-dy/1.5)
+					}
+				}
+			}
+		}
+	}
+	return out
 }

@@ -94,7 +94,7 @@ func motion(t time.Duration) (dx, dy float64, eyesOpen bool) {
 	s := t.Seconds()
 	dx = 14 * math.Sin(s*0.7)
 	dy = 5 * math.Sin(s*1.3)
-	eyesOpen = math.Mod(s, 4) > 0.15
+	eyesOpen = math.Mod(s, 4) < 3.85 // open at the start, as a sitter facing the camera is
 	return
 }
 
