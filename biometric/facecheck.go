@@ -161,7 +161,7 @@ func (ff *FaceFinder) Assess(img image.Image) Assessment {
 // below it (an open eye's iris and lashes; a closed eye shows only its lash line), over the
 // eye distance. The eye line is where eyes sit in a face of that size, not where pigo's
 // pupil localiser lands: on closed eyes that settles on the brows, whose dark band would
-// read as an open eye. Not measurable when an eye falls outside the frame or the skin is
+// read as an open eye. Across, the localiser's pupils are used. Not measurable when an eye falls outside the frame or the skin is
 // too dark to tell an iris from it; Assess also leaves it out for a tilted head, whose eyes
 // are not where an upright face has them (the tilt is what the officer must fix first).
 func eyeOpening(g *image.Gray, f Face) (float64, bool) {
@@ -179,10 +179,15 @@ func eyeOpening(g *image.Gray, f Face) (float64, bool) {
 	near := int(0.03 * s)    // how far from the eye line a dark run may start or end
 	b := g.Bounds()
 	worst := math.Inf(1)
-	for _, dx := range []float64{-0.175, 0.185} {
+	for i, dx := range []float64{-0.175, 0.185} {
 		ox, oy := dx*s, -0.075*s
 		ex := int(float64(f.Centre.X) + ox*math.Cos(rad) - oy*math.Sin(rad))
 		ey := int(float64(f.Centre.Y) + ox*math.Sin(rad) + oy*math.Cos(rad))
+		// Across, the localiser is right even on shut eyes, and eye spacing varies more
+		// between faces than the eye line's height does.
+		if p := [2]image.Point{f.LeftEye, f.RightEye}[i]; f.Eyes && math.Abs(float64(p.X-ex)) < 0.08*s {
+			ex = p.X
+		}
 		win := image.Rect(ex-reach, ey-above, ex+reach, ey+below)
 		cheek := image.Rect(ex-reach, ey+below, ex+reach, ey+below+int(0.06*s))
 		if !win.In(b) || !cheek.In(b) {

@@ -101,6 +101,9 @@ type Station struct {
 	pending atomic.Int32
 	// session is the idle lock's state.
 	session session
+	// cameraBack restarts a preview that stopped when the camera was unplugged; set while
+	// the portrait step waits for the camera.
+	cameraBack func()
 }
 
 type deviceLabel struct {
@@ -283,6 +286,9 @@ func (s *Station) deviceLabel(kind string) *widget.Label {
 func (s *Station) DevicesChanged() {
 	for _, d := range s.devLabels {
 		d.label.SetText(s.deviceLine(d.kind))
+	}
+	if p, ok := s.cfg.Camera.(pluggable); s.cameraBack != nil && (!ok || !p.Unplugged()) {
+		s.cameraBack()
 	}
 }
 

@@ -234,6 +234,10 @@ func (st *identifyStep) toggleCamera() {
 			st.stopCamera()
 			st.scan(text)
 		})
+	}, func() {
+		st.stopCamera()
+		st.qrMsg.Importance = widget.DangerImportance
+		st.qrMsg.SetText(st.w.s.tr.T("camera.lost"))
 	})
 }
 

@@ -194,14 +194,35 @@ func (st *portraitStep) startPreview() {
 	if err != nil {
 		st.stop()
 		st.stop = nil
-		st.state.SetText(st.w.s.tr.Err(err))
+		st.waitForCamera(st.w.s.tr.Err(err))
 		return
 	}
 	var measure func(*image.RGBA)
 	if st.w.s.cfg.Faces != nil {
 		measure = func(img *image.RGBA) { st.analyse(ctx, img) }
 	}
-	st.w.s.showFeed(ctx, frames, st.preview, measure)
+	st.w.s.showFeed(ctx, frames, st.preview, measure, func() {
+		st.stop()
+		st.stop = nil
+		st.last = nil
+		st.faceBox.Hide()
+		st.showChecks()
+		if !st.busy {
+			st.labels()
+		}
+		st.waitForCamera(st.w.s.tr.T("camera.lost"))
+	})
+}
+
+// waitForCamera says why there is no picture and starts the preview again when
+// DevicesChanged says the camera is back.
+func (st *portraitStep) waitForCamera(why string) {
+	st.state.SetText(why)
+	st.w.s.cameraBack = func() {
+		st.w.s.cameraBack = nil
+		st.state.SetText("")
+		st.startPreview()
+	}
 }
 
 // capture takes the portrait. While a check fails the officer may still take it, giving a
@@ -339,6 +360,7 @@ func (st *portraitStep) commit() bool {
 }
 
 func (st *portraitStep) leave() {
+	st.w.s.cameraBack = nil
 	if st.stop != nil {
 		st.stop()
 		st.stop = nil

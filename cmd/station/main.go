@@ -33,6 +33,7 @@ import (
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/biometric"
 	"github.com/wardpolice/enroll/device/camera"
+	"github.com/wardpolice/enroll/device/plug"
 	"github.com/wardpolice/enroll/device/qr"
 	"github.com/wardpolice/enroll/device/reader"
 	"github.com/wardpolice/enroll/device/sim"
@@ -142,8 +143,8 @@ func runGUI(args []string) error {
 	w.Resize(fyne.NewSize(1280, 760))
 	// The reader follows the USB bus: a supported reader is used when plugged in; a station
 	// that never saw one runs on its simulated reader, and every capture screen says which.
-	// The first V4L2 camera that opens is used; without one the simulated camera is, and the
-	// screens say so.
+	// The camera follows /dev/video* the same way: the first V4L2 camera that opens is used;
+	// a station that never saw one runs on the simulated camera, and the screens say so.
 	opts := sim.DefaultScannerOptions()
 	if *simSeed != 0 {
 		opts.Seed = *simSeed
@@ -154,7 +155,12 @@ func runGUI(args []string) error {
 	} else {
 		fmt.Fprintln(os.Stderr, "station: looking for fingerprint readers:", err)
 	}
-	cam := openCamera()
+	cam := camera.NewSwitch(sim.NewCamera(nil), camera.OpenV4L2)
+	if paths, err := camera.Paths(); err == nil {
+		logCameraErrors(cam.Update(paths))
+	} else {
+		fmt.Fprintln(os.Stderr, "station: looking for cameras:", err)
+	}
 	defer scanner.Close()
 	defer cam.Close()
 	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
@@ -162,10 +168,12 @@ func runGUI(args []string) error {
 		return err
 	}
 	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, ReadQR: qr.Read, Tr: tr})
-	scanner.OnChange = func(reader.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
+	scanner.OnChange = func(plug.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
+	cam.OnChange = func(plug.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go usb.Watch(ctx, readerModels(), time.Second, nil, scanner.Update)
+	go camera.Watch(ctx, time.Second, func(paths []string) { logCameraErrors(cam.Update(paths)) })
 	s.Start()
 	w.ShowAndRun()
 	return nil
@@ -237,18 +245,10 @@ func runBench(args []string, in io.Reader, out io.Writer) error {
 	return nil
 }
 
-// openCamera opens the first usable V4L2 camera, or returns the simulated one.
-func openCamera() enroll.Camera {
-	paths, err := camera.Paths()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "station: looking for cameras:", err)
+// logCameraErrors notes camera nodes that would not open: a camera's metadata node is one of
+// those on every UVC camera, a camera busy in another program another.
+func logCameraErrors(errs []error) {
+	for _, err := range errs {
+		fmt.Fprintln(os.Stderr, "station:", err)
 	}
-	for _, p := range paths {
-		cam, err := camera.Open(p)
-		if err == nil {
-			return cam
-		}
-		fmt.Fprintf(os.Stderr, "station: camera %s: %v\n", p, err)
-	}
-	return sim.NewCamera(nil)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/device/plug"
 	"github.com/wardpolice/enroll/device/usb"
 )
 
@@ -40,21 +41,21 @@ func TestSwitchFollowsTheBus(t *testing.T) {
 		opened = append(opened, r)
 		return r, nil
 	})
-	var states []State
-	sw.OnChange = func(s State, _ enroll.DeviceInfo) { states = append(states, s) }
+	var states []plug.State
+	sw.OnChange = func(s plug.State, _ enroll.DeviceInfo) { states = append(states, s) }
 	reader := []usb.Found{{Model: usb.Model{Name: "UPEK TouchChip"}}}
 
-	if st, info := sw.State(); st != Simulated || info.Name != "sim" {
+	if st, info := sw.State(); st != plug.Simulated || info.Name != "sim" {
 		t.Fatalf("start: %v %v", st, info)
 	}
 	sw.Update(nil) // nothing changed: no event
 	sw.Update(reader)
-	if st, info := sw.State(); st != Connected || info.Name != "UPEK TouchChip" {
+	if st, info := sw.State(); st != plug.Connected || info.Name != "UPEK TouchChip" {
 		t.Fatalf("plugged: %v %v", st, info)
 	}
 	sw.Update(reader) // still there: no event, no second open
 	sw.Update(nil)
-	if st, _ := sw.State(); st != Unplugged || !opened[0].isClosed() {
+	if st, _ := sw.State(); st != plug.Unplugged || !opened[0].isClosed() {
 		t.Fatalf("unplugged: %v closed=%v", st, opened[0].isClosed())
 	}
 	// Once a real reader was seen, no synthetic print is ever taken.
@@ -65,7 +66,7 @@ func TestSwitchFollowsTheBus(t *testing.T) {
 	if _, err := sw.Capture(context.Background()); err != nil || len(opened) != 2 {
 		t.Errorf("capture after replug: %v (%d opens)", err, len(opened))
 	}
-	if want := []State{Connected, Unplugged, Connected}; len(states) != 3 || states[0] != want[0] || states[1] != want[1] || states[2] != want[2] {
+	if want := []plug.State{plug.Connected, plug.Unplugged, plug.Connected}; len(states) != 3 || states[0] != want[0] || states[1] != want[1] || states[2] != want[2] {
 		t.Errorf("events %v, want %v", states, want)
 	}
 }

@@ -21,13 +21,15 @@ const (
 // Camera is a simulated webcam showing a drawn, gently moving, blinking face in front of a
 // plain background: what a well-set-up enrollment counter looks like.
 type Camera struct {
-	start      time.Time
-	now        func() time.Time
-	once       sync.Once
-	background *image.RGBA
-	open       *image.RGBA // face sprites, eyes open and closed; alpha marks the face
-	closed     *image.RGBA
-	pool       *enroll.FramePool
+	start       time.Time
+	now         func() time.Time
+	once        sync.Once
+	background  *image.RGBA
+	open        *image.RGBA // face sprites, eyes open and closed; alpha marks the face
+	closed      *image.RGBA
+	pool        *enroll.FramePool
+	stillOnce   sync.Once
+	stillSprite *image.RGBA
 	// ticks paces the stream when set (tests); otherwise the stream sleeps to each frame's
 	// deadline. Sleeping, not a time.Ticker: on some virtual machines channel timers fire
 	// hundreds of milliseconds late, which made a 25 fps preview stutter at 3 fps.
@@ -156,7 +158,8 @@ func (c *Camera) Still(ctx context.Context) (*image.RGBA, error) {
 	dst := image.NewRGBA(image.Rect(0, 0, PreviewWidth*scale, PreviewHeight*scale))
 	paintBackground(dst)
 	dx, dy, _ := motion(c.now().Sub(c.start))
-	sprite := faceSprite(scale, true)
+	c.stillOnce.Do(func() { c.stillSprite = faceSprite(scale, true) }) // about a second to draw
+	sprite := c.stillSprite
 	sw, sh := sprite.Rect.Dx(), sprite.Rect.Dy()
 	blit(dst, sprite, dst.Rect.Dx()/2-sw/2+int(dx*scale), dst.Rect.Dy()/2-sh/2+30*scale+int(dy*scale))
 	return dst, nil
@@ -240,7 +243,7 @@ func faceSprite(scale float64, eyesOpen bool) *image.RGBA {
 			// darker than cheeks and the bridge of the nose, shadowed nose sides and chin.
 			if a := coverEllipse(fx, fy, cx, cy, rx, ry); a > 0 {
 				for _, s := range []float64{-1, 1} {
-					set(shade(skin, 0.6), a*0.85*soft(fx, fy, cx+s*34*scale, cy-12*scale, 26*scale, 17*scale))
+					set(shade(skin, 0.6), a*0.85*soft(fx, fy, cx+s*34*scale, cy-7*scale, 26*scale, 17*scale))
 					set(shade(skin, 0.8), a*0.6*soft(fx, fy, cx+s*11*scale, cy+22*scale, 6*scale, 18*scale))
 				}
 				set(shade(skin, 1.1), a*0.6*soft(fx, fy, cx, cy-6*scale, 7*scale, 22*scale))
@@ -255,14 +258,14 @@ func faceSprite(scale float64, eyesOpen bool) *image.RGBA {
 			// Eyebrows.
 			for _, s := range []float64{-1, 1} {
 				ex := cx + s*34*scale
-				set(hair, coverEllipse(fx, fy, ex, cy-28*scale, 20*scale, 4*scale))
+				set(hair, coverEllipse(fx, fy, ex, cy-23*scale, 20*scale, 4*scale))
 				if eyesOpen {
-					set(color.RGBA{245, 245, 242, 255}, coverEllipse(fx, fy, ex, cy-8*scale, 15*scale, 7*scale))
-					set(color.RGBA{70, 45, 30, 255}, coverEllipse(fx, fy, ex, cy-8*scale, 6.5*scale, 6.5*scale))
-					set(color.RGBA{10, 8, 8, 255}, coverEllipse(fx, fy, ex, cy-8*scale, 3*scale, 3*scale))
-					set(color.RGBA{255, 255, 255, 255}, coverEllipse(fx, fy, ex+2*scale, cy-10*scale, 1.2*scale, 1.2*scale))
+					set(color.RGBA{245, 245, 242, 255}, coverEllipse(fx, fy, ex, cy-3*scale, 15*scale, 7*scale))
+					set(color.RGBA{70, 45, 30, 255}, coverEllipse(fx, fy, ex, cy-3*scale, 6.5*scale, 6.5*scale))
+					set(color.RGBA{10, 8, 8, 255}, coverEllipse(fx, fy, ex, cy-3*scale, 3*scale, 3*scale))
+					set(color.RGBA{255, 255, 255, 255}, coverEllipse(fx, fy, ex+2*scale, cy-5*scale, 1.2*scale, 1.2*scale))
 				} else {
-					set(shade(skin, 0.55), coverEllipse(fx, fy, ex, cy-7*scale, 15*scale, 1.6*scale))
+					set(shade(skin, 0.55), coverEllipse(fx, fy, ex, cy-2*scale, 15*scale, 1.6*scale))
 				}
 			}
 			// Nose: a soft shadow and nostrils.
