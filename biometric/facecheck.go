@@ -140,12 +140,15 @@ func (ff *FaceFinder) Assess(img image.Image) Assessment {
 		rc.Code, rc.Params = "tilted", map[string]any{"degrees": int(math.Round(math.Abs(roll)))}
 	}
 	a.Checks = append(a.Checks, rc)
-	if open, ok := eyeOpening(g, f); ok && rc.Pass {
-		a.Checks = append(a.Checks, limitCheck(CheckEyesOpen, open, minEyeOpening, math.Inf(1), "eyes_closed", ""))
-	}
 
 	inner := innerFace(f, g.Bounds())
 	sharp := sharpness(g, inner)
+	// Eyes are measured on a level, sharp face only: a tilted head's eyes are not where
+	// the check looks, and blur smears a shut eye's lash line into an iris-sized shadow.
+	// The officer is told about the tilt or the blur first.
+	if open, ok := eyeOpening(g, f); ok && rc.Pass && sharp >= minSharpness {
+		a.Checks = append(a.Checks, limitCheck(CheckEyesOpen, open, minEyeOpening, math.Inf(1), "eyes_closed", ""))
+	}
 	a.Checks = append(a.Checks, limitCheck(CheckSharpness, sharp, minSharpness, math.Inf(1), "blurred", ""))
 	mean, p5, p95 := luminance(g, inner)
 	a.Checks = append(a.Checks, limitCheck(CheckExposure, mean, minExposure, maxExposure, "too_dark", "too_bright"))
@@ -162,8 +165,7 @@ func (ff *FaceFinder) Assess(img image.Image) Assessment {
 // eye distance. The eye line is where eyes sit in a face of that size, not where pigo's
 // pupil localiser lands: on closed eyes that settles on the brows, whose dark band would
 // read as an open eye. Across, the localiser's pupils are used. Not measurable when an eye falls outside the frame or the skin is
-// too dark to tell an iris from it; Assess also leaves it out for a tilted head, whose eyes
-// are not where an upright face has them (the tilt is what the officer must fix first).
+// too dark to tell an iris from it; Assess also leaves it out for a tilted or blurred face.
 func eyeOpening(g *image.Gray, f Face) (float64, bool) {
 	s := float64(f.Size)
 	// Turned by the eye line where the pupils were found: a face found only in a turned
@@ -365,7 +367,7 @@ func abs(v int) int {
 
 // FaceCheckNames lists every check, in display order.
 func FaceCheckNames() []string {
-	return []string{CheckOneFace, CheckFaceSize, CheckCentred, CheckRoll, CheckEyesOpen, CheckSharpness, CheckExposure, CheckContrast, CheckBackground}
+	return []string{CheckOneFace, CheckFaceSize, CheckCentred, CheckRoll, CheckSharpness, CheckEyesOpen, CheckExposure, CheckContrast, CheckBackground}
 }
 
 // FaceCheckCodes lists every message code a check can carry.

@@ -129,6 +129,18 @@ func TestTiltIsMeasured(t *testing.T) {
 	}
 }
 
+// TestEyesLeftOutOnABlurredFace: blur smears a shut eye's lash line into an iris-sized
+// shadow, so a blurred face gets the blur message and no verdict on its eyes.
+func TestEyesLeftOutOnABlurredFace(t *testing.T) {
+	a := testFinder(t).Assess(imaging.Blur(closeEyes(pigoSample(t), sampleEyes...), 3))
+	if k, ok := a.Check(CheckSharpness); !ok || k.Pass {
+		t.Fatalf("blurred face passes sharpness: %+v", a.Checks)
+	}
+	if e, ok := a.Check(CheckEyesOpen); ok {
+		t.Errorf("eyes measured on a blurred face: %+v", e)
+	}
+}
+
 // TestCropGeometry: the stored crop has the eyes level, on the fixed line, at the fixed
 // distance, whatever the tilt and scale of the source.
 func TestCropGeometry(t *testing.T) {

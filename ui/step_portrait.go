@@ -75,12 +75,16 @@ func (st *portraitStep) view() fyne.CanvasObject {
 	right := container.NewVBox(heading(tr.T("portrait.taken")), st.crop, st.take, st.state, guide)
 	left := container.NewVBox(heading(tr.T("portrait.live")), st.live,
 		st.w.s.deviceLabel("camera"))
+	cols := []fyne.CanvasObject{left}
 	if st.w.s.cfg.Faces != nil {
-		left.Add(heading(tr.T("portrait.checks")))
-		left.Add(st.checks)
+		// Beside the picture, not under it: nine checks under a 420 px preview would run
+		// off a 768 px screen.
+		checks := container.NewVBox(heading(tr.T("portrait.checks")), st.checks)
 		st.showChecks()
+		cols = append(cols, container.NewGridWrap(fyne.NewSize(300, left.MinSize().Height), checks))
 	}
-	return container.NewHBox(left, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right))
+	cols = append(cols, container.NewGridWrap(fyne.NewSize(320, right.MinSize().Height), right))
+	return container.NewHBox(cols...)
 }
 
 func (st *portraitStep) labels() {
