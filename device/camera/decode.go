@@ -91,22 +91,12 @@ func toRGBA(src image.Image) *image.RGBA {
 	if rgba, ok := src.(*image.RGBA); ok {
 		return rgba
 	}
-	b := src.Bounds()
-	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(img, img.Bounds(), src, b.Min, draw.Src)
-	return img
+	return stillCopy(src)
 }
 
-// halfYCbCr converts a 4:2:0 or 4:2:2 frame straight to a half-size RGBA preview: each output
-// pixel takes the mean luma of its 2×2 block and the block's chroma sample, one pass, no
-// full-size RGBA in between.
-func halfYCbCr(src *image.YCbCr) *image.RGBA {
-	out := image.NewRGBA(image.Rect(0, 0, src.Rect.Dx()/2, src.Rect.Dy()/2))
-	halfYCbCrInto(out, src)
-	return out
-}
-
-// halfYCbCrInto is halfYCbCr into dst, a picture of half the frame's size.
+// halfYCbCrInto converts a 4:2:0 or 4:2:2 frame straight to a half-size RGBA preview in out:
+// each output pixel takes the mean luma of its 2×2 block and the block's chroma sample, one
+// pass, no full-size RGBA in between.
 func halfYCbCrInto(out *image.RGBA, src *image.YCbCr) {
 	b := src.Rect
 	w, h := min(b.Dx()/2, out.Rect.Dx()), min(b.Dy()/2, out.Rect.Dy())
@@ -138,7 +128,7 @@ func halveInto(out, img *image.RGBA) {
 	}
 }
 
-// stillCopy gives the still its own RGBA picture: the stream keeps drawing into its frames.
+// stillCopy gives a picture of its own, as RGBA: the stream keeps drawing into its frames.
 func stillCopy(src image.Image) *image.RGBA {
 	b := src.Bounds()
 	img := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))

@@ -180,6 +180,12 @@ func TestChooseMode(t *testing.T) {
 	}
 }
 
+func halfYCbCr(src *image.YCbCr) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, src.Rect.Dx()/2, src.Rect.Dy()/2))
+	halfYCbCrInto(out, src)
+	return out
+}
+
 func halve(img *image.RGBA) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, img.Rect.Dx()/2, img.Rect.Dy()/2))
 	halveInto(out, img)
