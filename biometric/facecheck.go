@@ -195,7 +195,8 @@ func eyeOpening(g *image.Gray, f Face) (float64, bool) {
 		if !win.In(b) || !cheek.In(b) {
 			return 0, false
 		}
-		skin := median(g, cheek)
+		h := histogramOf(g, cheek)
+		skin := h.percentile(0.5)
 		if skin < 40 {
 			return 0, false
 		}
@@ -226,25 +227,6 @@ func eyeOpening(g *image.Gray, f Face) (float64, bool) {
 		worst = math.Min(worst, float64(tallest)/eyeDist)
 	}
 	return worst, true
-}
-
-// median is the median luminance of r.
-func median(g *image.Gray, r image.Rectangle) float64 {
-	var hist [256]int
-	n := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for _, v := range g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)] {
-			hist[v]++
-			n++
-		}
-	}
-	acc := 0
-	for v, c := range hist {
-		if acc += c; 2*acc > n {
-			return float64(v)
-		}
-	}
-	return 0
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
@@ -298,29 +280,45 @@ func sharpness(g *image.Gray, r image.Rectangle) float64 {
 
 // luminance gives the mean and the 5th and 95th percentiles of r.
 func luminance(g *image.Gray, r image.Rectangle) (mean, p5, p95 float64) {
-	var hist [256]int
-	n, sum := 0, 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for _, v := range g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)] {
-			hist[v]++
-			sum += int(v)
-			n++
-		}
-	}
-	if n == 0 {
+	h := histogramOf(g, r)
+	if h.n == 0 {
 		return 0, 0, 0
 	}
-	pct := func(p float64) float64 {
-		want, acc := int(p*float64(n)), 0
-		for v, c := range hist {
-			acc += c
-			if acc > want {
-				return float64(v)
-			}
+	return float64(h.sum) / float64(h.n), h.percentile(0.05), h.percentile(0.95)
+}
+
+// histogram counts the luminance values of a region.
+type histogram struct {
+	count  [256]int
+	n, sum int
+}
+
+func histogramOf(g *image.Gray, r image.Rectangle) histogram {
+	var h histogram
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for _, v := range g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)] {
+			h.count[v]++
+			h.sum += int(v)
+			h.n++
 		}
-		return 255
 	}
-	return float64(sum) / float64(n), pct(0.05), pct(0.95)
+	return h
+}
+
+// percentile is the lowest value with more than p of the pixels at or below it (0 for an
+// empty region).
+func (h *histogram) percentile(p float64) float64 {
+	if h.n == 0 {
+		return 0
+	}
+	want, acc := int(p*float64(h.n)), 0
+	for v, c := range h.count {
+		acc += c
+		if acc > want {
+			return float64(v)
+		}
+	}
+	return 255
 }
 
 // backgroundDeviation measures, in the two bands beside the head above the shoulders, how much
