@@ -164,8 +164,9 @@ func (ff *FaceFinder) Assess(img image.Image) Assessment {
 // below it (an open eye's iris and lashes; a closed eye shows only its lash line), over the
 // eye distance. The eye line is where eyes sit in a face of that size, not where pigo's
 // pupil localiser lands: on closed eyes that settles on the brows, whose dark band would
-// read as an open eye. Across, the localiser's pupils are used. Not measurable when an eye falls outside the frame or the skin is
-// too dark to tell an iris from it; Assess also leaves it out for a tilted or blurred face.
+// read as an open eye. Across, the localiser's pupils are used. Not measurable when an eye
+// falls outside the frame or the skin is too dark to tell an iris from it; Assess also
+// leaves it out for a tilted or blurred face.
 func eyeOpening(g *image.Gray, f Face) (float64, bool) {
 	s := float64(f.Size)
 	// Turned by the eye line where the pupils were found: a face found only in a turned

@@ -70,17 +70,11 @@ func (s *Station) showFirstRun() {
 				setError(msg, s.tr.Err(err))
 				return
 			}
-			create.Disable()
 			var key string
-			s.background(func() (err error) {
+			s.submit(create, msg, func() (err error) {
 				key, err = s.cfg.Store.Init(context.Background(), setup)
 				return err
-			}, func(err error) {
-				create.Enable()
-				if err != nil {
-					setError(msg, s.tr.Err(err))
-					return
-				}
+			}, func() {
 				s.office, s.code = setup.Office, setup.Code
 				s.cfg.Store.Lock() // the supervisor logs in like everyone else
 				s.showRecoveryKey(key)

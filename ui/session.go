@@ -244,15 +244,9 @@ func (s *Station) askPasswordChange(forced bool, then func()) {
 	save.OnTapped = func() {
 		setError(msg, "")
 		user, cur, nw, conf := s.officer.Username, current.Text, next.Text, confirm.Text
-		save.Disable()
-		s.background(func() error {
+		s.submit(save, msg, func() error {
 			return s.cfg.Store.ChangePassword(context.Background(), user, cur, nw, conf)
-		}, func(err error) {
-			save.Enable()
-			if err != nil {
-				setError(msg, s.tr.Err(err))
-				return
-			}
+		}, func() {
 			s.officer.MustChange = false
 			d.Hide()
 			if then != nil {
@@ -289,15 +283,9 @@ func (s *Station) askRecovery() {
 	ok.OnTapped = func() {
 		setError(msg, "")
 		k, u, p, c := key.Text, user.Text, pw.Text, confirm.Text
-		ok.Disable()
-		s.background(func() error {
+		s.submit(ok, msg, func() error {
 			return s.cfg.Store.Recover(context.Background(), k, u, p, c)
-		}, func(err error) {
-			ok.Enable()
-			if err != nil {
-				setError(msg, s.tr.Err(err))
-				return
-			}
+		}, func() {
 			d.Hide()
 			s.cfg.Store.Lock()
 			s.showLogin()

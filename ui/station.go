@@ -220,6 +220,20 @@ func (s *Station) background(work func() error, done func(error)) {
 	}()
 }
 
+// submit runs a form's work in the background with its button disabled; an error goes under
+// the form, success runs done (on the UI goroutine).
+func (s *Station) submit(btn *widget.Button, msg *widget.Label, work func() error, done func()) {
+	btn.Disable()
+	s.background(work, func(err error) {
+		btn.Enable()
+		if err != nil {
+			setError(msg, s.tr.Err(err))
+			return
+		}
+		done()
+	})
+}
+
 // langSelect switches language and redraws the screen; the choice is remembered.
 func (s *Station) langSelect() *widget.Select {
 	names := map[string]string{LangVI: "Tiếng Việt", LangEN: "English"}
