@@ -32,7 +32,9 @@ func AuditActions() []string {
 	return []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionLock, ActionRecordCreate, ActionRecordEdit,
 		ActionRecordComplete, ActionRecordView, ActionDraftDelete, ActionFingerAccept, ActionRecordDelivered, ActionPurge,
 		ActionStationInit, ActionOfficerCreate, ActionOfficerReset, ActionOfficerDisable, ActionOfficerEnable,
-		ActionPasswordChange, ActionRecovery, ActionSettingChange, ActionAuditView}
+		ActionPasswordChange, ActionRecovery, ActionSettingChange, ActionAuditView,
+		ActionProvision, ActionBatchCreate, ActionBatchUpload, ActionBatchRefused, ActionBatchExport, ActionAckImport,
+		ActionRecordStatus}
 }
 
 // AuditFilter selects trail entries for the supervisor's browser. Zero fields do not filter.

@@ -121,8 +121,9 @@ type Enrollment struct {
 	Exceptions []FingerException
 	Consent    bool
 	ConsentAt  time.Time
-	// RejectReason is central's reason when Status is rejected.
-	RejectReason string
+	// Returned is central's reason when it rejected the record and sent it back to the
+	// officer as a draft; cleared once central verifies it.
+	Returned Reason `json:",omitzero"`
 }
 
 // Finger returns the capture for a position, if any.
@@ -244,4 +245,5 @@ type Summary struct {
 	Officer    string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	Returned   Reason // central's reason, for a draft it sent back
 }

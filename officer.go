@@ -116,6 +116,15 @@ func (f OfficerForm) Check() error {
 
 func stationCodePattern() *regexp.Regexp { return regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{2,31}$`) }
 
+// CheckStationCode accepts 3-32 upper-case letters, digits and dashes: the code names the
+// station in certificates, batch headers and file names.
+func CheckStationCode(code string) error {
+	if !stationCodePattern().MatchString(code) {
+		return fieldErr(FieldStation, CodeStationCode, "value", code)
+	}
+	return nil
+}
+
 // StationSetup is a new station's first run: the office it serves, its code (printed on
 // receipts and batch names, e.g. HN-DD-KT-01) and the first supervisor.
 type StationSetup struct {
@@ -137,8 +146,8 @@ func (s StationSetup) Check() error {
 	if s.Office == "" {
 		return fieldErr(FieldOffice, CodeRequired)
 	}
-	if !stationCodePattern().MatchString(s.Code) {
-		return fieldErr(FieldStation, CodeStationCode, "value", s.Code)
+	if err := CheckStationCode(s.Code); err != nil {
+		return err
 	}
 	return s.Supervisor.Check()
 }

@@ -32,12 +32,11 @@ type document struct {
 	Portrait     *enroll.Portrait         `json:",omitempty"` // JPEG bytes cleared
 	Consent      bool
 	ConsentAt    time.Time `json:",omitzero"`
-	RejectReason string    `json:",omitempty"`
 }
 
 func docOf(e *enroll.Enrollment) ([]byte, error) {
 	d := document{Citizen: e.Citizen, Email: e.Email, Integrations: e.Integrations, FingerSet: e.FingerSet,
-		Exceptions: e.Exceptions, Consent: e.Consent, ConsentAt: e.ConsentAt, RejectReason: e.RejectReason}
+		Exceptions: e.Exceptions, Consent: e.Consent, ConsentAt: e.ConsentAt}
 	for _, f := range e.Fingers {
 		f.PNG = nil
 		d.Fingers = append(d.Fingers, f)
@@ -237,10 +236,11 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	var created, updated int64
 	var completed sql.NullInt64
 	var sealedSum, sealedDoc []byte
+	var returned string
 	err = s.db.QueryRowContext(ctx, `SELECT e.status, e.step, e.station, e.officer, e.created_at, e.updated_at,
-			e.completed_at, e.summary, d.data
+			e.completed_at, e.summary, e.central_reason, d.data
 		FROM enrollments e LEFT JOIN documents d ON d.enrollment_id = e.id WHERE e.id = ?`, id).
-		Scan(&status, &step, &e.Station, &e.Officer, &created, &updated, &completed, &sealedSum, &sealedDoc)
+		Scan(&status, &step, &e.Station, &e.Officer, &created, &updated, &completed, &sealedSum, &returned, &sealedDoc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read record %s: %w", id, ErrNotFound)
 	}
@@ -251,6 +251,9 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	e.CreatedAt, e.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	if completed.Valid {
 		e.CompletedAt = time.UnixMilli(completed.Int64)
+	}
+	if e.Returned, err = parseReason(returned); err != nil {
+		return nil, fmt.Errorf("read record %s: %w", id, err)
 	}
 	if sealedSum != nil {
 		var sum summary
@@ -268,7 +271,7 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	}
 	e.Citizen, e.Email, e.Integrations, e.FingerSet = d.Citizen, d.Email, d.Integrations, d.FingerSet
 	e.Fingers, e.Exceptions, e.Portrait = d.Fingers, d.Exceptions, d.Portrait
-	e.Consent, e.ConsentAt, e.RejectReason = d.Consent, d.ConsentAt, d.RejectReason
+	e.Consent, e.ConsentAt = d.Consent, d.ConsentAt
 
 	rows, err := s.db.QueryContext(ctx, `SELECT kind, position, data FROM images WHERE enrollment_id = ?`, id)
 	if err != nil {
@@ -323,7 +326,7 @@ type Filter struct {
 	Limit   int       // default 200
 }
 
-const summaryColumns = `e.id, e.status, e.step, e.officer, e.created_at, e.updated_at, e.summary`
+const summaryColumns = `e.id, e.status, e.step, e.officer, e.created_at, e.updated_at, e.summary, e.central_reason`
 
 // List returns records matching the filter, newest change first.
 func (s *Store) List(ctx context.Context, f Filter) ([]enroll.Summary, error) {
@@ -422,8 +425,12 @@ func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.
 		var step int
 		var created, updated int64
 		var sealed []byte
-		if err := rows.Scan(&r.ID, &status, &step, &r.Officer, &created, &updated, &sealed); err != nil {
+		var returned string
+		if err := rows.Scan(&r.ID, &status, &step, &r.Officer, &created, &updated, &sealed, &returned); err != nil {
 			return nil, fmt.Errorf("list records: %w", err)
+		}
+		if r.Returned, err = parseReason(returned); err != nil {
+			return nil, fmt.Errorf("list records: %s: %w", r.ID, err)
 		}
 		if sealed != nil {
 			var sum summary

@@ -41,6 +41,11 @@ func (s *Station) showAdmin() {
 			auditItem,
 			container.NewTabItem(s.tr.T("admin.settings"), s.settingsTab()),
 		)
+		if s.cfg.Sync != nil {
+			tabs.Append(container.NewTabItem(s.tr.T("admin.central"), container.NewVBox(s.syncLabel(),
+				container.NewHBox(widget.NewButton(s.tr.T("sync.provision"), s.askProvision),
+					widget.NewButton(s.tr.T("sync.title"), s.showSync)))))
+		}
 		// The trail is read (and its reading audited) only when the supervisor opens it.
 		loaded := false
 		tabs.OnSelected = func(it *container.TabItem) {

@@ -60,12 +60,16 @@ func (s *Station) showHome() {
 		if b := s.simBanner(); b != nil {
 			side.Add(b)
 		}
+		side.Add(widget.NewSeparator())
+		side.Add(container.NewBorder(nil, nil, nil, widget.NewButton(s.tr.T("sync.open"), s.showSync), heading(s.tr.T("sync.title"))))
+		side.Add(s.syncLabel())
 		body := container.NewHSplit(container.NewPadded(side), tabs)
 		body.Offset = 0.28
 		return container.NewBorder(container.NewPadded(top), nil, nil, nil, body)
 	})
 	acts := []action{
 		{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
+		{"sync.open", fyne.KeyY, fyne.KeyModifierControl, s.showSync},
 		{"password.change", fyne.KeyP, fyne.KeyModifierControl | fyne.KeyModifierShift, func() { s.askPasswordChange(false, nil) }},
 	}
 	if s.officer.Role == enroll.RoleSupervisor {
@@ -104,6 +108,9 @@ func (s *Station) summaryText(r enroll.Summary) string {
 	state := s.tr.W(r.Status)
 	if r.Status == enroll.StatusDraft {
 		state += " · " + s.tr.W(r.Step)
+	}
+	if !r.Returned.IsZero() {
+		state += " · " + s.tr.F("sync.returned_because", map[string]any{"reason": s.reason(r.Returned)})
 	}
 	return fmt.Sprintf("%s   %s   %s   %s", t, name, r.PersonalID, state)
 }
@@ -155,5 +162,11 @@ func (s *Station) logout() {
 		}
 	}
 	s.cfg.Store.Lock()
+	s.syncOfficer("")
 	s.showLogin()
+}
+
+// reason is central's reason for returning a record, in the officer's language.
+func (s *Station) reason(r enroll.Reason) string {
+	return s.tr.F(r.TranslationKey(), r.Params())
 }

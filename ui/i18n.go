@@ -115,6 +115,10 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrLastSupervisor: "err.last_supervisor",
 		enroll.ErrUnknownOfficer: "err.unknown_officer",
 		enroll.ErrNotDeliverable: "err.not_deliverable",
+
+		enroll.ErrNotProvisioned:        "err.not_provisioned",
+		enroll.ErrCentralUnreachable:    "err.central_unreachable",
+		enroll.ErrCentralRefusedStation: "err.central_refused_station",
 	} {
 		if errors.Is(err, sentinel) {
 			return t.T(key)

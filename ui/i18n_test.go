@@ -43,6 +43,12 @@ func TestCatalogsComplete(t *testing.T) {
 	for _, a := range enroll.AuditActions() { // the audit browser shows "audit."+action
 		need = append(need, "audit."+a)
 	}
+	for _, c := range enroll.ReasonCodes() { // central's reasons for returning a record
+		need = append(need, enroll.Reason{Code: c}.TranslationKey())
+	}
+	for _, b := range []enroll.BatchState{enroll.BatchReady, enroll.BatchUploaded, enroll.BatchRefused} {
+		need = append(need, b.TranslationKey())
+	}
 	for _, f := range []enroll.Field{enroll.FieldOffice, enroll.FieldStation, enroll.FieldDate, enroll.FieldUsername} {
 		need = append(need, "field."+string(f))
 	}

@@ -126,6 +126,7 @@ func (s *Station) showLogin() {
 					return
 				}
 				s.officer = &o
+				s.syncOfficer(o.Username)
 				s.touch()
 				s.session.limit = 0 // settings may have changed since the last login
 				s.purgeExpired()

@@ -164,6 +164,7 @@ func (s *Station) lockSession() {
 		ov.Hide() // dialogs would show through the lock
 	}
 	s.cfg.Store.Lock()
+	s.syncOfficer("")
 	s.cfg.Store.Audit(context.Background(), o.Username, enroll.ActionSessionLock, "", "idle")
 
 	pw := widget.NewPasswordEntry()
@@ -222,6 +223,7 @@ func (s *Station) unlockSession() {
 		ov.Show()
 	}
 	s.session.saved = nil
+	s.syncOfficer(s.officer.Username)
 	s.touch()
 }
 

@@ -50,6 +50,11 @@ type Store interface {
 	Audit(ctx context.Context, officer, action, recordID, detail string) error
 	CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error)
 	Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error)
+
+	// Sync with central, as the screens show it.
+	SyncCounts(ctx context.Context) (enroll.SyncCounts, error)
+	Batches(ctx context.Context, states ...enroll.BatchState) ([]enroll.Batch, error)
+	Returned(ctx context.Context) ([]enroll.Summary, error)
 }
 
 // Settings keys, from the domain (shared with the demo generator).
@@ -80,6 +85,8 @@ type Config struct {
 	// Do runs a UI change coming from a background goroutine; fyne.Do when nil. Tests queue
 	// the changes and run them on the test goroutine instead.
 	Do func(func())
+	// Sync sends records to central in the background; nil on a station without sync.
+	Sync Syncer
 }
 
 // Station is the running interface: one window whose content is the current screen.
@@ -97,6 +104,8 @@ type Station struct {
 	leave func()
 	// devLabels are the device lines on screen, rewritten when a device comes or goes.
 	devLabels []deviceLabel
+	// syncLabels are the sync lines on screen, rewritten every syncEvery.
+	syncLabels []*widget.Label
 	// pending counts background work whose result has not reached the screen yet.
 	pending atomic.Int32
 	// session is the idle lock's state.
@@ -146,6 +155,7 @@ func (s *Station) Start() {
 		return
 	}
 	s.startIdleWatch()
+	s.watchSync()
 	if n == 0 {
 		s.showFirstRun()
 		return
@@ -161,6 +171,7 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 	}
 	s.actions = nil
 	s.devLabels = nil
+	s.syncLabels = nil
 	s.rebuild = func() {
 		s.win.SetContent(build())
 		s.setMenu()

@@ -94,6 +94,12 @@ func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
 		contact.Append(tr.T("review.record_id"), widget.NewLabel(e.ID))
 		contact.Append(tr.T("review.status"), widget.NewLabel(tr.W(e.Status)))
 	}
+	if !e.Returned.IsZero() {
+		why := widget.NewLabel(s.reason(e.Returned))
+		why.Importance = widget.DangerImportance
+		why.Wrapping = fyne.TextWrapWord
+		contact.Append(tr.T("sync.central_says"), why)
+	}
 	var portrait fyne.CanvasObject = widget.NewLabel(tr.T("err.portrait_missing"))
 	if e.Portrait != nil {
 		if img, err := jpeg.Decode(bytes.NewReader(e.Portrait.JPEG)); err == nil {

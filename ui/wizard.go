@@ -130,6 +130,13 @@ func (w *wizard) render() {
 	}
 	w.bar.Refresh()
 	w.page.Objects = []fyne.CanvasObject{w.current().view()}
+	if r := w.e.Returned; !r.IsZero() && w.at != enroll.StepSaved {
+		// Central sent the record back: the reason stays in view while the officer fixes it.
+		why := widget.NewLabel(tr.F("sync.returned_because", map[string]any{"reason": w.s.reason(r)}))
+		why.Importance = widget.DangerImportance
+		why.Wrapping = fyne.TextWrapWord
+		w.page.Objects = []fyne.CanvasObject{container.NewBorder(why, nil, nil, nil, w.page.Objects[0])}
+	}
 	w.page.Refresh()
 	w.status.SetText("")
 	first, saved := w.at == enroll.StepIdentify, w.at == enroll.StepSaved
@@ -229,6 +236,9 @@ func (w *wizard) saveAndExit() {
 // complete records the consent and saves the record as complete in one transaction.
 func (w *wizard) complete() {
 	w.save(enroll.StepSaved, w.s.cfg.Store.Complete, func() {
+		if w.s.cfg.Sync != nil {
+			w.s.cfg.Sync.Trigger() // the new record goes into the next batch now
+		}
 		w.at = enroll.StepSaved
 		w.render()
 	})

@@ -12,6 +12,10 @@
 //	station devices                             list the capture devices found
 //	station capture --out FILE.png              capture one print from the first reader
 //	station portrait --in PHOTO --out CROP.jpg  check a photo as a portrait and write the crop
+//	station provision FILE --user U             bind the station to central (supervisor)
+//	station sync [--user U]                     build batches (when logged in), upload, pull statuses
+//	station export --to DIR --user U            write ready batches to removable media
+//	station import-ack FILE                     apply central's acknowledgement file
 package main
 
 import (
@@ -40,6 +44,8 @@ import (
 	"github.com/wardpolice/enroll/device/usb"
 	"github.com/wardpolice/enroll/store"
 	"github.com/wardpolice/enroll/store/demo"
+	"github.com/wardpolice/enroll/sync/courier"
+	"github.com/wardpolice/enroll/sync/register"
 	"github.com/wardpolice/enroll/ui"
 )
 
@@ -82,11 +88,19 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		return runCapture(args, out)
 	case "portrait":
 		return runPortrait(args, out)
+	case "provision":
+		return runProvision(args, in, out)
+	case "sync":
+		return runSync(args, in, out)
+	case "export":
+		return runExport(args, in, out)
+	case "import-ack":
+		return runImportAck(args, in, out)
 	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|init|recover|purge|demo|bench|audit|devices|capture|portrait] [flags]; station CMD -h for flags")
+		fmt.Fprintln(out, "usage: station [gui|version|init|recover|purge|demo|bench|audit|devices|capture|portrait|provision|sync|export|import-ack] [flags]; station CMD -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, init, recover, purge, demo, bench, audit, devices, capture, portrait)", cmd)
+	return fmt.Errorf("unknown command %q (try: gui, version, init, recover, purge, demo, bench, audit, devices, capture, portrait, provision, sync, export, import-ack)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -167,13 +181,17 @@ func runGUI(args []string) error {
 	if err != nil {
 		return err
 	}
-	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, ReadQR: qr.Read, Tr: tr})
+	// Sync runs beside the officer's work: batches are built while someone is logged in, sent
+	// and answered whether or not anyone is.
+	syncer := courier.New(st, outboxOf(*db))
+	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, ReadQR: qr.Read, Tr: tr, Sync: syncer})
 	scanner.OnChange = func(plug.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	cam.OnChange = func(plug.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go usb.Watch(ctx, readerModels(), time.Second, nil, scanner.Update)
 	go camera.Watch(ctx, time.Second, func(paths []string) { logCameraErrors(cam.Update(paths)) })
+	go syncer.Run(ctx, time.Minute, 15*time.Minute)
 	s.Start()
 	w.ShowAndRun()
 	return nil
@@ -186,11 +204,28 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (same seed, same people)")
 	days := fs.Int("days", 60, "spread the records' dates over this many past days")
 	user := fs.String("user", "", "supervisor of a station already set up (password read from standard input)")
+	reg := fs.String("register", "", "also write the demo citizen register (CSV) for central: a quarter of the citizens absent or recorded differently")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *n < 0 {
 		return errors.New("demo: --records must not be negative")
+	}
+	var regw *register.Writer
+	if *reg != "" {
+		f, err := os.Create(*reg)
+		if err != nil {
+			return fmt.Errorf("demo: register: %w", err)
+		}
+		defer f.Close()
+		if regw, err = register.NewWriter(f); err != nil {
+			return err
+		}
+		defer func() {
+			if err := regw.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "station: demo register:", err)
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -208,7 +243,7 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 		}
 	}
 	gen := demo.Generator{Store: st, Records: *n, Seed: *seed, Span: time.Duration(*days) * 24 * time.Hour,
-		SetClock: func(t time.Time) { clock = t }, Progress: out, Actor: *user}
+		SetClock: func(t time.Time) { clock = t }, Progress: out, Actor: *user, Register: regw}
 	return gen.Run(ctx)
 }
 

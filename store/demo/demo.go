@@ -8,11 +8,13 @@ import (
 	"encoding/base32"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/device/sim"
 	"github.com/wardpolice/enroll/store"
+	"github.com/wardpolice/enroll/sync/register"
 )
 
 // Demo officer and station used when the database is new.
@@ -35,6 +37,62 @@ type Generator struct {
 	// Actor is the supervisor who unlocked an already set-up station; the demo officer is
 	// created in their name.
 	Actor string
+	// Register, when set, receives the demo citizen register central checks the records
+	// against (see RegisterEntry for who is deliberately absent or recorded differently).
+	Register *register.Writer
+}
+
+// registerCycle: of every 20 demo citizens, 2 are absent from the register, 2 have another
+// date of birth there and 1 another name, so a quarter of demo records are rejected at central
+// (for a reason an officer can act on) and three quarters verified.
+const registerCycle = 20
+
+// Discrepancy is how the demo register differs from a record, by the record's place in the run.
+type Discrepancy int
+
+const (
+	RegisterSame Discrepancy = iota
+	RegisterAbsent
+	RegisterOtherBirth
+	RegisterOtherName
+)
+
+// DiscrepancyOf says how the register entry of the i-th record (from 0) differs from it.
+func DiscrepancyOf(i int) Discrepancy {
+	switch i % registerCycle {
+	case 3, 13:
+		return RegisterAbsent
+	case 7, 17:
+		return RegisterOtherBirth
+	case 11:
+		return RegisterOtherName
+	}
+	return RegisterSame
+}
+
+// RegisterEntry is the register's entry for a record's citizen, differing as d says; ok is
+// false when the citizen is absent.
+func RegisterEntry(c enroll.Citizen, d Discrepancy) (entry enroll.RegisterEntry, ok bool) {
+	e := enroll.RegisterEntry{PersonalID: c.PersonalID, FullName: c.FullName, DateOfBirth: c.DateOfBirth, Gender: c.Gender}
+	switch d {
+	case RegisterAbsent:
+		return e, false
+	case RegisterOtherBirth:
+		// Another day of the same year: the ID number's year digits still agree, as they
+		// would for a real clerical error.
+		t := time.Date(c.DateOfBirth.Year, c.DateOfBirth.Month, c.DateOfBirth.Day, 0, 0, 0, 0, time.UTC)
+		if n := t.AddDate(0, 0, 1); n.Year() == t.Year() {
+			t = n
+		} else {
+			t = t.AddDate(0, 0, -1)
+		}
+		e.DateOfBirth = enroll.DateOf(t)
+	case RegisterOtherName:
+		words := strings.Fields(c.FullName)
+		words[len(words)-1] = map[bool]string{true: "Khải", false: "Khoa"}[words[len(words)-1] == "Khoa"]
+		e.FullName = strings.Join(words, " ")
+	}
+	return e, true
 }
 
 // Run generates the records. On an empty database it sets up a demo station whose supervisor
@@ -74,6 +132,13 @@ func (g Generator) Run(ctx context.Context) error {
 		}
 		if err := g.Store.Complete(ctx, e); err != nil {
 			return fmt.Errorf("demo: record %d (%s): %w", i+1, e.Citizen.FullName, err)
+		}
+		if g.Register != nil {
+			if entry, ok := RegisterEntry(e.Citizen, DiscrepancyOf(i)); ok {
+				if err := g.Register.Write(entry); err != nil {
+					return fmt.Errorf("demo: register: %w", err)
+				}
+			}
 		}
 		if g.Progress != nil && (i+1)%1000 == 0 {
 			fmt.Fprintf(g.Progress, "%d records\n", i+1)

@@ -1,0 +1,404 @@
+// Command central is the reference central intake server that enrollment stations sync to:
+// it issues stations their provisioning files, receives their batches over mutual TLS
+// (resumable tus uploads) or from removable media, verifies them against the citizen register
+// and reports each record's status back.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/intake"
+)
+
+const usage = `usage: central COMMAND [flags]
+
+Commands:
+  init      --url URL [--name NAME] [--host H,…]   set up central's folder: CA, server certificate, keys
+  station add CODE --name NAME [--out FILE] [--reissue]   register a station, write its provisioning file
+  station remove CODE                             stop trusting a station
+  station list                                    list stations
+  register load FILE.csv                          load the citizen register (personal_id,full_name,date_of_birth,gender)
+  serve     [--listen ADDR]                        serve stations over HTTPS with mutual TLS
+  status                                          count batches and records by status
+  import    DIR                                   ingest batch files from removable media, write acknowledgement files
+  version                                         print the version
+
+Every command takes --dir DIR (default $CENTRAL_DIR, else ~/.local/share/enrollment-central)
+and --db DSN (default $CENTRAL_DB, else the SQLite file central.db in DIR; postgres://… for
+PostgreSQL). "central COMMAND --help" lists a command's flags.
+`
+
+const version = "0.1.0"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "central:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out, errOut io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(errOut, usage)
+		return errors.New("no command given")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	case "version":
+		fmt.Fprintln(out, "central", version)
+		return nil
+	case "init":
+		return runInit(args, out, errOut)
+	case "station":
+		return runStation(args, out, errOut)
+	case "register":
+		return runRegister(args, out, errOut)
+	case "serve":
+		return runServe(args, out, errOut)
+	case "status":
+		return runStatus(args, out, errOut)
+	case "import":
+		return runImport(args, out, errOut)
+	}
+	fmt.Fprint(errOut, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// flags is a command's flag set with the folder and database every command takes.
+type flags struct {
+	*flag.FlagSet
+	dir, db *string
+}
+
+func newFlags(name, synopsis string, errOut io.Writer) flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.Usage = func() {
+		fmt.Fprintf(errOut, "usage: central %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return flags{fs, fs.String("dir", defaultDir(), "central's folder (keys, uploads, SQLite database)"),
+		fs.String("db", os.Getenv("CENTRAL_DB"), "database: a postgres:// URL, or a SQLite file (default DIR/central.db)")}
+}
+
+// parse reads flags; --help is an answer, not an error.
+func (f flags) parse(args []string) (bool, error) {
+	// Flags may follow positional arguments ("station add HN-01 --name …").
+	var pos []string
+	for len(args) > 0 {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return false, nil
+			}
+			return false, err
+		}
+		if f.NArg() == 0 {
+			break
+		}
+		pos = append(pos, f.Arg(0))
+		args = f.Args()[1:]
+	}
+	f.Parse(append([]string{"--"}, pos...))
+	return true, nil
+}
+
+func defaultDir() string {
+	if d := os.Getenv("CENTRAL_DIR"); d != "" {
+		return d
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "enrollment-central")
+}
+
+func (f flags) open(ctx context.Context) (*intake.Central, error) {
+	return intake.Open(ctx, *f.dir, *f.db)
+}
+
+func runInit(args []string, out, errOut io.Writer) error {
+	f := newFlags("init", "init --url https://HOST:PORT [--name NAME] [--host NAME,…] [--dir DIR]", errOut)
+	url := f.String("url", "https://127.0.0.1:8443", "the address stations reach central at (written into provisioning files)")
+	name := f.String("name", "Trung tâm dữ liệu căn cước", "central system's name (its CA's subject)")
+	hosts := f.String("host", "", "extra host names or addresses for the server certificate, comma-separated (localhost, 127.0.0.1 and ::1 are always in)")
+	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	all := []string{"localhost", "127.0.0.1", "::1"}
+	if h, _, err := net.SplitHostPort(strings.TrimPrefix(*url, "https://")); err == nil {
+		all = append(all, h)
+	}
+	for _, h := range strings.Split(*hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			all = append(all, h)
+		}
+	}
+	if !strings.HasPrefix(*url, "https://") {
+		return fmt.Errorf("init: --url %q must be an https:// address", *url)
+	}
+	if _, err := intake.Init(*f.dir, intake.Config{Name: *name, URL: *url, Hosts: all}, time.Now()); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	c, err := f.open(context.Background())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	fmt.Fprintf(out, "central set up in %s\nstations will reach it at %s\nnext: central station add CODE --name NAME --dir %s\n", *f.dir, *url, *f.dir)
+	return nil
+}
+
+func runStation(args []string, out, errOut io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(errOut, usage)
+		return errors.New("station: say add, remove or list")
+	}
+	sub, args := args[0], args[1:]
+	ctx := context.Background()
+	switch sub {
+	case "add":
+		f := newFlags("station add", "station add CODE --name NAME [--out FILE] [--reissue]", errOut)
+		name := f.String("name", "", "the station's office, e.g. \"Công an phường Kim Liên\"")
+		to := f.String("out", "", "provisioning file to write (default CODE.provision.json in the current folder)")
+		reissue := f.Bool("reissue", false, "give a registered station a new certificate (the old one stops working)")
+		if ok, err := f.parse(args); !ok || err != nil {
+			return err
+		}
+		if f.NArg() != 1 {
+			f.Usage()
+			return errors.New("station add: name exactly one station code")
+		}
+		code := strings.ToUpper(f.Arg(0))
+		if *to == "" {
+			*to = code + ".provision.json"
+		}
+		c, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		data, err := c.AddStation(ctx, code, *name, *reissue)
+		if err != nil {
+			return fmt.Errorf("station add: %w", err)
+		}
+		if err := os.WriteFile(*to, data, 0o600); err != nil {
+			return fmt.Errorf("station add: %w", err)
+		}
+		fmt.Fprintf(out, "station %s registered\nprovisioning file: %s (it holds the station's private key: carry it to that station, provision it, then delete it)\n", code, *to)
+		return nil
+	case "remove":
+		f := newFlags("station remove", "station remove CODE", errOut)
+		if ok, err := f.parse(args); !ok || err != nil {
+			return err
+		}
+		if f.NArg() != 1 {
+			f.Usage()
+			return errors.New("station remove: name exactly one station code")
+		}
+		c, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := c.RemoveStation(ctx, strings.ToUpper(f.Arg(0))); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "station %s removed: its connections and batches are refused from now on\n", strings.ToUpper(f.Arg(0)))
+		return nil
+	case "list":
+		f := newFlags("station list", "station list", errOut)
+		if ok, err := f.parse(args); !ok || err != nil {
+			return err
+		}
+		c, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		list, err := c.Stations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range list {
+			state := "active"
+			if !s.Active {
+				state = "removed " + s.RemovedAt.Format(time.DateOnly)
+			}
+			seen := "never"
+			if !s.LastSeen.IsZero() {
+				seen = s.LastSeen.Format(time.DateTime)
+			}
+			fmt.Fprintf(out, "%-16s %-10s last batch %-19s %s\n", s.Code, state, seen, s.Name)
+		}
+		return nil
+	}
+	return fmt.Errorf("station: unknown %q (add, remove, list)", sub)
+}
+
+func runRegister(args []string, out, errOut io.Writer) error {
+	if len(args) == 0 || args[0] != "load" {
+		fmt.Fprint(errOut, usage)
+		return errors.New("register: say load FILE.csv")
+	}
+	f := newFlags("register load", "register load FILE.csv", errOut)
+	if ok, err := f.parse(args[1:]); !ok || err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		f.Usage()
+		return errors.New("register load: name one CSV file")
+	}
+	in, err := os.Open(f.Arg(0))
+	if err != nil {
+		return fmt.Errorf("register load: %w", err)
+	}
+	defer in.Close()
+	ctx := context.Background()
+	c, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	n, err := c.LoadRegister(ctx, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "register: %d citizens loaded\n", n)
+	return nil
+}
+
+func runServe(args []string, out, errOut io.Writer) error {
+	f := newFlags("serve", "serve [--listen ADDR]", errOut)
+	listen := f.String("listen", "127.0.0.1:8443", "address to listen on")
+	sweep := f.Duration("sweep", 30*time.Second, "how often to finish uploads a crash left behind")
+	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Serve(ctx, *listen, errOut, *sweep, func(a net.Addr) {
+		fmt.Fprintf(out, "central serving stations on https://%s (mutual TLS)\n", a)
+	})
+}
+
+func runStatus(args []string, out, errOut io.Writer) error {
+	f := newFlags("status", "status", errOut)
+	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	ctx := context.Background()
+	c, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	n, err := c.Count(ctx)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, k := range n.Records {
+		total += k
+	}
+	fmt.Fprintf(out, "stations  %d active\nbatches   %d stored, %d refused\nrecords   %d\n", n.Stations, n.Batches, n.Refused, total)
+	for _, s := range []enroll.Status{enroll.StatusReceived, enroll.StatusVerified, enroll.StatusRejected} {
+		fmt.Fprintf(out, "  %-9s %d\n", s, n.Records[s])
+	}
+	codes := make([]string, 0, len(n.Reasons))
+	for code := range n.Reasons {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		fmt.Fprintf(out, "    %-17s %d  (%s)\n", code, n.Reasons[code], enroll.Reason{Code: code})
+	}
+	return nil
+}
+
+func runImport(args []string, out, errOut io.Writer) error {
+	f := newFlags("import", "import DIR", errOut)
+	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		f.Usage()
+		return errors.New("import: name the folder the station exported to")
+	}
+	dir := f.Arg(0)
+	files, err := filepath.Glob(filepath.Join(dir, "*.batch"))
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("import: no .batch files in %s", dir)
+	}
+	sort.Strings(files)
+	ctx := context.Background()
+	c, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	byStation := map[string][]ack.BatchOutcome{}
+	for _, p := range files {
+		o, err := c.Ingest(ctx, p, "", intake.SourceImport)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		line := fmt.Sprintf("%s: %s", filepath.Base(p), o.Outcome)
+		if o.Reason != "" {
+			line += ": " + o.Reason
+		}
+		fmt.Fprintln(out, line)
+		if o.Station != "" {
+			byStation[o.Station] = append(byStation[o.Station], o.BatchOutcome)
+		}
+	}
+	for station, outcomes := range byStation {
+		var ids []string
+		for _, o := range outcomes {
+			ids = append(ids, o.ID)
+		}
+		verdicts, err := c.BatchVerdicts(ctx, station, ids)
+		if err != nil {
+			return err
+		}
+		data, err := c.Ack(station, outcomes, verdicts)
+		if err != nil {
+			return err
+		}
+		name := filepath.Join(dir, fmt.Sprintf("ack-%s-%s.json", station, time.Now().UTC().Format("20060102-150405")))
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			return fmt.Errorf("import: write acknowledgement: %w", err)
+		}
+		fmt.Fprintf(out, "acknowledgement for %s: %s (%d records; apply it with: station import-ack %s)\n", station, name, len(verdicts), filepath.Base(name))
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/wardpolice/enroll/store"
+	"github.com/wardpolice/enroll/sync/courier"
+)
+
+// outboxOf is the folder of built batches beside a station database.
+func outboxOf(db string) string { return filepath.Join(filepath.Dir(db), "outbox") }
+
+// syncFlags parses a sync command's flags: --db, --user and what more adds, with positional
+// arguments before or after them. It returns false when the user asked for --help.
+func syncFlags(name, synopsis string, args []string, out io.Writer, more func(*flag.FlagSet)) (fs *flag.FlagSet, db, user *string, ok bool, err error) {
+	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	db = fs.String("db", defaultDB(), "database file")
+	user = fs.String("user", "", "officer who logs in (password read from the terminal or standard input)")
+	if more != nil {
+		more(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: station %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return fs, db, user, false, nil
+			}
+			return fs, db, user, false, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fs.Parse(append([]string{"--"}, pos...))
+	return fs, db, user, true, nil
+}
+
+// openForSync opens an existing station database and its courier.
+func openForSync(ctx context.Context, db string) (*store.Store, *courier.Courier, error) {
+	st, err := openExisting(ctx, db)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("no station database at %s (set one up with: station init, or give --db FILE)", db)
+		}
+		return nil, nil, err
+	}
+	return st, courier.New(st, outboxOf(db)), nil
+}
+
+func runProvision(args []string, in io.Reader, out io.Writer) error {
+	fs, db, user, ok, err := syncFlags("provision", "provision FILE --user SUPERVISOR [--db FILE]", args, out, nil)
+	if !ok || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("provision: name the provisioning file central wrote for this station")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	ctx := context.Background()
+	st, _, err := openForSync(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	f, err := courier.Provision(ctx, st, *user, data)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "station %s is bound to central %s\nthe provisioning file holds the station's private key: delete %s now\n", f.Station, f.Central, fs.Arg(0))
+	return nil
+}
+
+func runSync(args []string, in io.Reader, out io.Writer) error {
+	_, db, user, ok, err := syncFlags("sync", "sync [--user OFFICER] [--db FILE]", args, out, nil)
+	if !ok || err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	st, c, err := openForSync(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	actor := courier.System
+	if *user != "" {
+		// A login unseals the records, so complete ones are packed too; without one, only
+		// batches already built are sent.
+		if err := logIn(ctx, st, *user, newConsole(in, out), false); err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+		actor = *user
+	}
+	began := time.Now()
+	r, err := c.Pass(ctx, actor)
+	printReport(out, r)
+	if counts, cerr := st.SyncCounts(ctx); cerr == nil {
+		fmt.Fprintf(out, "records: %d waiting for a batch, %d in batches, %d at central awaiting its verdict, %d verified, %d returned to officers\n",
+			counts.Waiting, counts.InBatches, counts.AtCentral, counts.Verified, counts.Returned)
+		if counts.Waiting > 0 && *user == "" {
+			fmt.Fprintln(out, "records are sealed until an officer logs in: run with --user NAME to pack them into batches")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	fmt.Fprintf(out, "sync finished in %s\n", time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+func printReport(out io.Writer, r courier.Report) {
+	if r.Built > 0 {
+		fmt.Fprintf(out, "built %d batches of %d records\n", r.Built, r.Packed)
+	}
+	fmt.Fprintf(out, "uploaded %d batches (%.1f MB sent)", r.Uploaded, float64(r.BytesSent)/1e6)
+	if r.Pending > 0 {
+		fmt.Fprintf(out, ", %d still to send", r.Pending)
+	}
+	fmt.Fprintln(out)
+	for _, reason := range r.Refusals {
+		fmt.Fprintf(out, "central refused a batch: %s\n", reason)
+	}
+	a := r.Applied
+	fmt.Fprintf(out, "central's verdicts: %d received, %d verified, %d rejected (back in their officers' drafts)\n",
+		a.Received, a.Verified, a.Rejected)
+}
+
+func runExport(args []string, in io.Reader, out io.Writer) error {
+	var to *string
+	_, db, user, ok, err := syncFlags("export", "export --to DIR --user SUPERVISOR [--db FILE]", args, out, func(fs *flag.FlagSet) {
+		to = fs.String("to", "", "folder on the removable media")
+	})
+	if !ok || err != nil {
+		return err
+	}
+	if *to == "" {
+		return errors.New("export: say where: --to DIR (a folder on the removable media)")
+	}
+	ctx := context.Background()
+	st, c, err := openForSync(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	built, packed, err := c.Build(ctx, *user)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if built > 0 {
+		fmt.Fprintf(out, "built %d batches of %d records\n", built, packed)
+	}
+	n, err := c.Export(ctx, *user, *to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "exported %d batches to %s\nat central: central import %s; bring back the ack-*.json it writes and run: station import-ack FILE\n", n, *to, *to)
+	return nil
+}
+
+func runImportAck(args []string, in io.Reader, out io.Writer) error {
+	fs, db, user, ok, err := syncFlags("import-ack", "import-ack FILE [--user OFFICER] [--db FILE]", args, out, nil)
+	if !ok || err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("import-ack: name the acknowledgement file central wrote (ack-STATION-….json)")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("import-ack: %w", err)
+	}
+	ctx := context.Background()
+	st, c, err := openForSync(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	actor := courier.System
+	if *user != "" {
+		if err := logIn(ctx, st, *user, newConsole(in, out), false); err != nil {
+			return fmt.Errorf("import-ack: %w", err)
+		}
+		actor = *user
+	}
+	r, err := c.ImportAck(ctx, actor, data)
+	if err != nil {
+		return fmt.Errorf("import-ack: %w", err)
+	}
+	printReport(out, r)
+	return nil
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// central runs the central binary built for the test.
+type centralCmd struct {
+	t   *testing.T
+	bin string
+	dir string
+}
+
+func (c centralCmd) run(args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, append(args, "--dir", c.dir)...)
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("central %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestSyncCommands runs the README's sync walk-through with the real commands: central set
+// up, a demo station with its register, the station provisioned, a sync over mutual TLS, the
+// counts at central; then the removable-media path: export, central import, import-ack.
+func TestSyncCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the central binary")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "central")
+	if out, err := exec.Command("go", "build", "-o", bin, "../central").CombinedOutput(); err != nil {
+		t.Fatalf("build central: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := centralCmd{t, bin, filepath.Join(tmp, "central-data")}
+	c.run("init", "--url", "https://"+addr)
+
+	db := filepath.Join(tmp, "station", "station.db")
+	reg := filepath.Join(tmp, "register.csv")
+	var out bytes.Buffer
+	if err := run([]string{"demo", "--records", "40", "--seed", "5", "--db", db, "--register", reg}, strings.NewReader(""), &out); err != nil {
+		t.Fatal(err)
+	}
+	pw := regexp.MustCompile(`password (\S+)`).FindStringSubmatch(out.String())
+	if pw == nil {
+		t.Fatalf("demo printed no password: %q", out.String())
+	}
+	password := pw[1] + "\n"
+	if got := c.run("register", "load", reg); !strings.Contains(got, "citizens loaded") {
+		t.Fatalf("register load: %q", got)
+	}
+	prov := filepath.Join(tmp, "DEMO-01.provision.json")
+	c.run("station", "add", "DEMO-01", "--name", "Công an phường Kim Liên", "--out", prov)
+
+	out.Reset()
+	if err := run([]string{"provision", prov, "--user", "demo.officer", "--db", db}, strings.NewReader(password), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "bound to central https://"+addr) {
+		t.Fatalf("provision said %q", out.String())
+	}
+
+	// Without central running, sync says what is wrong and keeps the records.
+	out.Reset()
+	err = run([]string{"sync", "--user", "demo.officer", "--db", db}, strings.NewReader(password), &out)
+	if err == nil || !strings.Contains(err.Error(), "cannot be reached") {
+		t.Fatalf("sync with central down: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "40 in batches") {
+		t.Fatalf("the records should wait in a batch: %s", out.String())
+	}
+
+	serve := exec.Command(bin, "serve", "--dir", c.dir, "--listen", addr)
+	stdout, _ := serve.StdoutPipe()
+	serve.Stderr = os.Stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { serve.Process.Kill(); serve.Wait() }()
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); !strings.Contains(line, "serving") {
+		t.Fatalf("central serve said %q", line)
+	}
+	go io.Copy(io.Discard, stdout)
+
+	out.Reset()
+	if err := run([]string{"sync", "--db", db}, strings.NewReader(""), &out); err != nil {
+		t.Fatalf("sync: %v\n%s", err, out.String())
+	}
+	verdicts := regexp.MustCompile(`(\d+) verified, (\d+) rejected`).FindStringSubmatch(out.String())
+	if verdicts == nil {
+		t.Fatalf("sync said %q", out.String())
+	}
+	verified, _ := strconv.Atoi(verdicts[1])
+	rejected, _ := strconv.Atoi(verdicts[2])
+	if verified+rejected != 40 || verified == 0 || rejected == 0 {
+		t.Fatalf("sync: %d verified, %d rejected of 40\n%s", verified, rejected, out.String())
+	}
+	status := c.run("status")
+	if !strings.Contains(status, "verified  "+verdicts[1]) || !strings.Contains(status, "rejected  "+verdicts[2]) {
+		t.Fatalf("central status disagrees with the station (%s verified, %s rejected):\n%s", verdicts[1], verdicts[2], status)
+	}
+	t.Logf("station: %s\ncentral:\n%s", strings.TrimSpace(out.String()), status)
+
+	// Removable media: new records exported, imported at central, acknowledged back.
+	out.Reset()
+	if err := run([]string{"demo", "--records", "8", "--seed", "6", "--db", db, "--user", "demo.officer"}, strings.NewReader(password), &out); err != nil {
+		t.Fatal(err)
+	}
+	media := filepath.Join(tmp, "usb")
+	out.Reset()
+	if err := run([]string{"export", "--to", media, "--user", "demo.officer", "--db", db}, strings.NewReader(password), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "exported 1 batches") {
+		t.Fatalf("export said %q", out.String())
+	}
+	imported := c.run("import", media)
+	if !strings.Contains(imported, ": received") {
+		t.Fatalf("central import said %q", imported)
+	}
+	again := c.run("import", media)
+	if !strings.Contains(again, ": duplicate") {
+		t.Fatalf("a second import should be a duplicate: %q", again)
+	}
+	acks, _ := filepath.Glob(filepath.Join(media, "ack-DEMO-01-*.json"))
+	if len(acks) == 0 {
+		t.Fatalf("no acknowledgement file in %s", media)
+	}
+	out.Reset()
+	if err := run([]string{"import-ack", acks[0], "--db", db}, strings.NewReader(""), &out); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(\d+) verified, (\d+) rejected`).FindStringSubmatch(out.String())
+	if m == nil || m[1] == "0" && m[2] == "0" {
+		t.Fatalf("import-ack applied nothing: %q", out.String())
+	}
+	if got := c.run("status"); !strings.Contains(got, "records   48") {
+		t.Fatalf("central should hold 48 records once:\n%s", got)
+	}
+}
+
+// TestCentralHelp: --help answers on standard output and exits 0; every subcommand has one.
+func TestCentralHelp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the central binary")
+	}
+	bin := filepath.Join(t.TempDir(), "central")
+	if out, err := exec.Command("go", "build", "-o", bin, "../central").CombinedOutput(); err != nil {
+		t.Fatalf("build central: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"--help"}, {"help"}, {"init", "--help"}, {"station", "add", "--help"},
+		{"serve", "--help"}, {"import", "--help"}, {"status", "--help"}, {"register", "load", "--help"}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "usage: central") {
+			t.Errorf("central %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}

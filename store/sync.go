@@ -1,0 +1,469 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wardpolice/enroll"
+)
+
+// Sealed field of the station's signing key (not a record's: the record id is empty).
+const fieldSigningKey = "sync:signing-key"
+
+// Provisioning is the central this station is bound to, as stored.
+type Provisioning struct {
+	Station       string
+	File          []byte // the provisioning file as central wrote it
+	SigningPublic ed25519.PublicKey
+	Endorsement   []byte
+	At            time.Time
+	By            string
+}
+
+// Provision binds the station to a central: the provisioning file, and the station's new
+// batch-signing key (sealed under the data key) with the endorsement of it by the file's
+// client certificate. Only a supervisor may; provisioning again replaces the binding.
+// The file must be for this station's code.
+func (s *Store) Provision(ctx context.Context, actor string, p Provisioning, signingKey ed25519.PrivateKey) error {
+	k, err := s.keys()
+	if err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	code, err := s.Setting(ctx, enroll.SettingStation)
+	if err != nil {
+		return err
+	}
+	if p.Station != code {
+		return fmt.Errorf("provision: the file is for station %s; this station is %s: ask central for this station's file", p.Station, code)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := requireSupervisor(ctx, tx, actor); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sync_config (id, station, provisioning, signing_key, signing_public,
+				endorsement, provisioned_at, provisioned_by) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET station = excluded.station, provisioning = excluded.provisioning,
+				signing_key = excluded.signing_key, signing_public = excluded.signing_public,
+				endorsement = excluded.endorsement, provisioned_at = excluded.provisioned_at,
+				provisioned_by = excluded.provisioned_by`,
+			p.Station, p.File, k.seal("", fieldSigningKey, signingKey.Seed()), []byte(signingKey.Public().(ed25519.PublicKey)),
+			p.Endorsement, s.now().UnixMilli(), actor)
+		if err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionProvision, "", "station "+p.Station)
+	})
+	if err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	return nil
+}
+
+// Provisioning reads the binding; enroll.ErrNotProvisioned when there is none. It needs no
+// login: uploads and status pulls run while nobody is logged in.
+func (s *Store) Provisioning(ctx context.Context) (*Provisioning, error) {
+	var p Provisioning
+	var pub []byte
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT station, provisioning, signing_public, endorsement, provisioned_at, provisioned_by
+		FROM sync_config WHERE id = 1`).Scan(&p.Station, &p.File, &pub, &p.Endorsement, &at, &p.By)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, enroll.ErrNotProvisioned
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read provisioning: %w", err)
+	}
+	p.SigningPublic, p.At = pub, time.UnixMilli(at)
+	return &p, nil
+}
+
+// SigningKey opens the station's batch-signing key; it needs a login.
+func (s *Store) SigningKey(ctx context.Context) (ed25519.PrivateKey, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	var sealed []byte
+	err = s.db.QueryRowContext(ctx, `SELECT signing_key FROM sync_config WHERE id = 1`).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, enroll.ErrNotProvisioned
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	seed, err := k.open("", fieldSigningKey, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	if len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("signing key: %d bytes sealed, want %d", len(seed), ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// Unbatched lists complete records waiting for a batch, oldest first.
+func (s *Store) Unbatched(ctx context.Context, limit int) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM enrollments WHERE status = ? ORDER BY completed_at, id LIMIT ?`,
+		string(enroll.StatusComplete), limitOr(limit))
+}
+
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// NextBatchSeq is the sequence number the next batch's header carries.
+func (s *Store) NextBatchSeq(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(seq) FROM batches`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("next batch number: %w", err)
+	}
+	return seq.Int64 + 1, nil
+}
+
+// Sent is one record in a batch: its id and the hash of the copy the batch carries.
+type Sent struct {
+	ID       string
+	Revision string
+}
+
+// AddBatch records a built batch (its file already durable in the outbox) and moves its
+// records from complete to batched, in one transaction. A record that is no longer complete
+// fails the whole batch: the file is then discarded and built again.
+func (s *Store) AddBatch(ctx context.Context, actor string, b enroll.Batch, records []Sent) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO batches (id, seq, created_at, records, size, file, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.ID, b.Seq, b.CreatedAt.UnixMilli(), len(records), b.Size, b.File, string(enroll.BatchReady))
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, batch_id = ?, sent_revision = ?
+				WHERE id = ? AND status = ?`, string(enroll.StatusBatched), b.ID, r.Revision, r.ID, string(enroll.StatusComplete))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return fmt.Errorf("record %s is no longer complete", r.ID)
+			}
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchCreate, "", fmt.Sprintf("batch %s #%d: %d records, %d bytes", b.ID, b.Seq, len(records), b.Size))
+	})
+	if err != nil {
+		return fmt.Errorf("record batch %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+const batchColumns = `id, seq, created_at, records, size, file, state, upload_url, sent, uploaded_at, exported_at, reason`
+
+// Batches lists batches in the given states (all when none), newest first.
+func (s *Store) Batches(ctx context.Context, states ...enroll.BatchState) ([]enroll.Batch, error) {
+	q := `SELECT ` + batchColumns + ` FROM batches`
+	var args []any
+	if len(states) > 0 {
+		q += ` WHERE state IN (?` + strings.Repeat(", ?", len(states)-1) + `)`
+		for _, st := range states {
+			args = append(args, string(st))
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list batches: %w", err)
+	}
+	defer rows.Close()
+	var out []enroll.Batch
+	for rows.Next() {
+		var b enroll.Batch
+		var created int64
+		var uploaded, exported sql.NullInt64
+		var state string
+		if err := rows.Scan(&b.ID, &b.Seq, &created, &b.Records, &b.Size, &b.File, &state, &b.UploadURL, &b.Sent,
+			&uploaded, &exported, &b.Reason); err != nil {
+			return nil, fmt.Errorf("list batches: %w", err)
+		}
+		b.State, b.CreatedAt = enroll.BatchState(state), time.UnixMilli(created)
+		if uploaded.Valid {
+			b.UploadedAt = time.UnixMilli(uploaded.Int64)
+		}
+		if exported.Valid {
+			b.ExportedAt = time.UnixMilli(exported.Int64)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// BatchFiles is every batch file the database knows, so the outbox can drop files a crash
+// left between writing a batch and recording it.
+func (s *Store) BatchFiles(ctx context.Context) (map[string]bool, error) {
+	files, err := s.ids(ctx, `SELECT file FROM batches`)
+	if err != nil {
+		return nil, fmt.Errorf("list batch files: %w", err)
+	}
+	m := make(map[string]bool, len(files))
+	for _, f := range files {
+		m[f] = true
+	}
+	return m, nil
+}
+
+// SetUploadProgress remembers the upload's URL and how much central has, so an upload
+// interrupted by a crash resumes where central stands.
+func (s *Store) SetUploadProgress(ctx context.Context, id, url string, sent int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE batches SET upload_url = ?, sent = ? WHERE id = ?`, url, sent, id)
+	if err != nil {
+		return fmt.Errorf("batch %s: record upload progress: %w", id, err)
+	}
+	return nil
+}
+
+// BatchUploaded marks a batch as held whole by central and moves its records on to uploaded.
+// Already uploaded is not an error: an acknowledgement and an upload may both say so.
+func (s *Store) BatchUploaded(ctx context.Context, actor, id string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, uploaded_at = ?, sent = size, reason = ''
+			WHERE id = ? AND state = ?`, string(enroll.BatchUploaded), s.now().UnixMilli(), id, string(enroll.BatchReady))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		ids, err := txIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
+		if err != nil {
+			return err
+		}
+		for _, rid := range ids {
+			if err := s.move(ctx, tx, actor, rid, enroll.StatusBatched, enroll.StatusUploaded); err != nil {
+				return err
+			}
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchUpload, "", fmt.Sprintf("batch %s: %d records", id, len(ids)))
+	})
+	if err != nil {
+		return fmt.Errorf("batch %s uploaded: %w", id, err)
+	}
+	return nil
+}
+
+// BatchRefused records central's refusal of a whole batch: nothing of it was stored, so its
+// records go back to complete and the next batch carries them again.
+func (s *Store) BatchRefused(ctx context.Context, actor, id, reason string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, reason = ? WHERE id = ? AND state = ?`,
+			string(enroll.BatchRefused), reason, id, string(enroll.BatchReady))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		ids, err := txIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
+		if err != nil {
+			return err
+		}
+		for _, rid := range ids {
+			if err := s.move(ctx, tx, actor, rid, enroll.StatusBatched, enroll.StatusComplete); err != nil {
+				return err
+			}
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchRefused, "", fmt.Sprintf("batch %s: %s", id, reason))
+	})
+	if err != nil {
+		return fmt.Errorf("batch %s refused: %w", id, err)
+	}
+	return nil
+}
+
+// BatchExported notes that a batch was written to removable media.
+func (s *Store) BatchExported(ctx context.Context, actor, id, dir string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE batches SET exported_at = ? WHERE id = ?`, s.now().UnixMilli(), id); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchExport, "", fmt.Sprintf("batch %s to %s", id, dir))
+	})
+}
+
+// AwaitingVerdict lists records central has or may have but has not judged: those of
+// uploaded batches, and those still in a batch that may have reached central before a crash.
+func (s *Store) AwaitingVerdict(ctx context.Context) ([]string, error) {
+	ids, err := s.ids(ctx, `SELECT e.id FROM enrollments e WHERE e.status IN (?, ?, ?) ORDER BY e.id`,
+		string(enroll.StatusBatched), string(enroll.StatusUploaded), string(enroll.StatusReceived))
+	if err != nil {
+		return nil, fmt.Errorf("records awaiting central: %w", err)
+	}
+	return ids, nil
+}
+
+// Applied counts what ApplyVerdicts changed.
+type Applied struct {
+	Received, Verified, Rejected int
+	Unchanged                    int // already there, stale, or about another copy
+}
+
+// ApplyVerdicts moves records along central's verdicts, each record in one transaction with
+// an audit entry per step: batched → uploaded → received → verified, or → rejected → draft
+// with central's reason for the officer. A verified record is handed to retention. A verdict
+// about another copy of the record (Revision differs from what was sent) or one the record
+// has already passed is ignored, so verdicts may be applied twice or late.
+func (s *Store) ApplyVerdicts(ctx context.Context, actor string, verdicts []enroll.Verdict) (Applied, error) {
+	var a Applied
+	for _, v := range verdicts {
+		if err := v.Check(); err != nil {
+			return a, fmt.Errorf("apply verdicts: %w", err)
+		}
+		var changed bool
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var status, revision string
+			err := tx.QueryRowContext(ctx, `SELECT status, sent_revision FROM enrollments WHERE id = ?`, v.ID).Scan(&status, &revision)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if revision != v.Revision {
+				return nil
+			}
+			path := verdictPath(enroll.Status(status), v.Status)
+			for i := 1; i < len(path); i++ {
+				if err := s.move(ctx, tx, actor, v.ID, path[i-1], path[i]); err != nil {
+					return err
+				}
+			}
+			changed = len(path) > 1
+			switch {
+			case !changed:
+			case v.Status == enroll.StatusVerified:
+				_, err = tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = 'central', central_reason = ''
+					WHERE id = ?`, s.now().UnixMilli(), v.ID)
+			case v.Status == enroll.StatusRejected:
+				var reason []byte
+				if reason, err = json.Marshal(v.Reason); err == nil {
+					// Back to the first step: the officer checks the record through again.
+					_, err = tx.ExecContext(ctx, `UPDATE enrollments SET central_reason = ?, completed_at = NULL, step = ?
+						WHERE id = ?`, string(reason), int(enroll.StepIdentify), v.ID)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return a, fmt.Errorf("apply central's verdict on %s: %w", v.ID, err)
+		}
+		switch {
+		case !changed:
+			a.Unchanged++
+		case v.Status == enroll.StatusVerified:
+			a.Verified++
+		case v.Status == enroll.StatusRejected:
+			a.Rejected++
+		default:
+			a.Received++
+		}
+	}
+	return a, nil
+}
+
+// verdictPath is the chain of statuses from a record's status to where central's verdict puts
+// it (a rejection ends back in draft). Only the first element when there is nothing to do.
+func verdictPath(from, verdict enroll.Status) []enroll.Status {
+	chain := []enroll.Status{enroll.StatusBatched, enroll.StatusUploaded, enroll.StatusReceived}
+	switch verdict {
+	case enroll.StatusVerified:
+		chain = append(chain, enroll.StatusVerified)
+	case enroll.StatusRejected:
+		chain = append(chain, enroll.StatusRejected, enroll.StatusDraft)
+	}
+	for i, st := range chain {
+		if st == from {
+			return chain[i:]
+		}
+	}
+	return []enroll.Status{from}
+}
+
+// move is one status transition with its audit entry.
+func (s *Store) move(ctx context.Context, tx *sql.Tx, actor, id string, from, to enroll.Status) error {
+	if err := enroll.CheckMove(from, to); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		string(to), s.now().UnixMilli(), id, string(from))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("record %s is not %s", id, from)
+	}
+	return s.appendAudit(ctx, tx, actor, enroll.ActionRecordStatus, id, fmt.Sprintf("%s → %s", from, to))
+}
+
+func txIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// parseReason reads the central_reason column.
+func parseReason(s string) (enroll.Reason, error) {
+	var r enroll.Reason
+	if s == "" {
+		return r, nil
+	}
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		return r, fmt.Errorf("central's reason %q: %w", s, err)
+	}
+	return r, nil
+}
+
+// SyncCounts counts records by where they are on the way to central.
+func (s *Store) SyncCounts(ctx context.Context) (enroll.SyncCounts, error) {
+	var c enroll.SyncCounts
+	err := s.db.QueryRowContext(ctx, `SELECT
+			coalesce(sum(status = 'complete'), 0), coalesce(sum(status = 'batched'), 0),
+			coalesce(sum(status IN ('uploaded', 'received')), 0), coalesce(sum(status = 'verified'), 0),
+			coalesce(sum(status = 'draft' AND central_reason != ''), 0)
+		FROM enrollments`).Scan(&c.Waiting, &c.InBatches, &c.AtCentral, &c.Verified, &c.Returned)
+	if err != nil {
+		return c, fmt.Errorf("count sync states: %w", err)
+	}
+	return c, nil
+}
+
+// Returned lists the drafts central sent back, with its reasons, newest first: every
+// officer's, since a supervisor follows them up.
+func (s *Store) Returned(ctx context.Context) ([]enroll.Summary, error) {
+	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e
+		WHERE e.status = ? AND e.central_reason != '' ORDER BY e.updated_at DESC LIMIT 500`, string(enroll.StatusDraft))
+}

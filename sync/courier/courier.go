@@ -1,0 +1,320 @@
+// Package courier is the station's side of sync: it packs complete records into signed,
+// encrypted batches in the outbox, uploads them to central (resumably), asks central for its
+// verdicts and applies them, and writes batches to removable media and reads central's
+// acknowledgement files back. Building a batch needs an officer's login (records are sealed
+// under the officers' data key); everything else runs whether or not anyone is logged in.
+package courier
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/store"
+	"github.com/wardpolice/enroll/sync/batch"
+	"github.com/wardpolice/enroll/sync/provision"
+)
+
+// Store is what the courier needs of the station database.
+type Store interface {
+	Provisioning(ctx context.Context) (*store.Provisioning, error)
+	SigningKey(ctx context.Context) (ed25519.PrivateKey, error)
+	Unlocked() bool
+	Unbatched(ctx context.Context, limit int) ([]string, error)
+	Get(ctx context.Context, id string) (*enroll.Enrollment, error)
+	NextBatchSeq(ctx context.Context) (int64, error)
+	AddBatch(ctx context.Context, actor string, b enroll.Batch, records []store.Sent) error
+	Batches(ctx context.Context, states ...enroll.BatchState) ([]enroll.Batch, error)
+	BatchFiles(ctx context.Context) (map[string]bool, error)
+	SetUploadProgress(ctx context.Context, id, url string, sent int64) error
+	BatchUploaded(ctx context.Context, actor, id string) error
+	BatchRefused(ctx context.Context, actor, id, reason string) error
+	BatchExported(ctx context.Context, actor, id, dir string) error
+	AwaitingVerdict(ctx context.Context) ([]string, error)
+	ApplyVerdicts(ctx context.Context, actor string, verdicts []enroll.Verdict) (store.Applied, error)
+	Provisioner
+}
+
+// MaxRecords is how many records one batch carries at most: a batch is re-sent whole only
+// when refused, and 500 records (about 100 MB) upload in minutes on a poor line.
+const MaxRecords = 500
+
+// System is the audit trail's name for what the courier does on its own.
+const System = "system"
+
+// Courier moves records between the station and central.
+type Courier struct {
+	Store  Store
+	Outbox string // folder of built batch files, beside the database
+	Now    func() time.Time
+	// Dial adjusts the HTTP client (tests cut connections with it); nil for the default.
+	Transport func(*http.Transport) http.RoundTripper
+
+	// wake asks Run for a pass now.
+	wake chan struct{}
+
+	mu      sync.Mutex
+	state   enroll.SyncState
+	officer string // logged in, for the audit trail of what Run does; "" for System
+}
+
+// New makes a courier for a station database whose outbox is dir.
+func New(s Store, outbox string) *Courier {
+	return &Courier{Store: s, Outbox: outbox, Now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// State returns a copy of the courier's state.
+func (c *Courier) State() enroll.SyncState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Trigger asks Run for a pass now (a record was saved, an officer logged in or asked).
+func (c *Courier) Trigger() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SetOfficer names who is logged in ("" when nobody is): Run's passes are audited in their name.
+func (c *Courier) SetOfficer(username string) {
+	c.mu.Lock()
+	c.officer = username
+	c.mu.Unlock()
+}
+
+func (c *Courier) actor() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.officer == "" {
+		return System
+	}
+	return c.officer
+}
+
+// Bound says which central the station is provisioned for.
+func (c *Courier) Bound(ctx context.Context) (enroll.Binding, error) {
+	p, err := c.Store.Provisioning(ctx)
+	if err != nil {
+		return enroll.Binding{}, err
+	}
+	f, err := provision.Parse(p.File)
+	if err != nil {
+		return enroll.Binding{}, err
+	}
+	return enroll.Binding{Station: f.Station, Central: f.Central, At: p.At, By: p.By}, nil
+}
+
+// ProvisionFile binds the station to the central that wrote data (see Provision).
+func (c *Courier) ProvisionFile(ctx context.Context, actor string, data []byte) (enroll.Binding, error) {
+	if _, err := Provision(ctx, c.Store, actor, data); err != nil {
+		return enroll.Binding{}, err
+	}
+	c.Trigger()
+	return c.Bound(ctx)
+}
+
+func (c *Courier) update(fn func(*enroll.SyncState)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn(&c.state)
+}
+
+// Report is what one pass did.
+type Report struct {
+	Built     int // batches built
+	Packed    int // records packed into them
+	Uploaded  int // batches central now holds
+	Refused   int // batches central refused
+	Pending   int // batches left to upload
+	Applied   store.Applied
+	Refusals  []string // central's reasons for refused batches
+	BytesSent int64
+}
+
+// Tidy removes outbox files a crash left behind: a batch written but never recorded, or a
+// file half written.
+func (c *Courier) Tidy(ctx context.Context) error {
+	known, err := c.Store.BatchFiles(ctx)
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(c.Outbox)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	for _, e := range entries {
+		p := filepath.Join(c.Outbox, e.Name())
+		if !known[p] && (strings.HasSuffix(e.Name(), ".batch") || strings.HasSuffix(e.Name(), ".tmp")) {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("outbox: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Build packs every complete record into batches of at most MaxRecords. It needs a login;
+// actor is the officer whose session it runs in (or System).
+func (c *Courier) Build(ctx context.Context, actor string) (built, packed int, err error) {
+	p, err := c.Store.Provisioning(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !c.Store.Unlocked() {
+		return 0, 0, enroll.ErrStationLocked
+	}
+	file, err := provision.Parse(p.File)
+	if err != nil {
+		return 0, 0, err
+	}
+	to, err := file.BatchPublicKey()
+	if err != nil {
+		return 0, 0, err
+	}
+	key, err := c.Store.SigningKey(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := os.MkdirAll(c.Outbox, 0o700); err != nil {
+		return 0, 0, fmt.Errorf("outbox: %w", err)
+	}
+	for {
+		ids, err := c.Store.Unbatched(ctx, MaxRecords)
+		if err != nil {
+			return built, packed, fmt.Errorf("records to batch: %w", err)
+		}
+		if len(ids) == 0 {
+			return built, packed, nil
+		}
+		n, err := c.buildOne(ctx, actor, p, to, key, ids)
+		if err != nil {
+			return built, packed, err
+		}
+		built++
+		packed += n
+	}
+}
+
+func (c *Courier) buildOne(ctx context.Context, actor string, p *store.Provisioning, to hpke.PublicKey,
+	key ed25519.PrivateKey, ids []string) (int, error) {
+	seq, err := c.Store.NextBatchSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	h := batch.Header{ID: uuid.NewString(), Station: p.Station, Seq: seq, Created: c.Now().UTC(),
+		SigningKey: p.SigningPublic, Endorsement: p.Endorsement}
+	final := filepath.Join(c.Outbox, fmt.Sprintf("%s-%06d-%s.batch", p.Station, seq, h.ID))
+	tmp := final + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: %w", err)
+	}
+	defer os.Remove(tmp)
+	sent, size, err := c.write(ctx, f, h, to, key, ids)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("build batch %d: %w", seq, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return 0, fmt.Errorf("build batch %d: %w", seq, err)
+	}
+	syncDir(c.Outbox)
+	b := enroll.Batch{ID: h.ID, Seq: seq, CreatedAt: h.Created, Size: size, File: final}
+	if err := c.Store.AddBatch(ctx, actor, b, sent); err != nil {
+		os.Remove(final)
+		return 0, err
+	}
+	return len(sent), nil
+}
+
+// write streams the records into f. The record is read whole (images included) one at a time.
+func (c *Courier) write(ctx context.Context, f io.Writer, h batch.Header, to hpke.PublicKey,
+	key ed25519.PrivateKey, ids []string) ([]store.Sent, int64, error) {
+	w, err := batch.NewWriter(f, h, to, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, id := range ids {
+		e, err := c.Store.Get(ctx, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := w.Add(e); errors.Is(err, batch.ErrFull) {
+			break
+		} else if err != nil {
+			return nil, 0, fmt.Errorf("record %s: %w", id, err)
+		}
+	}
+	m, err := w.Close()
+	if err != nil {
+		return nil, 0, err
+	}
+	sent := make([]store.Sent, len(m.Records))
+	for i, r := range m.Records {
+		sent[i] = store.Sent{ID: r.ID, Revision: r.SHA256}
+	}
+	return sent, w.Written(), nil
+}
+
+// syncDir makes a rename durable.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Provisioner is the part of the store that binds the station to a central.
+type Provisioner interface {
+	Provision(ctx context.Context, actor string, p store.Provisioning, signingKey ed25519.PrivateKey) error
+}
+
+// Provision binds the station to the central that wrote the provisioning file: it checks the
+// file, creates the station's batch-signing key, has the file's client certificate endorse
+// it, and stores all of it (the signing key sealed). actor must be a supervisor.
+func Provision(ctx context.Context, s Provisioner, actor string, data []byte) (*provision.File, error) {
+	f, err := provision.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		return nil, fmt.Errorf("create signing key: %w", err)
+	}
+	ck, cert, err := f.StationKey()
+	if err != nil {
+		return nil, err
+	}
+	endorsement, err := provision.Endorse(cert, ck, f.Station, pub)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Provision(ctx, actor, store.Provisioning{Station: f.Station, File: data, SigningPublic: pub, Endorsement: endorsement}, key)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -1,0 +1,372 @@
+package courier
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/provision"
+	"github.com/wardpolice/enroll/sync/upload"
+	"github.com/wardpolice/enroll/sync/wire"
+)
+
+// link is the connection to the central a station is provisioned for.
+type link struct {
+	station string
+	central string
+	ackKey  ed25519.PublicKey
+	http    *http.Client
+}
+
+func (c *Courier) link(ctx context.Context) (*link, error) {
+	p, err := c.Store.Provisioning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := provision.Parse(p.File)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := f.TLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = conf
+	t.ResponseHeaderTimeout = 2 * time.Minute
+	var rt http.RoundTripper = t
+	if c.Transport != nil {
+		rt = c.Transport(t)
+	}
+	return &link{station: f.Station, central: strings.TrimSuffix(f.Central, "/"), ackKey: f.AckKey,
+		http: &http.Client{Transport: rt}}, nil
+}
+
+// Upload sends every ready batch, oldest first, resuming any upload already begun.
+func (c *Courier) Upload(ctx context.Context, r *Report) error {
+	l, err := c.link(ctx)
+	if err != nil {
+		return err
+	}
+	ready, err := c.Store.Batches(ctx, enroll.BatchReady)
+	if err != nil {
+		return err
+	}
+	client := &upload.Client{HTTP: l.http, Endpoint: l.central + wire.UploadPath}
+	for i := len(ready) - 1; i >= 0; i-- { // Batches lists newest first
+		b := ready[i]
+		if err := c.uploadOne(ctx, l, client, b, r); err != nil {
+			r.Pending = i + 1
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Courier) uploadOne(ctx context.Context, l *link, client *upload.Client, b enroll.Batch, r *Report) error {
+	f, err := os.Open(b.File)
+	if err != nil {
+		return fmt.Errorf("batch %d: %w", b.Seq, err)
+	}
+	defer f.Close()
+	c.update(func(s *enroll.SyncState) { s.Uploading, s.Sent, s.Size = b.ID, b.Sent, b.Size })
+	defer c.update(func(s *enroll.SyncState) { s.Uploading = "" })
+	meta := map[string]string{wire.MetaBatch: b.ID, wire.MetaStation: l.station}
+	url := b.UploadURL
+	res, err := client.Upload(ctx, f, b.Size, meta, b.UploadURL,
+		func(u string) error {
+			url = u
+			return c.Store.SetUploadProgress(ctx, b.ID, u, 0)
+		},
+		func(off int64) {
+			c.update(func(s *enroll.SyncState) { s.Sent = off })
+			c.Store.SetUploadProgress(ctx, b.ID, url, off)
+		})
+	r.BytesSent += res.Sent
+	var refused *upload.Refused
+	switch {
+	case errors.As(err, &refused) && refused.Header.Get(wire.OutcomeHeader) == ack.BatchDuplicate:
+	case errors.As(err, &refused) && refused.Header.Get(wire.OutcomeHeader) == ack.BatchRefused:
+		reason := strings.TrimSpace(refused.Body)
+		r.Refused++
+		r.Refusals = append(r.Refusals, reason)
+		return c.refused(ctx, b, reason)
+	case err != nil:
+		return fmt.Errorf("upload batch %d: %w", b.Seq, err)
+	}
+	if res.AlreadyComplete {
+		// The answer to the last PATCH was lost: central holds every byte and ingests it (or
+		// has); the status pull says what it made of the batch.
+		return nil
+	}
+	return c.uploaded(ctx, b, r)
+}
+
+// uploaded moves a batch central holds on, and deletes its file: central has every byte.
+func (c *Courier) uploaded(ctx context.Context, b enroll.Batch, r *Report) error {
+	if err := c.Store.BatchUploaded(ctx, System, b.ID); err != nil {
+		return err
+	}
+	r.Uploaded++
+	if err := os.Remove(b.File); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("batch %d uploaded; its file: %w", b.Seq, err)
+	}
+	return nil
+}
+
+func (c *Courier) refused(ctx context.Context, b enroll.Batch, reason string) error {
+	if err := c.Store.BatchRefused(ctx, System, b.ID, reason); err != nil {
+		return err
+	}
+	os.Remove(b.File)
+	return nil
+}
+
+// Pull asks central for its verdicts on every record it may hold and the outcome of batches
+// whose upload finished without an answer, and applies them.
+func (c *Courier) Pull(ctx context.Context, r *Report) error {
+	l, err := c.link(ctx)
+	if err != nil {
+		return err
+	}
+	ids, err := c.Store.AwaitingVerdict(ctx)
+	if err != nil {
+		return err
+	}
+	ready, err := c.Store.Batches(ctx, enroll.BatchReady)
+	if err != nil {
+		return err
+	}
+	req := wire.StatusRequest{Records: ids}
+	for _, b := range ready {
+		req.Batches = append(req.Batches, b.ID)
+	}
+	if len(req.Records) == 0 && len(req.Batches) == 0 {
+		return nil
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, l.central+wire.StatusPath, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	resp, err := l.http.Do(hr)
+	if err != nil {
+		return fmt.Errorf("ask central for statuses: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("ask central for statuses: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ask central for statuses: %s: %s", resp.Status, strings.TrimSpace(string(data)))
+	}
+	a, err := ack.Parse(data, l.ackKey, l.station)
+	if err != nil {
+		return err
+	}
+	return c.apply(ctx, a, r)
+}
+
+// ImportAck applies an acknowledgement file central wrote when it imported batches from
+// removable media.
+func (c *Courier) ImportAck(ctx context.Context, actor string, data []byte) (Report, error) {
+	var r Report
+	p, err := c.Store.Provisioning(ctx)
+	if err != nil {
+		return r, err
+	}
+	f, err := provision.Parse(p.File)
+	if err != nil {
+		return r, err
+	}
+	a, err := ack.Parse(data, f.AckKey, f.Station)
+	if err != nil {
+		return r, err
+	}
+	return r, c.apply(ctx, a, &r)
+}
+
+// apply takes central's acknowledgement: batch outcomes first (so their records are
+// uploaded), then verdicts.
+func (c *Courier) apply(ctx context.Context, a *ack.Ack, r *Report) error {
+	if len(a.Batches) > 0 {
+		ready, err := c.Store.Batches(ctx, enroll.BatchReady)
+		if err != nil {
+			return err
+		}
+		byID := map[string]enroll.Batch{}
+		for _, b := range ready {
+			byID[b.ID] = b
+		}
+		for _, o := range a.Batches {
+			b, ok := byID[o.ID]
+			if !ok {
+				continue
+			}
+			switch o.Outcome {
+			case ack.BatchReceived, ack.BatchDuplicate:
+				err = c.uploaded(ctx, b, r)
+			case ack.BatchRefused:
+				r.Refused++
+				r.Refusals = append(r.Refusals, o.Reason)
+				err = c.refused(ctx, b, o.Reason)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	applied, err := c.Store.ApplyVerdicts(ctx, System, a.Verdicts)
+	r.Applied.Received += applied.Received
+	r.Applied.Verified += applied.Verified
+	r.Applied.Rejected += applied.Rejected
+	r.Applied.Unchanged += applied.Unchanged
+	return err
+}
+
+// Export copies every ready batch into dir (removable media) for `central import`. A batch
+// stays ready: it still uploads if the station gets online first, and central takes whichever
+// copy arrives first.
+func (c *Courier) Export(ctx context.Context, actor, dir string) (int, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	ready, err := c.Store.Batches(ctx, enroll.BatchReady)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range ready {
+		to := filepath.Join(dir, filepath.Base(b.File))
+		if err := copyFile(b.File, to); err != nil {
+			return n, fmt.Errorf("export batch %d: %w", b.Seq, err)
+		}
+		if err := c.Store.BatchExported(ctx, actor, b.ID, dir); err != nil {
+			return n, err
+		}
+		n++
+	}
+	syncDir(dir)
+	return n, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := to + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, to)
+}
+
+// Pass is one round of sync: build (when logged in), upload, pull. actor is the logged-in
+// officer, or System.
+func (c *Courier) Pass(ctx context.Context, actor string) (Report, error) {
+	var r Report
+	c.update(func(s *enroll.SyncState) { s.Running = true })
+	defer c.update(func(s *enroll.SyncState) { s.Running = false })
+	err := classify(c.pass(ctx, actor, &r))
+	c.update(func(s *enroll.SyncState) {
+		s.LastError = err
+		if err == nil {
+			s.LastSuccess = c.Now()
+		}
+	})
+	return r, err
+}
+
+func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
+	if err := c.Tidy(ctx); err != nil {
+		return err
+	}
+	if c.Store.Unlocked() {
+		built, packed, err := c.Build(ctx, actor)
+		r.Built, r.Packed = built, packed
+		if err != nil {
+			return err
+		}
+	}
+	uerr := c.Upload(ctx, r)
+	perr := c.Pull(ctx, r)
+	if uerr != nil {
+		return uerr
+	}
+	return perr
+}
+
+// classify gives the trouble an officer can understand its domain error: central out of reach
+// (the records wait safely), or central refusing this station. The detail stays wrapped.
+func classify(err error) error {
+	var refused *upload.Refused
+	var netErr net.Error
+	var opErr *net.OpError
+	switch {
+	case err == nil:
+		return nil
+	// A TLS alert from central during the handshake (the alert types are unexported).
+	case strings.Contains(err.Error(), "remote error: tls:") || errors.As(err, &refused) && refused.Status == http.StatusForbidden:
+		return fmt.Errorf("%w (%v)", enroll.ErrCentralRefusedStation, err)
+	case errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("%w (%v)", enroll.ErrCentralUnreachable, err)
+	}
+	return err
+}
+
+// Run does a pass at start, whenever Trigger is called and every interval, backing off after
+// failures (doubling up to maxWait), until ctx ends.
+func (c *Courier) Run(ctx context.Context, interval, maxWait time.Duration) {
+	wait := interval
+	for {
+		if _, err := c.Pass(ctx, c.actor()); err != nil && !errors.Is(err, enroll.ErrNotProvisioned) {
+			wait = min(wait*2, maxWait)
+		} else {
+			wait = interval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-c.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}

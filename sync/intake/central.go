@@ -1,0 +1,365 @@
+package intake
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/provision"
+	"github.com/wardpolice/enroll/sync/register"
+)
+
+// Central is an open central system: its folder's keys and its database.
+type Central struct {
+	Dir  string
+	cfg  Config
+	keys *Keys
+	db   *db
+	now  func() time.Time
+}
+
+// DefaultDB is the SQLite file in central's folder used when no --db is given.
+func DefaultDB(dir string) string { return filepath.Join(dir, "central.db") }
+
+// Open opens central's folder and database (dsn: a postgres:// URL or a SQLite path; empty for
+// the folder's own SQLite file).
+func Open(ctx context.Context, dir, dsn string) (*Central, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := LoadKeys(dir)
+	if err != nil {
+		return nil, err
+	}
+	if dsn == "" {
+		dsn = DefaultDB(dir)
+	}
+	d, err := openDB(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &Central{Dir: dir, cfg: cfg, keys: keys, db: d, now: time.Now}, nil
+}
+
+// Close closes the database.
+func (c *Central) Close() error { return c.db.Close() }
+
+// Config is central's identity.
+func (c *Central) Config() Config { return c.cfg }
+
+// Station is a station central knows.
+type Station struct {
+	Code      string
+	Name      string
+	Active    bool
+	AddedAt   time.Time
+	RemovedAt time.Time
+	LastSeen  time.Time
+}
+
+// ErrUnknownStation: no station with that code was ever added.
+var ErrUnknownStation = errors.New("no such station")
+
+// AddStation registers a station (or re-issues the certificate of one, which stops trusting
+// the old one) and returns its provisioning file.
+func (c *Central) AddStation(ctx context.Context, code, name string, reissue bool) ([]byte, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if err := enroll.CheckStationCode(code); err != nil {
+		return nil, err
+	}
+	name = enroll.NormalizeText(name)
+	if name == "" {
+		return nil, errors.New("a station needs a name (--name): the office it serves")
+	}
+	var exists int
+	if err := c.db.queryRow(ctx, `SELECT count(*) FROM stations WHERE code = ?`, code).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("add station %s: %w", code, err)
+	}
+	if exists > 0 && !reissue {
+		return nil, fmt.Errorf("station %s is already registered; --reissue gives it a new certificate and provisioning file", code)
+	}
+	now := c.now()
+	issued, err := c.keys.CA.StationCertificate(code, now)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := provision.KeyPEM(issued.Key)
+	if err != nil {
+		return nil, err
+	}
+	pub := c.keys.Batch.PublicKey().Bytes()
+	f := provision.File{Format: provision.Format, Station: code, Name: name, Central: c.cfg.URL,
+		CA: string(provision.CertificatePEM(c.keys.CA.Cert)), BatchKEM: c.keys.Batch.KEM().ID(), BatchKey: pub,
+		AckKey: c.keys.Ack.Public().(ed25519.PublicKey), Certificate: string(provision.CertificatePEM(issued.Cert)),
+		Key: string(keyPEM), Issued: now.UTC()}
+	data, err := f.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	fp := provision.Fingerprint(issued.Cert)
+	if exists > 0 {
+		_, err = c.db.exec(ctx, `UPDATE stations SET name = ?, cert_sha256 = ?, active = 1, removed_at = NULL WHERE code = ?`, name, fp, code)
+	} else {
+		_, err = c.db.exec(ctx, `INSERT INTO stations (code, name, cert_sha256, active, added_at) VALUES (?, ?, ?, 1, ?)`,
+			code, name, fp, now.UnixMilli())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("add station %s: %w", code, err)
+	}
+	return data, nil
+}
+
+// RemoveStation stops trusting a station: its connections and its batches are refused from
+// now on. What it sent before stays.
+func (c *Central) RemoveStation(ctx context.Context, code string) error {
+	res, err := c.db.exec(ctx, `UPDATE stations SET active = 0, removed_at = ? WHERE code = ? AND active = 1`, c.now().UnixMilli(), code)
+	if err != nil {
+		return fmt.Errorf("remove station %s: %w", code, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("remove station %s: %w (or already removed)", code, ErrUnknownStation)
+	}
+	return nil
+}
+
+// Stations lists every station.
+func (c *Central) Stations(ctx context.Context) ([]Station, error) {
+	rows, err := c.db.query(ctx, `SELECT code, name, active, added_at, removed_at, last_seen FROM stations ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("list stations: %w", err)
+	}
+	defer rows.Close()
+	var out []Station
+	for rows.Next() {
+		var s Station
+		var active int
+		var added int64
+		var removed, seen sql.NullInt64
+		if err := rows.Scan(&s.Code, &s.Name, &active, &added, &removed, &seen); err != nil {
+			return nil, err
+		}
+		s.Active, s.AddedAt = active == 1, time.UnixMilli(added)
+		if removed.Valid {
+			s.RemovedAt = time.UnixMilli(removed.Int64)
+		}
+		if seen.Valid {
+			s.LastSeen = time.UnixMilli(seen.Int64)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// trust checks that cert is the certificate central last issued to an active station and
+// returns the station's code: the one test for connections and for batch signatures.
+func (c *Central) trust(ctx context.Context, cert *x509.Certificate) (string, error) {
+	code := cert.Subject.CommonName
+	var fp string
+	var active int
+	var removed sql.NullInt64
+	err := c.db.queryRow(ctx, `SELECT cert_sha256, active, removed_at FROM stations WHERE code = ?`, code).Scan(&fp, &active, &removed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("station %s is unknown to this central", code)
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up station %s: %w", code, err)
+	}
+	if active != 1 {
+		return "", fmt.Errorf("station %s was removed on %s", code, time.UnixMilli(removed.Int64).UTC().Format(time.DateOnly))
+	}
+	if fp != provision.Fingerprint(cert) {
+		return "", fmt.Errorf("station %s presented a certificate central no longer trusts (it was re-issued)", code)
+	}
+	return code, nil
+}
+
+// LoadRegister adds (or updates) the citizen register from a CSV file.
+func (c *Central) LoadRegister(ctx context.Context, r io.Reader) (int, error) {
+	n := 0
+	err := c.db.inTx(ctx, func(t tx) error {
+		return register.Read(r, func(e enroll.RegisterEntry) error {
+			_, err := t.exec(ctx, `INSERT INTO register (personal_id, full_name, date_of_birth, gender) VALUES (?, ?, ?, ?)
+				ON CONFLICT (personal_id) DO UPDATE SET full_name = excluded.full_name,
+					date_of_birth = excluded.date_of_birth, gender = excluded.gender`,
+				string(e.PersonalID), e.FullName, e.DateOfBirth.ISO(), e.Gender.CardWord())
+			n++
+			return err
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load register: %w", err)
+	}
+	return n, nil
+}
+
+// lookup finds a citizen in the register.
+func (c *Central) lookup(ctx context.Context, id enroll.PersonalID) (enroll.RegisterEntry, bool, error) {
+	var name, dob, gender string
+	err := c.db.queryRow(ctx, `SELECT full_name, date_of_birth, gender FROM register WHERE personal_id = ?`, string(id)).Scan(&name, &dob, &gender)
+	if errors.Is(err, sql.ErrNoRows) {
+		return enroll.RegisterEntry{}, false, nil
+	}
+	if err != nil {
+		return enroll.RegisterEntry{}, false, fmt.Errorf("register: %w", err)
+	}
+	e := enroll.RegisterEntry{PersonalID: id, FullName: name}
+	if e.DateOfBirth, err = enroll.ParseDate(enroll.FieldDateOfBirth, dob); err != nil {
+		return e, false, fmt.Errorf("register entry %s: %w", id, err)
+	}
+	if e.Gender, err = enroll.ParseGender(gender); err != nil {
+		return e, false, fmt.Errorf("register entry %s: %w", id, err)
+	}
+	return e, true, nil
+}
+
+// Verdicts reports central's status of a station's records among ids (unknown ids are left
+// out: central never received them).
+func (c *Central) Verdicts(ctx context.Context, station string, ids []string) ([]enroll.Verdict, error) {
+	var out []enroll.Verdict
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		args := []any{station}
+		for _, id := range part {
+			args = append(args, id)
+		}
+		rows, err := c.db.query(ctx, `SELECT id, revision, status, reason FROM records WHERE station = ? AND id IN (?`+
+			strings.Repeat(", ?", len(part)-1)+`) ORDER BY id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("verdicts for %s: %w", station, err)
+		}
+		for rows.Next() {
+			var v enroll.Verdict
+			var status, reason string
+			if err := rows.Scan(&v.ID, &v.Revision, &status, &reason); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			v.Status = enroll.Status(status)
+			if reason != "" {
+				if err := json.Unmarshal([]byte(reason), &v.Reason); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("record %s: reason: %w", v.ID, err)
+				}
+			}
+			out = append(out, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// BatchOutcomes reports what became of a station's batches among ids: stored, or refused
+// (with the reason from the intake log). Batches central never saw are left out.
+func (c *Central) BatchOutcomes(ctx context.Context, station string, ids []string) ([]ack.BatchOutcome, error) {
+	var out []ack.BatchOutcome
+	for _, id := range ids {
+		var n int
+		if err := c.db.queryRow(ctx, `SELECT count(*) FROM batches WHERE id = ? AND station = ?`, id, station).Scan(&n); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+		if n > 0 {
+			out = append(out, ack.BatchOutcome{ID: id, Outcome: ack.BatchReceived})
+			continue
+		}
+		var reason string
+		err := c.db.queryRow(ctx, `SELECT reason FROM intake_log WHERE batch_id = ? AND station = ? AND outcome = ?
+			ORDER BY at DESC LIMIT 1`, id, station, ack.BatchRefused).Scan(&reason)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+		out = append(out, ack.BatchOutcome{ID: id, Outcome: ack.BatchRefused, Reason: reason})
+	}
+	return out, nil
+}
+
+// Ack signs an acknowledgement for a station.
+func (c *Central) Ack(station string, batches []ack.BatchOutcome, verdicts []enroll.Verdict) ([]byte, error) {
+	return ack.Sign(ack.Ack{Station: station, Issued: c.now().UTC(), Batches: batches, Verdicts: verdicts}, c.keys.Ack)
+}
+
+// Counts is central's records by status, and its batches.
+type Counts struct {
+	Stations int
+	Batches  int
+	Refused  int // batches refused (intake log)
+	Records  map[enroll.Status]int
+	Reasons  map[string]int // rejected records by reason code
+}
+
+// Count gathers Counts.
+func (c *Central) Count(ctx context.Context) (Counts, error) {
+	n := Counts{Records: map[enroll.Status]int{}, Reasons: map[string]int{}}
+	for _, q := range []struct {
+		sql  string
+		into *int
+	}{
+		{`SELECT count(*) FROM stations WHERE active = 1`, &n.Stations},
+		{`SELECT count(*) FROM batches`, &n.Batches},
+		{`SELECT count(DISTINCT batch_id) FROM intake_log WHERE outcome = 'refused'`, &n.Refused},
+	} {
+		if err := c.db.queryRow(ctx, q.sql).Scan(q.into); err != nil {
+			return n, fmt.Errorf("count: %w", err)
+		}
+	}
+	rows, err := c.db.query(ctx, `SELECT status, reason, count(*) FROM records GROUP BY status, reason`)
+	if err != nil {
+		return n, fmt.Errorf("count records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status, reason string
+		var k int
+		if err := rows.Scan(&status, &reason, &k); err != nil {
+			return n, err
+		}
+		n.Records[enroll.Status(status)] += k
+		if reason != "" {
+			var r enroll.Reason
+			if json.Unmarshal([]byte(reason), &r) == nil {
+				n.Reasons[r.Code] += k
+			}
+		}
+	}
+	return n, rows.Err()
+}
+
+// BatchVerdicts reports the verdicts on the records that came in the given batches.
+func (c *Central) BatchVerdicts(ctx context.Context, station string, batches []string) ([]enroll.Verdict, error) {
+	var ids []string
+	for _, b := range batches {
+		rows, err := c.db.query(ctx, `SELECT id FROM records WHERE station = ? AND batch_id = ?`, station, b)
+		if err != nil {
+			return nil, fmt.Errorf("records of batch %s: %w", b, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return c.Verdicts(ctx, station, ids)
+}

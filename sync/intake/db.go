@@ -1,0 +1,210 @@
+// Package intake is the central system's side of sync: the stations it trusts, the batches and
+// records it receives (uploaded or imported from removable media), their verification against
+// the citizen register, and the verdicts it reports back. One database holds it all: SQLite by
+// default, PostgreSQL when several central processes share the work.
+package intake
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, for --db postgres://…
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// db is the central database with its dialect: queries are written with ? placeholders and
+// rebound to $n for PostgreSQL.
+type db struct {
+	*sql.DB
+	postgres bool
+}
+
+// openDB opens dsn: a postgres:// URL, or a SQLite file path.
+func openDB(ctx context.Context, dsn string) (*db, error) {
+	d := &db{}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		d.postgres = true
+		d.DB, err = sql.Open("pgx", dsn)
+	} else {
+		d.DB, err = sql.Open("sqlite3", "file:"+dsn+"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open central database: %w", err)
+	}
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open central database %s: %w", redact(dsn), err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("central database schema: %w", err)
+	}
+	return d, nil
+}
+
+// redact hides a PostgreSQL URL's password in messages.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
+				return dsn[:i+3+colon] + ":***" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+// q rebinds ? placeholders for the dialect.
+func (d *db) q(query string) string {
+	if !d.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (d *db) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.ExecContext(ctx, d.q(query), args...)
+}
+
+func (d *db) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.QueryRowContext(ctx, d.q(query), args...)
+}
+
+func (d *db) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.QueryContext(ctx, d.q(query), args...)
+}
+
+// tx wraps a transaction with the same rebinding.
+type tx struct {
+	*sql.Tx
+	d *db
+}
+
+func (t tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.ExecContext(ctx, t.d.q(query), args...)
+}
+
+func (t tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.QueryRowContext(ctx, t.d.q(query), args...)
+}
+
+func (d *db) inTx(ctx context.Context, fn func(tx) error) error {
+	t, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx{t, d}); err != nil {
+		t.Rollback()
+		return err
+	}
+	return t.Commit()
+}
+
+// schema is written once for both dialects; blob is the binary column type.
+func schema(blob string) []string {
+	return []string{
+		`CREATE TABLE IF NOT EXISTS stations (
+			code        TEXT PRIMARY KEY,
+			name        TEXT NOT NULL,
+			cert_sha256 TEXT NOT NULL,
+			active      INTEGER NOT NULL,
+			added_at    BIGINT NOT NULL,
+			removed_at  BIGINT,
+			signing_key ` + blob + `,
+			last_seen   BIGINT
+		)`,
+		// A batch central stored. (station, seq) is unique: a sequence number used by one batch
+		// and claimed by another is a replay.
+		`CREATE TABLE IF NOT EXISTS batches (
+			id          TEXT PRIMARY KEY,
+			station     TEXT NOT NULL REFERENCES stations (code),
+			seq         BIGINT NOT NULL,
+			sha256      TEXT NOT NULL,
+			size        BIGINT NOT NULL,
+			records     INTEGER NOT NULL,
+			created_at  BIGINT NOT NULL,
+			received_at BIGINT NOT NULL,
+			source      TEXT NOT NULL,
+			UNIQUE (station, seq)
+		)`,
+		// One row per record, the newest copy central accepted (revision: its content hash).
+		`CREATE TABLE IF NOT EXISTS records (
+			id          TEXT PRIMARY KEY,
+			station     TEXT NOT NULL REFERENCES stations (code),
+			batch_id    TEXT NOT NULL REFERENCES batches (id),
+			revision    TEXT NOT NULL,
+			personal_id TEXT NOT NULL,
+			status      TEXT NOT NULL,
+			reason      TEXT NOT NULL DEFAULT '',
+			document    ` + blob + ` NOT NULL,
+			received_at BIGINT NOT NULL,
+			decided_at  BIGINT
+		)`,
+		`CREATE INDEX IF NOT EXISTS records_station ON records (station, status)`,
+		`CREATE INDEX IF NOT EXISTS records_personal_id ON records (personal_id)`,
+		`CREATE TABLE IF NOT EXISTS images (
+			record_id  TEXT NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+			kind       TEXT NOT NULL,
+			position   INTEGER NOT NULL,
+			media_type TEXT NOT NULL,
+			data       ` + blob + ` NOT NULL,
+			PRIMARY KEY (record_id, kind, position)
+		)`,
+		// The citizen register the records are checked against (a demo CSV is loaded here).
+		`CREATE TABLE IF NOT EXISTS register (
+			personal_id   TEXT PRIMARY KEY,
+			full_name     TEXT NOT NULL,
+			date_of_birth TEXT NOT NULL,
+			gender        TEXT NOT NULL
+		)`,
+		// Every batch that reached central and what became of it, refusals included: the
+		// operator's trace. It holds ids and reasons, never a batch's content.
+		`CREATE TABLE IF NOT EXISTS intake_log (
+			at       BIGINT NOT NULL,
+			station  TEXT NOT NULL,
+			batch_id TEXT NOT NULL,
+			source   TEXT NOT NULL,
+			outcome  TEXT NOT NULL,
+			reason   TEXT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS intake_log_batch ON intake_log (batch_id)`,
+	}
+}
+
+func (d *db) migrate(ctx context.Context) error {
+	// One connection for the whole schema: PostgreSQL's advisory lock belongs to a session,
+	// and several central processes may start at once against one database.
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	blob := "BLOB"
+	if d.postgres {
+		blob = "BYTEA"
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7310)`); err != nil {
+			return err
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7310)`)
+	}
+	for _, stmt := range schema(blob) {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(strings.Fields(stmt)[:6], " "), err)
+		}
+	}
+	return nil
+}

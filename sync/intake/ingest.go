@@ -1,0 +1,371 @@
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/batch"
+	"github.com/wardpolice/enroll/sync/provision"
+)
+
+// Sources of a batch, for the intake log.
+const (
+	SourceUpload = "upload"
+	SourceImport = "import"
+)
+
+// refusal is a batch central will not store, with the reason the station and the operator read.
+type refusal struct{ reason string }
+
+func (r *refusal) Error() string { return r.reason }
+
+func refuse(format string, args ...any) error { return &refusal{fmt.Sprintf(format, args...)} }
+
+// Ingest takes one whole batch file: it checks who sent it (the endorsement by a station
+// certificate central still trusts, and for an upload, that the connected station is the
+// batch's), the signature over every byte, that the batch is new (its id and the station's
+// sequence number unused), decrypts it and checks every record's hash, then stores batch,
+// records and images in one transaction and verifies the records. A batch refused at any
+// check leaves nothing stored but a line in the intake log. The same batch again is a
+// duplicate: a success that stores nothing. The error is for trouble on central's side
+// (database, disk): the batch may be offered again.
+func (c *Central) Ingest(ctx context.Context, path, via, source string) (Outcome, error) {
+	out, stored, err := c.ingest(ctx, path, via, source)
+	var ref *refusal
+	switch {
+	case errors.As(err, &ref):
+		out.Outcome, out.Reason = ack.BatchRefused, ref.reason
+	case err != nil:
+		return out, fmt.Errorf("ingest %s: %w", path, err)
+	}
+	if out.ID == "" {
+		out.ID = strings.TrimSuffix(filepathBase(path), ".batch")
+	}
+	if _, err := c.db.exec(ctx, `INSERT INTO intake_log (at, station, batch_id, source, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.now().UnixMilli(), out.Station, out.ID, source, out.Outcome, out.Reason); err != nil {
+		return out, fmt.Errorf("ingest %s: intake log: %w", path, err)
+	}
+	if len(stored) > 0 {
+		if _, err := c.VerifyPending(ctx, stored); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// Outcome is what central did with a batch, and whose it was (empty when unreadable).
+type Outcome struct {
+	ack.BatchOutcome
+	Station string
+	Records []string // the records it stored now
+}
+
+func filepathBase(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome, []string, error) {
+	var out Outcome
+	f, err := os.Open(path)
+	if err != nil {
+		return out, nil, err
+	}
+	defer f.Close()
+	h, err := batch.ReadHeader(f)
+	if err != nil {
+		return out, nil, refuse("not a readable batch: %v", err)
+	}
+	out.ID, out.Station = h.ID, h.Station
+	if via != "" && via != h.Station {
+		return out, nil, refuse("station %s sent a batch of station %s", via, h.Station)
+	}
+	cert, err := provision.CheckEndorsement(h.Endorsement, c.keys.CA.Pool(), h.Station, h.SigningKey, c.now())
+	if err != nil {
+		return out, nil, refuse("batch %s: %v", h.ID, err)
+	}
+	if _, err := c.trust(ctx, cert); err != nil {
+		return out, nil, refuse("batch %s: %v", h.ID, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return out, nil, err
+	}
+	sum := sha256.New()
+	_, m, err := batch.Verify(io.TeeReader(f, sum), h.SigningKey)
+	if err != nil {
+		return out, nil, refuse("batch %s: %v", h.ID, err)
+	}
+	if _, err := io.Copy(sum, f); err != nil {
+		return out, nil, err
+	}
+	size, _ := f.Seek(0, io.SeekCurrent)
+	digest := hex.EncodeToString(sum.Sum(nil))
+	if m.Batch != h.ID || m.Station != h.Station || m.Seq != h.Seq {
+		return out, nil, refuse("batch %s: the manifest names batch %s #%d of %s, the header batch %s #%d of %s",
+			h.ID, m.Batch, m.Seq, m.Station, h.ID, h.Seq, h.Station)
+	}
+	if dup, err := c.seen(ctx, h, digest); dup || err != nil {
+		if dup {
+			out.Outcome = ack.BatchDuplicate
+		}
+		return out, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return out, nil, err
+	}
+	var stored []string
+	now := c.now().UnixMilli()
+	err = c.db.inTx(ctx, func(t tx) error {
+		stored = stored[:0]
+		if _, err := t.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, h.Station, h.Seq, digest, size, len(m.Records), h.Created.UnixMilli(), now,
+			source); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE stations SET last_seen = ?, signing_key = ? WHERE code = ?`, now, []byte(h.SigningKey), h.Station); err != nil {
+			return err
+		}
+		return batch.Open(f, c.keys.Batch, m, func(e *enroll.Enrollment, entry batch.Entry) error {
+			if e.Station != h.Station {
+				return refuse("batch %s: record %s says it was made at station %s", h.ID, e.ID, e.Station)
+			}
+			if e.ID != entry.ID {
+				return refuse("batch %s: record %s is listed as %s", h.ID, e.ID, entry.ID)
+			}
+			fresh, err := storeRecord(ctx, t, h.ID, entry.SHA256, e, now)
+			if fresh {
+				stored = append(stored, e.ID)
+			}
+			return err
+		})
+	})
+	var ref *refusal
+	switch {
+	case errors.As(err, &ref):
+		return out, nil, err
+	case err != nil && isBatchError(err):
+		return out, nil, refuse("batch %s: %v", h.ID, err)
+	case err != nil:
+		// Another central process may have stored the same batch meanwhile.
+		if dup, derr := c.seen(ctx, h, digest); dup && derr == nil {
+			out.Outcome = ack.BatchDuplicate
+			return out, nil, nil
+		}
+		return out, nil, err
+	}
+	out.Outcome, out.Records = ack.BatchReceived, stored
+	return out, stored, nil
+}
+
+// isBatchError tells a fault in the batch (decryption, hashes, structure) from central's own.
+func isBatchError(err error) bool {
+	for _, e := range []error{batch.ErrNotBatch, batch.ErrTruncated, batch.ErrSignature, batch.ErrDecrypt, batch.ErrHash, batch.ErrMalformed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// seen reports whether central already stored this batch. A batch id or a station sequence
+// number already used by other content is a replay or a forgery, refused.
+func (c *Central) seen(ctx context.Context, h batch.Header, digest string) (bool, error) {
+	var sum string
+	var at int64
+	err := c.db.queryRow(ctx, `SELECT sha256, received_at FROM batches WHERE id = ?`, h.ID).Scan(&sum, &at)
+	switch {
+	case err == nil && sum == digest:
+		return true, nil
+	case err == nil:
+		return false, refuse("batch %s: central received a different batch with this id on %s: refused as a replay",
+			h.ID, time.UnixMilli(at).UTC().Format(time.DateTime))
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, err
+	}
+	var other string
+	err = c.db.queryRow(ctx, `SELECT id, received_at FROM batches WHERE station = ? AND seq = ?`, h.Station, h.Seq).Scan(&other, &at)
+	switch {
+	case err == nil:
+		return false, refuse("batch %s: station %s's batch number %d was already used by batch %s on %s: refused as a replay",
+			h.ID, h.Station, h.Seq, other, time.UnixMilli(at).UTC().Format(time.DateTime))
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, err
+	}
+	return false, nil
+}
+
+// storeRecord writes one record and its images. A record central already holds in the same
+// revision is left as it is; a new revision replaces a rejected one (the officer corrected
+// it); any other change to a record central accepted is refused with the batch.
+func storeRecord(ctx context.Context, t tx, batchID, revision string, e *enroll.Enrollment, now int64) (bool, error) {
+	var have, status string
+	err := t.queryRow(ctx, `SELECT revision, status FROM records WHERE id = ?`, e.ID).Scan(&have, &status)
+	switch {
+	case err == nil && have == revision:
+		return false, nil
+	case err == nil && status != string(enroll.StatusRejected):
+		return false, refuse("batch %s: record %s: %s", batchID, e.ID, enroll.Reason{Code: enroll.ReasonRecordConflict}.Error())
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return false, err
+	}
+	doc, err := documentOf(e)
+	if err != nil {
+		return false, err
+	}
+	if have != "" {
+		if _, err := t.exec(ctx, `DELETE FROM images WHERE record_id = ?`, e.ID); err != nil {
+			return false, err
+		}
+		_, err = t.exec(ctx, `UPDATE records SET batch_id = ?, revision = ?, personal_id = ?, status = ?, reason = '',
+			document = ?, received_at = ?, decided_at = NULL WHERE id = ?`,
+			batchID, revision, string(e.Citizen.PersonalID), string(enroll.StatusReceived), doc, now, e.ID)
+	} else {
+		_, err = t.exec(ctx, `INSERT INTO records (id, station, batch_id, revision, personal_id, status, document, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.Station, batchID, revision, string(e.Citizen.PersonalID),
+			string(enroll.StatusReceived), doc, now)
+	}
+	if err != nil {
+		return false, err
+	}
+	ins := `INSERT INTO images (record_id, kind, position, media_type, data) VALUES (?, ?, ?, ?, ?)`
+	if e.Portrait != nil && len(e.Portrait.JPEG) > 0 {
+		if _, err := t.exec(ctx, ins, e.ID, "portrait", 0, "image/jpeg", e.Portrait.JPEG); err != nil {
+			return false, err
+		}
+	}
+	for _, f := range e.Fingers {
+		if _, err := t.exec(ctx, ins, e.ID, "finger", int(f.Position), "image/png", f.PNG); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// documentOf is the record without its image bytes, which go to the images table.
+func documentOf(e *enroll.Enrollment) ([]byte, error) {
+	d := *e
+	d.Fingers = make([]enroll.FingerCapture, len(e.Fingers))
+	for i, f := range e.Fingers {
+		f.PNG = nil
+		d.Fingers[i] = f
+	}
+	if e.Portrait != nil {
+		p := *e.Portrait
+		p.JPEG = nil
+		d.Portrait = &p
+	}
+	return json.Marshal(d)
+}
+
+// record reads a stored record back whole.
+func (c *Central) record(ctx context.Context, id string) (*enroll.Enrollment, error) {
+	var doc []byte
+	if err := c.db.queryRow(ctx, `SELECT document FROM records WHERE id = ?`, id).Scan(&doc); err != nil {
+		return nil, fmt.Errorf("record %s: %w", id, err)
+	}
+	var e enroll.Enrollment
+	if err := json.Unmarshal(doc, &e); err != nil {
+		return nil, fmt.Errorf("record %s: %w", id, err)
+	}
+	rows, err := c.db.query(ctx, `SELECT kind, position, data FROM images WHERE record_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("record %s images: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind string
+		var pos int
+		var data []byte
+		if err := rows.Scan(&kind, &pos, &data); err != nil {
+			return nil, err
+		}
+		switch {
+		case kind == "portrait" && e.Portrait != nil:
+			e.Portrait.JPEG = data
+		case kind == "finger":
+			for i := range e.Fingers {
+				if int(e.Fingers[i].Position) == pos {
+					e.Fingers[i].PNG = data
+				}
+			}
+		}
+	}
+	return &e, rows.Err()
+}
+
+// VerifyPending verifies received records (the given ones, or every received record when ids
+// is empty: after a crash between storing and verifying) and returns how many it decided.
+func (c *Central) VerifyPending(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		rows, err := c.db.query(ctx, `SELECT id FROM records WHERE status = ?`, string(enroll.StatusReceived))
+		if err != nil {
+			return 0, fmt.Errorf("records to verify: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for _, id := range ids {
+		e, err := c.record(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		reason, err := c.verify(ctx, e)
+		if err != nil {
+			return n, err
+		}
+		status, why := enroll.StatusVerified, ""
+		if !reason.IsZero() {
+			b, _ := json.Marshal(reason)
+			status, why = enroll.StatusRejected, string(b)
+		}
+		if _, err := c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE id = ? AND status = ?`,
+			string(status), why, c.now().UnixMilli(), id, string(enroll.StatusReceived)); err != nil {
+			return n, fmt.Errorf("record %s: %w", id, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// verify is central's verification step: the record is whole and valid, the citizen is in the
+// register with the same identity, and the captures pass the biometric gate.
+func (c *Central) verify(ctx context.Context, e *enroll.Enrollment) (enroll.Reason, error) {
+	if errs := e.CheckComplete(enroll.DateOf(c.now())); len(errs) > 0 {
+		return enroll.Reason{Code: enroll.ReasonRecordInvalid, Detail: errs.Error()}, nil
+	}
+	entry, ok, err := c.lookup(ctx, e.Citizen.PersonalID)
+	if err != nil {
+		return enroll.Reason{}, err
+	}
+	if !ok {
+		return enroll.Reason{Code: enroll.ReasonNotInRegister}, nil
+	}
+	if r := entry.CheckIdentity(e.Citizen); !r.IsZero() {
+		return r, nil
+	}
+	return e.CheckCaptures(), nil
+}

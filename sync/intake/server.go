@@ -1,0 +1,279 @@
+package intake
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/filelocker"
+	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/tus/tusd/v2/pkg/handler"
+	expslog "golang.org/x/exp/slog"
+
+	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/wire"
+)
+
+const (
+	// stationHeader is set by the server from the client certificate; whatever a client
+	// sends under that name is dropped.
+	stationHeader = "X-Enroll-Station"
+	// MaxBatchSize bounds one upload.
+	MaxBatchSize = 8 << 30
+)
+
+// maxStatusRequest bounds a status request's body: some 400 000 record ids.
+const maxStatusRequest = 32 << 20
+
+// TLSConfig is central's side of mutual TLS: a client certificate issued by central's CA is
+// required, and it must be the one last issued to a station that is still registered.
+func (c *Central) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{c.keys.Server},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    c.keys.CA.Pool(),
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("a station certificate is required")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := c.trust(ctx, cs.PeerCertificates[0])
+			return err
+		},
+	}
+}
+
+// Handler is central's HTTP interface: tus uploads and status. It expects requests that came
+// through TLSConfig; a request without a verified client certificate gets 403 and nothing else.
+// tusd's own messages go to logOut at warning level and above (tusd logs with x/exp/slog).
+func (c *Central) Handler(logOut io.Writer) (http.Handler, error) {
+	dir := filepath.Join(c.Dir, UploadsDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("upload folder: %w", err)
+	}
+	composer := handler.NewStoreComposer()
+	filestore.New(dir).UseIn(composer)
+	filelocker.New(dir).UseIn(composer)
+	tus, err := handler.NewHandler(handler.Config{
+		BasePath:                  wire.UploadPath,
+		StoreComposer:             composer,
+		MaxSize:                   MaxBatchSize,
+		DisableDownload:           true,
+		DisableTermination:        true,
+		DisableConcatenation:      true,
+		Logger:                    expslog.New(expslog.NewTextHandler(logOut, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		PreUploadCreateCallback:   c.beforeUpload,
+		PreFinishResponseCallback: c.afterUpload,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upload handler: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(wire.UploadPath, http.StripPrefix(wire.UploadPath, tus))
+	mux.HandleFunc("POST "+wire.StatusPath, c.status)
+	return c.stations(mux), nil
+}
+
+// stations lets through only requests from a station central trusts, naming it in
+// stationHeader for what follows.
+func (c *Central) stations(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del(stationHeader)
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			http.Error(w, "a station certificate is required", http.StatusForbidden)
+			return
+		}
+		code, err := c.trust(r.Context(), r.TLS.PeerCertificates[0])
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		r.Header.Set(stationHeader, code)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// beforeUpload checks a new upload's metadata: it must name a batch of the connected station,
+// and a batch central already stored is answered at once (nothing to send again).
+func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	station := hook.HTTPRequest.Header.Get(stationHeader)
+	id, claimed := hook.Upload.MetaData[wire.MetaBatch], hook.Upload.MetaData[wire.MetaStation]
+	if id == "" || claimed == "" {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{},
+			handler.NewError("ERR_BATCH_METADATA", "an upload must name its batch and station (metadata batch, station)", http.StatusBadRequest)
+	}
+	if claimed != station {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{},
+			handler.NewError("ERR_BATCH_STATION", fmt.Sprintf("station %s cannot upload a batch of station %s", station, claimed), http.StatusForbidden)
+	}
+	out, err := c.BatchOutcomes(hook.Context, station, []string{id})
+	if err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, err
+	}
+	if len(out) == 1 && out[0].Outcome == ack.BatchReceived {
+		e := handler.NewError("ERR_BATCH_RECEIVED", fmt.Sprintf("batch %s is already at central; nothing to send", id), http.StatusConflict)
+		e.HTTPResponse.Header = handler.HTTPHeader{wire.OutcomeHeader: ack.BatchDuplicate}
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, e
+	}
+	return handler.HTTPResponse{}, handler.FileInfoChanges{}, nil
+}
+
+// afterUpload ingests a finished upload before answering its last PATCH, so the station learns
+// at once whether central stored or refused its batch.
+func (c *Central) afterUpload(hook handler.HookEvent) (handler.HTTPResponse, error) {
+	path := hook.Upload.Storage[filestore.StorageKeyPath]
+	out, err := c.Ingest(hook.Context, path, hook.HTTPRequest.Header.Get(stationHeader), SourceUpload)
+	if err != nil {
+		// The upload is whole on disk; the sweep ingests it later.
+		return handler.HTTPResponse{}, handler.NewError("ERR_INTAKE", "central could not store the batch yet; it will", http.StatusServiceUnavailable)
+	}
+	if out.Outcome == ack.BatchRefused {
+		e := handler.NewError("ERR_BATCH_REFUSED", out.Reason, http.StatusUnprocessableEntity)
+		e.HTTPResponse.Header = handler.HTTPHeader{wire.OutcomeHeader: ack.BatchRefused}
+		return handler.HTTPResponse{}, e
+	}
+	return handler.HTTPResponse{Header: handler.HTTPHeader{wire.OutcomeHeader: out.Outcome}}, nil
+}
+
+// status answers a wire.StatusRequest with a signed acknowledgement.
+func (c *Central) status(w http.ResponseWriter, r *http.Request) {
+	station := r.Header.Get(stationHeader)
+	var req wire.StatusRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxStatusRequest)).Decode(&req); err != nil {
+		http.Error(w, "status request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	verdicts, err := c.Verdicts(r.Context(), station, req.Records)
+	if err == nil {
+		var batches []ack.BatchOutcome
+		if batches, err = c.BatchOutcomes(r.Context(), station, req.Batches); err == nil {
+			var body []byte
+			if body, err = c.Ack(station, batches, verdicts); err == nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(body)
+				return
+			}
+		}
+	}
+	http.Error(w, "central could not answer now: "+err.Error(), http.StatusServiceUnavailable)
+}
+
+// Sweep finishes what a crash or a lost response left in the upload folder: a whole upload
+// with no outcome is ingested; an upload whose batch has an outcome is deleted a minute later
+// (by then its station has had its answer); an upload nobody finished for a week is deleted.
+func (c *Central) Sweep(ctx context.Context) error {
+	dir := filepath.Join(c.Dir, UploadsDir)
+	infos, err := filepath.Glob(filepath.Join(dir, "*.info"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, info := range infos {
+		if err := c.sweepOne(ctx, info); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
+	data, err := os.ReadFile(infoPath)
+	if err != nil {
+		return nil // another central process swept it
+	}
+	var fi handler.FileInfo
+	if err := json.Unmarshal(data, &fi); err != nil {
+		return fmt.Errorf("sweep %s: %w", infoPath, err)
+	}
+	st, err := os.Stat(infoPath)
+	if err != nil {
+		return nil
+	}
+	age := c.now().Sub(st.ModTime())
+	bin := strings.TrimSuffix(infoPath, ".info")
+	remove := func() {
+		for _, p := range []string{bin, infoPath, bin + ".lock"} {
+			os.Remove(p)
+		}
+	}
+	if fi.Offset != fi.Size {
+		if age > 7*24*time.Hour {
+			remove()
+		}
+		return nil
+	}
+	var n int
+	if err := c.db.queryRow(ctx, `SELECT count(*) FROM intake_log WHERE batch_id = ?`, fi.MetaData[wire.MetaBatch]).Scan(&n); err != nil {
+		return fmt.Errorf("sweep %s: %w", infoPath, err)
+	}
+	if n == 0 {
+		_, err := c.Ingest(ctx, bin, fi.MetaData[wire.MetaStation], SourceUpload)
+		return err
+	}
+	if age > time.Minute {
+		remove()
+	}
+	return nil
+}
+
+// Serve runs central's HTTPS server on addr until ctx ends, sweeping the upload folder at
+// start and every sweepEvery.
+func (c *Central) Serve(ctx context.Context, addr string, logOut io.Writer, sweepEvery time.Duration, ready func(net.Addr)) error {
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	h, err := c.Handler(logOut)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, TLSConfig: c.TLSConfig(), ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	go func() {
+		t := time.NewTicker(sweepEvery)
+		defer t.Stop()
+		for {
+			if err := c.Sweep(ctx); err != nil {
+				log.Warn("sweep", "err", err)
+			}
+			if _, err := c.VerifyPending(ctx, nil); err != nil {
+				log.Warn("verify", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	if err := srv.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// StationOf names the station a verified client certificate belongs to.
+func StationOf(cert *x509.Certificate) string { return cert.Subject.CommonName }
