@@ -247,3 +247,40 @@ type Summary struct {
 	UpdatedAt  time.Time
 	Returned   Reason // central's reason, for a draft it sent back
 }
+
+// Image kinds, as stored and sent apart from the record.
+const (
+	ImagePortrait = "portrait" // position 0
+	ImageFinger   = "finger"   // position 1-10
+)
+
+// WithoutImages is a copy of the record whose captures carry no image bytes, for storing or
+// sending the bytes apart; the record itself is untouched.
+func (e *Enrollment) WithoutImages() Enrollment {
+	d := *e
+	d.Fingers = make([]FingerCapture, len(e.Fingers))
+	for i, f := range e.Fingers {
+		f.PNG = nil
+		d.Fingers[i] = f
+	}
+	if e.Portrait != nil {
+		p := *e.Portrait
+		p.JPEG = nil
+		d.Portrait = &p
+	}
+	return d
+}
+
+// AttachImage puts image bytes read apart back into the record's portrait or finger capture.
+func (e *Enrollment) AttachImage(kind string, position int, data []byte) {
+	switch {
+	case kind == ImagePortrait && e.Portrait != nil:
+		e.Portrait.JPEG = data
+	case kind == ImageFinger:
+		for i := range e.Fingers {
+			if int(e.Fingers[i].Position) == position {
+				e.Fingers[i].PNG = data
+			}
+		}
+	}
+}

@@ -289,16 +289,7 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case kind == "portrait" && e.Portrait != nil:
-			e.Portrait.JPEG = data
-		case kind == "finger":
-			for i := range e.Fingers {
-				if int(e.Fingers[i].Position) == pos {
-					e.Fingers[i].PNG = data
-				}
-			}
-		}
+		e.AttachImage(kind, pos, data)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read images of %s: %w", id, err)

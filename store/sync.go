@@ -114,7 +114,14 @@ func (s *Store) Unbatched(ctx context.Context, limit int) ([]string, error) {
 }
 
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	return queryIDs(ctx, s.db, q, args...)
+}
+
+// queryIDs runs a query of one text column, in a transaction or not.
+func queryIDs(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +255,7 @@ func (s *Store) BatchUploaded(ctx context.Context, actor, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		ids, err := txIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
 		if err != nil {
 			return err
 		}
@@ -277,7 +284,7 @@ func (s *Store) BatchRefused(ctx context.Context, actor, id, reason string) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		ids, err := txIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
 		if err != nil {
 			return err
 		}
@@ -416,23 +423,6 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, actor, id string, from, to
 		return fmt.Errorf("record %s is not %s", id, from)
 	}
 	return s.appendAudit(ctx, tx, actor, enroll.ActionRecordStatus, id, fmt.Sprintf("%s → %s", from, to))
-}
-
-func txIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // parseReason reads the central_reason column.

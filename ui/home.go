@@ -69,7 +69,7 @@ func (s *Station) showHome() {
 	})
 	acts := []action{
 		{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
-		{"sync.open", fyne.KeyY, fyne.KeyModifierControl, s.showSync},
+		{"sync.title", fyne.KeyS, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showSync},
 		{"password.change", fyne.KeyP, fyne.KeyModifierControl | fyne.KeyModifierShift, func() { s.askPasswordChange(false, nil) }},
 	}
 	if s.officer.Role == enroll.RoleSupervisor {

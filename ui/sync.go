@@ -150,7 +150,7 @@ func (s *Station) showSync() {
 		return container.NewBorder(container.NewPadded(top), nil, nil, nil, body)
 	})
 	s.setActions(action{"admin.back", fyne.KeyLeft, fyne.KeyModifierAlt, s.showHome},
-		action{"sync.now", fyne.KeyY, fyne.KeyModifierControl | fyne.KeyModifierShift, func() {
+		action{"sync.now", fyne.KeyF5, 0, func() {
 			if s.cfg.Sync != nil {
 				s.cfg.Sync.Trigger()
 			}

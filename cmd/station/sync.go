@@ -62,28 +62,51 @@ func openForSync(ctx context.Context, db string) (*store.Store, *courier.Courier
 	return st, courier.New(st, outboxOf(db)), nil
 }
 
+// readArg reads the one file a command names.
+func readArg(fs *flag.FlagSet, what string) ([]byte, error) {
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return nil, fmt.Errorf("%s: name %s", fs.Name(), what)
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	return data, nil
+}
+
+// session opens the station for a sync command and logs user in when given (a supervisor
+// when supervisor is set). The actor is the user, or the courier's System without one.
+func session(ctx context.Context, name, db, user string, in io.Reader, out io.Writer, supervisor bool) (*store.Store, *courier.Courier, string, error) {
+	st, c, err := openForSync(ctx, db)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if user == "" && !supervisor {
+		return st, c, courier.System, nil
+	}
+	if err := logIn(ctx, st, user, newConsole(in, out), supervisor); err != nil {
+		st.Close()
+		return nil, nil, "", fmt.Errorf("%s: %w", name, err)
+	}
+	return st, c, user, nil
+}
+
 func runProvision(args []string, in io.Reader, out io.Writer) error {
 	fs, db, user, ok, err := syncFlags("provision", "provision FILE --user SUPERVISOR [--db FILE]", args, out, nil)
 	if !ok || err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("provision: name the provisioning file central wrote for this station")
-	}
-	data, err := os.ReadFile(fs.Arg(0))
+	data, err := readArg(fs, "the provisioning file central wrote for this station")
 	if err != nil {
-		return fmt.Errorf("provision: %w", err)
+		return err
 	}
 	ctx := context.Background()
-	st, _, err := openForSync(ctx, *db)
+	st, _, _, err := session(ctx, "provision", *db, *user, in, out, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
-		return fmt.Errorf("provision: %w", err)
-	}
 	f, err := courier.Provision(ctx, st, *user, data)
 	if err != nil {
 		return err
@@ -99,20 +122,13 @@ func runSync(args []string, in io.Reader, out io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	st, c, err := openForSync(ctx, *db)
+	// A login unseals the records, so complete ones are packed too; without one, only
+	// batches already built are sent.
+	st, c, actor, err := session(ctx, "sync", *db, *user, in, out, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	actor := courier.System
-	if *user != "" {
-		// A login unseals the records, so complete ones are packed too; without one, only
-		// batches already built are sent.
-		if err := logIn(ctx, st, *user, newConsole(in, out), false); err != nil {
-			return fmt.Errorf("sync: %w", err)
-		}
-		actor = *user
-	}
 	began := time.Now()
 	r, err := c.Pass(ctx, actor)
 	printReport(out, r)
@@ -159,14 +175,11 @@ func runExport(args []string, in io.Reader, out io.Writer) error {
 		return errors.New("export: say where: --to DIR (a folder on the removable media)")
 	}
 	ctx := context.Background()
-	st, c, err := openForSync(ctx, *db)
+	st, c, _, err := session(ctx, "export", *db, *user, in, out, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
 	built, packed, err := c.Build(ctx, *user)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -187,27 +200,16 @@ func runImportAck(args []string, in io.Reader, out io.Writer) error {
 	if !ok || err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("import-ack: name the acknowledgement file central wrote (ack-STATION-….json)")
-	}
-	data, err := os.ReadFile(fs.Arg(0))
+	data, err := readArg(fs, "the acknowledgement file central wrote (ack-STATION-….json)")
 	if err != nil {
-		return fmt.Errorf("import-ack: %w", err)
+		return err
 	}
 	ctx := context.Background()
-	st, c, err := openForSync(ctx, *db)
+	st, c, actor, err := session(ctx, "import-ack", *db, *user, in, out, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	actor := courier.System
-	if *user != "" {
-		if err := logIn(ctx, st, *user, newConsole(in, out), false); err != nil {
-			return fmt.Errorf("import-ack: %w", err)
-		}
-		actor = *user
-	}
 	r, err := c.ImportAck(ctx, actor, data)
 	if err != nil {
 		return fmt.Errorf("import-ack: %w", err)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/store/demo"
@@ -130,16 +129,18 @@ func TestCentralKilledMidUploadResumes(t *testing.T) {
 		go io.Copy(io.Discard, stdout)
 		return cmd
 	}
-	proc := start()
+	// The first central is killed from inside the upload, once half the batch has gone.
+	var victim atomic.Pointer[exec.Cmd]
+	victim.Store(start())
 	killed := make(chan struct{})
 	m := &meteredTransport{}
 	m.passed = func(sent int64) {
-		if sent >= b.Size/2 && proc != nil {
-			p := proc
-			proc = nil
-			p.Process.Signal(os.Kill)
-			p.Wait()
-			close(killed)
+		if sent >= b.Size/2 {
+			if p := victim.Swap(nil); p != nil {
+				p.Process.Signal(os.Kill)
+				p.Wait()
+				close(killed)
+			}
 		}
 	}
 	s.courier.Transport = func(t *http.Transport) http.RoundTripper { m.next = t; return m }
@@ -150,20 +151,14 @@ func TestCentralKilledMidUploadResumes(t *testing.T) {
 	}
 	<-killed
 	firstSent := m.sent.Load()
-	proc = start()
+	proc := start()
 	defer func() {
-		if proc != nil {
-			proc.Process.Kill()
-			proc.Wait()
-		}
+		proc.Process.Kill()
+		proc.Wait()
 	}()
-	restarted := proc
-	proc = nil // no more killing
-	time.Sleep(100 * time.Millisecond)
 	if _, err := s.courier.Pass(ctx, demo.Officer); err != nil {
 		t.Fatal(err)
 	}
-	proc = restarted
 	if sent := m.sent.Load(); sent > b.Size+upload.DefaultChunkSize {
 		t.Fatalf("sent %d bytes (%d before the kill) for a %d-byte batch: more than the batch and one chunk", sent, firstSent, b.Size)
 	} else {
@@ -178,7 +173,6 @@ func TestCentralKilledMidUploadResumes(t *testing.T) {
 	}
 	proc.Process.Kill()
 	proc.Wait()
-	proc = nil
 	check := startCentral(t, c.dir, "", freeAddr(t))
 	n, err := check.Count(ctx)
 	if err != nil {

@@ -318,7 +318,9 @@ func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
 	if c.Store.Unlocked() {
 		built, packed, err := c.Build(ctx, actor)
 		r.Built, r.Packed = built, packed
-		if err != nil {
+		// The session may lock while records are read: what is built goes now, the rest
+		// at the next login.
+		if err != nil && !errors.Is(err, enroll.ErrStationLocked) {
 			return err
 		}
 	}

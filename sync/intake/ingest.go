@@ -242,12 +242,12 @@ func storeRecord(ctx context.Context, t tx, batchID, revision string, e *enroll.
 	}
 	ins := `INSERT INTO images (record_id, kind, position, media_type, data) VALUES (?, ?, ?, ?, ?)`
 	if e.Portrait != nil && len(e.Portrait.JPEG) > 0 {
-		if _, err := t.exec(ctx, ins, e.ID, "portrait", 0, "image/jpeg", e.Portrait.JPEG); err != nil {
+		if _, err := t.exec(ctx, ins, e.ID, enroll.ImagePortrait, 0, "image/jpeg", e.Portrait.JPEG); err != nil {
 			return false, err
 		}
 	}
 	for _, f := range e.Fingers {
-		if _, err := t.exec(ctx, ins, e.ID, "finger", int(f.Position), "image/png", f.PNG); err != nil {
+		if _, err := t.exec(ctx, ins, e.ID, enroll.ImageFinger, int(f.Position), "image/png", f.PNG); err != nil {
 			return false, err
 		}
 	}
@@ -256,18 +256,7 @@ func storeRecord(ctx context.Context, t tx, batchID, revision string, e *enroll.
 
 // documentOf is the record without its image bytes, which go to the images table.
 func documentOf(e *enroll.Enrollment) ([]byte, error) {
-	d := *e
-	d.Fingers = make([]enroll.FingerCapture, len(e.Fingers))
-	for i, f := range e.Fingers {
-		f.PNG = nil
-		d.Fingers[i] = f
-	}
-	if e.Portrait != nil {
-		p := *e.Portrait
-		p.JPEG = nil
-		d.Portrait = &p
-	}
-	return json.Marshal(d)
+	return json.Marshal(e.WithoutImages())
 }
 
 // record reads a stored record back whole.
@@ -292,16 +281,7 @@ func (c *Central) record(ctx context.Context, id string) (*enroll.Enrollment, er
 		if err := rows.Scan(&kind, &pos, &data); err != nil {
 			return nil, err
 		}
-		switch {
-		case kind == "portrait" && e.Portrait != nil:
-			e.Portrait.JPEG = data
-		case kind == "finger":
-			for i := range e.Fingers {
-				if int(e.Fingers[i].Position) == pos {
-					e.Fingers[i].PNG = data
-				}
-			}
-		}
+		e.AttachImage(kind, pos, data)
 	}
 	return &e, rows.Err()
 }

@@ -33,8 +33,8 @@ const (
 	// DefaultChunkSize is the PATCH size when Client.ChunkSize is zero.
 	// PATCHes are stop-and-wait, so each chunk boundary costs one round trip
 	// (and, on loopback, the server draining its socket buffers): in
-	// BenchmarkUploadVsPUT 1 MiB chunks reach about 0.65× a plain PUT, 4 MiB
-	// about 0.85–0.9×, 16 MiB about 0.9–1.0× (DESIGN §9 asks ≥ 0.5×). Larger
+	// BenchmarkUploadVsPUT 1 MiB chunks reach 0.6–0.7× a plain PUT, 4 MiB
+	// 0.75–0.95×, 16 MiB 0.85–1.0× (DESIGN §9 asks ≥ 0.5×). Larger
 	// chunks gain little more and on a slow ward link mean minutes between
 	// progress reports and more to resend if a server drops a cut chunk.
 	DefaultChunkSize = 4 << 20
@@ -276,7 +276,8 @@ func transient(err error) bool {
 	}
 	var pe *protocolError
 	var srcErr *sourceError
-	if errors.As(err, &pe) || errors.As(err, &srcErr) {
+	var ce *callerError
+	if errors.As(err, &pe) || errors.As(err, &srcErr) || errors.As(err, &ce) {
 		return false
 	}
 	// A certificate problem on either side is configuration (expired or
@@ -318,6 +319,12 @@ type sourceError struct{ err error }
 
 func (e *sourceError) Error() string { return "reading source: " + e.err.Error() }
 func (e *sourceError) Unwrap() error { return e.err }
+
+// callerError is a failure of the caller's own callback.
+type callerError struct{ err error }
+
+func (e *callerError) Error() string { return e.err.Error() }
+func (e *callerError) Unwrap() error { return e.err }
 
 // protocolError is an answer that breaks the tus protocol; retrying the same
 // exchange would only repeat it.
@@ -644,7 +651,9 @@ func (u *uploader) create() (done bool, err error) {
 	u.url, u.off, u.failures = loc, 0, 0
 	if u.onURL != nil {
 		if err := u.onURL(loc); err != nil {
-			return false, fmt.Errorf("upload %s: saving upload URL: %w", loc, err)
+			// Retrying would only create another upload the caller cannot
+			// record either.
+			return false, fmt.Errorf("upload %s: saving upload URL: %w", loc, &callerError{err})
 		}
 	}
 	if u.size == 0 {

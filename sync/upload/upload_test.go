@@ -480,6 +480,23 @@ func TestUploadWithoutClientCertNotRetried(t *testing.T) {
 	}
 }
 
+// If the station cannot record the upload URL it must stop before sending,
+// and not create upload after upload trying again.
+func TestUploadOnURLErrorStops(t *testing.T) {
+	p := newPKI(t)
+	s := startTus(t, p, t.TempDir(), nil)
+	c := s.client(0)
+	c.RetryWait = time.Minute
+	dbErr := errors.New("database is locked")
+	res, err := c.Upload(within(t), bytes.NewReader(make([]byte, 100)), 100, nil, "", func(string) error { return dbErr }, nil)
+	if !errors.Is(err, dbErr) {
+		t.Fatalf("got %v, want the callback's error", err)
+	}
+	if log := s.faults.requests(); res.Sent != 0 || !slices.Equal(log, []string{"POST 201"}) {
+		t.Errorf("sent %d, requests %v; want one POST and nothing else", res.Sent, log)
+	}
+}
+
 // A batch file shorter than the size given is the station's bug, not the
 // network's: it must be reported at once, not retried.
 func TestUploadShortSource(t *testing.T) {
