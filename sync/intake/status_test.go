@@ -1,0 +1,87 @@
+package intake
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/wire"
+)
+
+func testCentral(t testing.TB) *Central {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := Init(dir, Config{Name: "Test", URL: "https://127.0.0.1:1", Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(context.Background(), dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestStatusAnswersOnlyTheAskingStation: a station learns nothing of another station's records.
+func TestStatusAnswersOnlyTheAskingStation(t *testing.T) {
+	c := testCentral(t)
+	ctx := context.Background()
+	for _, code := range []string{"HN-01", "HN-02"} {
+		if _, err := c.AddStation(ctx, code, "Phường "+code, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.db.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source)
+		VALUES ('b1', 'HN-01', 1, 'x', 1, 1, 0, 0, 'upload')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.db.exec(ctx, `INSERT INTO records (id, station, batch_id, revision, personal_id, status, document, received_at)
+		VALUES ('r1', 'HN-01', 'b1', 'aa', '001087000101', 'verified', '{}', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(station string) *ack.Ack {
+		body := `{"Records":["r1"],"Batches":["b1"]}`
+		r := httptest.NewRequest(http.MethodPost, wire.StatusPath, bytes.NewBufferString(body))
+		r.Header.Set(stationHeader, station)
+		w := httptest.NewRecorder()
+		c.status(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", station, w.Code, w.Body)
+		}
+		a, err := ack.Parse(w.Body.Bytes(), c.keys.Ack.Public().(ed25519.PublicKey), station)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := ask("HN-01"); len(a.Verdicts) != 1 || a.Verdicts[0].Revision != "aa" || len(a.Batches) != 1 {
+		t.Fatalf("HN-01's own record: %+v", a)
+	}
+	if a := ask("HN-02"); len(a.Verdicts) != 0 || len(a.Batches) != 0 {
+		t.Fatalf("HN-02 learnt of HN-01's record: %+v", a)
+	}
+}
+
+// FuzzStatusRequest: the status endpoint reads request bodies from the network; whatever
+// comes, it answers 200 or 400, never panics.
+func FuzzStatusRequest(f *testing.F) {
+	c := testCentral(f)
+	f.Add([]byte(`{"Records":["r1","r2"],"Batches":["b1"]}`))
+	f.Add([]byte(`{"Records":null}`))
+	f.Add([]byte(`{"Records":[1,2]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest(http.MethodPost, wire.StatusPath, bytes.NewReader(body))
+		r.Header.Set(stationHeader, "HN-01")
+		w := httptest.NewRecorder()
+		c.status(w, r)
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+			t.Fatalf("answered %d %s", w.Code, w.Body)
+		}
+	})
+}
