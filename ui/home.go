@@ -137,8 +137,10 @@ func (s *Station) openRecord(id string) {
 		body = widget.NewLabel(s.tr.T("record.purged"))
 	}
 	d := dialog.NewCustom(title, s.tr.T("dialog.close"), body, s.win)
-	if s.officer.Role == enroll.RoleSupervisor && e.Status != enroll.StatusDraft && e.Status != enroll.StatusPurged {
-		// Until sync reports central's confirmation, the supervisor's mark starts retention.
+	if s.officer.Role == enroll.RoleSupervisor && e.Status != enroll.StatusDraft && e.Status != enroll.StatusPurged && !s.provisioned() {
+		// On a station that does not sync, the supervisor's mark stands in for central's
+		// confirmation and starts retention. A synced station waits for central's verdict:
+		// a mark there could purge a record central never received.
 		deliver := widget.NewButton(s.tr.T("record.mark_delivered"), nil)
 		deliver.OnTapped = func() {
 			if err := s.cfg.Store.MarkDelivered(context.Background(), s.officer.Username, e.ID); err != nil {
@@ -164,6 +166,15 @@ func (s *Station) logout() {
 	s.cfg.Store.Lock()
 	s.syncOfficer("")
 	s.showLogin()
+}
+
+// provisioned tells whether the station syncs with a central.
+func (s *Station) provisioned() bool {
+	if s.cfg.Sync == nil {
+		return false
+	}
+	_, err := s.cfg.Sync.Bound(context.Background())
+	return err == nil
 }
 
 // reason is central's reason for returning a record, in the officer's language.

@@ -49,7 +49,7 @@ func (f *fakeSync) ProvisionFile(_ context.Context, actor string, data []byte) (
 // syncedRecords makes three demo records, sends them in a batch and applies central's
 // verdicts through the store as the courier would: one verified, one rejected for its date of
 // birth (back in the drafts), one still at central.
-func syncedRecords(t *testing.T, h *harness) (returnedID string) {
+func syncedRecords(t *testing.T, h *harness) (returnedID, atCentralID string) {
 	t.Helper()
 	ctx := context.Background()
 	g := demo.Generator{Store: h.st, Records: 3, Seed: 4, Actor: testUser}
@@ -78,7 +78,7 @@ func syncedRecords(t *testing.T, h *harness) (returnedID string) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return ids[1]
+	return ids[1], ids[2]
 }
 
 // TestSyncOnScreen: the home screen's sync panel says where records are and what went wrong,
@@ -98,7 +98,7 @@ func TestSyncOnScreen(t *testing.T) {
 		t.Fatalf("an unprovisioned station should say so:\n%s", h.texts())
 	}
 
-	returned := syncedRecords(t, h)
+	returned, atCentral := syncedRecords(t, h)
 	fake.bound = &enroll.Binding{Station: "HN-DD-KT-01", Central: "https://central.test:8443"}
 	fake.state = enroll.SyncState{LastSuccess: h.now().Add(-time.Hour), LastError: enroll.ErrCentralUnreachable}
 	h.s.showHome()
@@ -144,6 +144,19 @@ func TestSyncOnScreen(t *testing.T) {
 	h.pump()
 	if !h.hasText(h.T("sync.central_says")) || !strings.Contains(h.texts(), h.T("reason.dob_mismatch")) {
 		t.Fatalf("the record view should say why central returned it:\n%s", h.texts())
+	}
+	// A synced station waits for central: no supervisor's "delivered" mark that could purge a
+	// record central never confirmed.
+	h.s.openRecord(atCentral)
+	h.pump()
+	if h.hasText(h.T("record.mark_delivered")) {
+		t.Fatal("a provisioned station offers to mark a record delivered by hand")
+	}
+	fake.bound = nil
+	h.s.openRecord(atCentral)
+	h.pump()
+	if !h.hasText(h.T("record.mark_delivered")) {
+		t.Fatal("a station without sync lost the supervisor's delivered mark")
 	}
 }
 
