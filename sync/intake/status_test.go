@@ -2,8 +2,8 @@ package intake
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"context"
+	"crypto/ed25519"
 	"net/http"
 	"net/http/httptest"
 	"testing"
