@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,6 +46,9 @@ PostgreSQL). "central COMMAND --help" lists a command's flags.
 const version = "0.1.0"
 
 func main() {
+	// Central's folder holds keys, citizens' records and uploads: nothing it creates is for
+	// other users of the machine.
+	syscall.Umask(0o077)
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "central:", err)
 		os.Exit(1)
@@ -57,10 +61,11 @@ func run(args []string, out, errOut io.Writer) error {
 		return errors.New("no command given")
 	}
 	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "help", "-h", "-help", "--help":
+	if isHelp(cmd) {
 		fmt.Fprint(out, usage)
 		return nil
+	}
+	switch cmd {
 	case "version":
 		fmt.Fprintln(out, "central", version)
 		return nil
@@ -79,6 +84,14 @@ func run(args []string, out, errOut io.Writer) error {
 	}
 	fmt.Fprint(errOut, usage)
 	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // flags is a command's flag set with the folder and database every command takes.
@@ -146,18 +159,18 @@ func runInit(args []string, out, errOut io.Writer) error {
 	if ok, err := f.parse(args); !ok || err != nil {
 		return err
 	}
-	all := []string{"localhost", "127.0.0.1", "::1"}
-	if h, _, err := net.SplitHostPort(strings.TrimPrefix(*url, "https://")); err == nil {
-		all = append(all, h)
+	u, err := neturl.Parse(*url)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		return fmt.Errorf("init: --url %q must be an https:// address with a host and an optional port, nothing after it (e.g. https://central.example.vn:8443)", *url)
 	}
+	// Stations check the server certificate against the host in their provisioning file.
+	all := []string{"localhost", "127.0.0.1", "::1", u.Hostname()}
 	for _, h := range strings.Split(*hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			all = append(all, h)
 		}
 	}
-	if !strings.HasPrefix(*url, "https://") {
-		return fmt.Errorf("init: --url %q must be an https:// address", *url)
-	}
+	*url = "https://" + u.Host
 	if _, err := intake.Init(*f.dir, intake.Config{Name: *name, URL: *url, Hosts: all}, time.Now()); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
@@ -166,7 +179,8 @@ func runInit(args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	fmt.Fprintf(out, "central set up in %s\nstations will reach it at %s\nnext: central station add CODE --name NAME --dir %s\n", *f.dir, *url, *f.dir)
+	fmt.Fprintf(out, "central set up in %s\nstations will reach it at %s\nnext: central register load FILE.csv --dir %s, then central station add CODE --name NAME --dir %s\n",
+		*f.dir, *url, *f.dir, *f.dir)
 	return nil
 }
 
@@ -174,6 +188,10 @@ func runStation(args []string, out, errOut io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(errOut, usage)
 		return errors.New("station: say add, remove or list")
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(out, usage)
+		return nil
 	}
 	sub, args := args[0], args[1:]
 	ctx := context.Background()
@@ -194,17 +212,28 @@ func runStation(args []string, out, errOut io.Writer) error {
 		if *to == "" {
 			*to = code + ".provision.json"
 		}
+		// The file is opened first: a station registered without its file would be stuck.
+		file, err := os.OpenFile(*to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fmt.Errorf("station add: provisioning file: %w", err)
+		}
+		defer file.Close()
 		c, err := f.open(ctx)
 		if err != nil {
+			os.Remove(*to)
 			return err
 		}
 		defer c.Close()
 		data, err := c.AddStation(ctx, code, *name, *reissue)
 		if err != nil {
+			os.Remove(*to)
 			return fmt.Errorf("station add: %w", err)
 		}
-		if err := os.WriteFile(*to, data, 0o600); err != nil {
-			return fmt.Errorf("station add: %w", err)
+		if _, err := file.Write(data); err != nil {
+			return fmt.Errorf("station add: write %s: %w (run again with --reissue)", *to, err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("station add: write %s: %w (run again with --reissue)", *to, err)
 		}
 		fmt.Fprintf(out, "station %s registered\nprovisioning file: %s (it holds the station's private key: carry it to that station, provision it, then delete it)\n", code, *to)
 		return nil
@@ -258,6 +287,10 @@ func runStation(args []string, out, errOut io.Writer) error {
 }
 
 func runRegister(args []string, out, errOut io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(out, usage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "load" {
 		fmt.Fprint(errOut, usage)
 		return errors.New("register: say load FILE.csv")
@@ -352,12 +385,17 @@ func runImport(args []string, out, errOut io.Writer) error {
 		return errors.New("import: name the folder the station exported to")
 	}
 	dir := f.Arg(0)
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("import: %w (give the folder the station exported to)", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("import: %s is a file; give the folder the station exported to", dir)
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.batch"))
 	if err != nil {
 		return err
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("import: no .batch files in %s", dir)
+		return fmt.Errorf("import: no .batch files in %s (the station writes them with: station export --to DIR)", dir)
 	}
 	sort.Strings(files)
 	ctx := context.Background()
@@ -368,7 +406,7 @@ func runImport(args []string, out, errOut io.Writer) error {
 	defer c.Close()
 	byStation := map[string][]ack.BatchOutcome{}
 	for _, p := range files {
-		o, err := c.Ingest(ctx, p, "", intake.SourceImport)
+		o, err := c.Ingest(ctx, p, intake.From{Source: intake.SourceImport})
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
@@ -398,7 +436,7 @@ func runImport(args []string, out, errOut io.Writer) error {
 		if err := os.WriteFile(name, data, 0o644); err != nil {
 			return fmt.Errorf("import: write acknowledgement: %w", err)
 		}
-		fmt.Fprintf(out, "acknowledgement for %s: %s (%d records; apply it with: station import-ack %s)\n", station, name, len(verdicts), filepath.Base(name))
+		fmt.Fprintf(out, "acknowledgement for %s: %s (%d records; at the station: station import-ack %s)\n", station, name, len(verdicts), name)
 	}
 	return nil
 }

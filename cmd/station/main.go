@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -53,6 +54,9 @@ import (
 const version = "0.1.0"
 
 func main() {
+	// The station's database and outbox hold citizens' data and its client key: nothing it
+	// creates is for other users of the machine.
+	syscall.Umask(0o077)
 	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "station:", err)
 		os.Exit(1)

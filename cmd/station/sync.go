@@ -131,7 +131,7 @@ func runSync(args []string, in io.Reader, out io.Writer) error {
 	defer st.Close()
 	began := time.Now()
 	r, err := c.Pass(ctx, actor)
-	printReport(out, r)
+	printReport(out, r, false)
 	if counts, cerr := st.SyncCounts(ctx); cerr == nil {
 		fmt.Fprintf(out, "records: %d waiting for a batch, %d in batches, %d at central awaiting its verdict, %d verified, %d returned to officers\n",
 			counts.Waiting, counts.InBatches, counts.AtCentral, counts.Verified, counts.Returned)
@@ -143,18 +143,25 @@ func runSync(args []string, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("sync: %w", err)
 	}
 	fmt.Fprintf(out, "sync finished in %s\n", time.Since(began).Round(time.Millisecond))
+	if r.Refused > 0 {
+		return fmt.Errorf("sync: central refused %d batches (reasons above)", r.Refused)
+	}
 	return nil
 }
 
-func printReport(out io.Writer, r courier.Report) {
+func printReport(out io.Writer, r courier.Report, acknowledged bool) {
 	if r.Built > 0 {
-		fmt.Fprintf(out, "built %d batches of %d records\n", r.Built, r.Packed)
+		fmt.Fprintf(out, "batches built: %d, holding %d records\n", r.Built, r.Packed)
 	}
-	fmt.Fprintf(out, "uploaded %d batches (%.1f MB sent)", r.Uploaded, float64(r.BytesSent)/1e6)
-	if r.Pending > 0 {
-		fmt.Fprintf(out, ", %d still to send", r.Pending)
+	if acknowledged {
+		fmt.Fprintf(out, "batches central acknowledged: %d\n", r.Uploaded)
+	} else {
+		fmt.Fprintf(out, "batches uploaded: %d (%.1f MB sent)", r.Uploaded, float64(r.BytesSent)/1e6)
+		if r.Pending > 0 {
+			fmt.Fprintf(out, ", %d still to send", r.Pending)
+		}
+		fmt.Fprintln(out)
 	}
-	fmt.Fprintln(out)
 	for _, reason := range r.Refusals {
 		fmt.Fprintf(out, "central refused a batch: %s\n", reason)
 	}
@@ -185,13 +192,13 @@ func runExport(args []string, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	if built > 0 {
-		fmt.Fprintf(out, "built %d batches of %d records\n", built, packed)
+		fmt.Fprintf(out, "batches built: %d, holding %d records\n", built, packed)
 	}
 	n, err := c.Export(ctx, *user, *to)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "exported %d batches to %s\nat central: central import %s; bring back the ack-*.json it writes and run: station import-ack FILE\n", n, *to, *to)
+	fmt.Fprintf(out, "batches exported: %d, to %s\nat central: central import %s; bring back the ack-*.json it writes and run: station import-ack FILE\n", n, *to, *to)
 	return nil
 }
 
@@ -214,6 +221,6 @@ func runImportAck(args []string, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("import-ack: %w", err)
 	}
-	printReport(out, r)
+	printReport(out, r, true)
 	return nil
 }

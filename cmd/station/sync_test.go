@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wardpolice/enroll/sync/provision"
 )
 
 // central runs the central binary built for the test.
@@ -129,7 +131,7 @@ func TestSyncCommands(t *testing.T) {
 	if err := run([]string{"export", "--to", media, "--user", "demo.officer", "--db", db}, strings.NewReader(password), &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "exported 1 batches") {
+	if !strings.Contains(out.String(), "batches exported: 1,") {
 		t.Fatalf("export said %q", out.String())
 	}
 	imported := c.run("import", media)
@@ -157,8 +159,9 @@ func TestSyncCommands(t *testing.T) {
 	}
 }
 
-// TestCentralHelp: --help answers on standard output and exits 0; every subcommand has one.
-func TestCentralHelp(t *testing.T) {
+// TestCentralCommandLine: --help answers and exits 0 for every command; init takes the host
+// of --url into the server certificate and refuses an address stations could not use.
+func TestCentralCommandLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the central binary")
 	}
@@ -167,12 +170,37 @@ func TestCentralHelp(t *testing.T) {
 		t.Fatalf("build central: %v\n%s", err, out)
 	}
 	for _, args := range [][]string{{"--help"}, {"help"}, {"init", "--help"}, {"station", "add", "--help"},
-		{"serve", "--help"}, {"import", "--help"}, {"status", "--help"}, {"register", "load", "--help"}} {
+		{"serve", "--help"}, {"import", "--help"}, {"status", "--help"}, {"register", "load", "--help"},
+		{"station", "--help"}, {"register", "--help"}, {"station", "remove", "--help"}, {"station", "list", "--help"}} {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "HOME="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "usage: central") {
 			t.Errorf("central %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
+	}
+	dir := filepath.Join(t.TempDir(), "c")
+	if out, err := exec.Command(bin, "init", "--url", "https://central.example.vn", "--dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("init without a port: %v\n%s", err, out)
+	}
+	pem, err := os.ReadFile(filepath.Join(dir, "server.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := provision.ParseCertificatePEM(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cert.VerifyHostname("central.example.vn"); err != nil {
+		t.Errorf("the server certificate does not name the --url host: %v", err)
+	}
+	for _, bad := range []string{"http://central.example.vn", "https://h:8443/intake", "central.example.vn"} {
+		out, err := exec.Command(bin, "init", "--url", bad, "--dir", filepath.Join(t.TempDir(), "x")).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "https://") {
+			t.Errorf("init --url %s: %v\n%s", bad, err, out)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "central.db")); err != nil || st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("central.db is readable by others: %v %v", st.Mode(), err)
 	}
 }

@@ -293,8 +293,9 @@ type Provisioner interface {
 }
 
 // Provision binds the station to the central that wrote the provisioning file: it checks the
-// file, creates the station's batch-signing key, has the file's client certificate endorse
-// it, and stores all of it (the signing key sealed). actor must be a supervisor.
+// file, creates the station's batch-signing key, has the file's one-time endorsement key vouch
+// for it, and stores the file without that key and the signing key sealed. actor must be a
+// supervisor. A copy of the database then holds nothing that can sign or vouch for a batch.
 func Provision(ctx context.Context, s Provisioner, actor string, data []byte) (*provision.File, error) {
 	f, err := provision.Parse(data)
 	if err != nil {
@@ -304,15 +305,19 @@ func Provision(ctx context.Context, s Provisioner, actor string, data []byte) (*
 	if err != nil {
 		return nil, fmt.Errorf("create signing key: %w", err)
 	}
-	ck, cert, err := f.StationKey()
+	ek, cert, err := f.Endorser()
 	if err != nil {
 		return nil, err
 	}
-	endorsement, err := provision.Endorse(cert, ck, f.Station, pub)
+	endorsement, err := provision.Endorse(cert, ek, f.Station, pub)
 	if err != nil {
 		return nil, err
 	}
-	err = s.Provision(ctx, actor, store.Provisioning{Station: f.Station, File: data, SigningPublic: pub, Endorsement: endorsement}, key)
+	stored, err := f.Stored()
+	if err != nil {
+		return nil, err
+	}
+	err = s.Provision(ctx, actor, store.Provisioning{Station: f.Station, File: stored, SigningPublic: pub, Endorsement: endorsement}, key)
 	if err != nil {
 		return nil, err
 	}

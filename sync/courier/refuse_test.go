@@ -43,7 +43,7 @@ func refusedAndNothingStored(t *testing.T, c *centralUnderTest, path, want strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := c.Ingest(ctx, path, "", intake.SourceImport)
+	out, err := c.Ingest(ctx, path, intake.From{Source: intake.SourceImport})
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -100,12 +100,12 @@ func TestCentralRefuses(t *testing.T) {
 	refusedAndNothingStored(t, c, builtBatch(t, foreign).File, "not endorsed")
 
 	// The genuine batch goes in; the same file again is a duplicate that stores nothing.
-	out, err := c.Ingest(ctx, b.File, "", intake.SourceImport)
+	out, err := c.Ingest(ctx, b.File, intake.From{Source: intake.SourceImport})
 	if err != nil || out.Outcome != ack.BatchReceived || len(out.Records) != 12 {
 		t.Fatalf("genuine batch: %+v %v", out, err)
 	}
 	stored, _ := c.Count(ctx)
-	again, err := c.Ingest(ctx, b.File, "", intake.SourceImport)
+	again, err := c.Ingest(ctx, b.File, intake.From{Source: intake.SourceImport})
 	if err != nil || again.Outcome != ack.BatchDuplicate || len(again.Records) != 0 {
 		t.Fatalf("same batch again: %+v %v", again, err)
 	}
@@ -118,7 +118,7 @@ func TestCentralRefuses(t *testing.T) {
 	restored := newStationCode(t, "HN-KL-02", 2, 9)
 	restored.provision(t, c)
 	first := builtBatch(t, restored)
-	if out, err := c.Ingest(ctx, first.File, "", intake.SourceImport); err != nil || out.Outcome != ack.BatchReceived {
+	if out, err := c.Ingest(ctx, first.File, intake.From{Source: intake.SourceImport}); err != nil || out.Outcome != ack.BatchReceived {
 		t.Fatalf("first batch of the second station: %+v %v", out, err)
 	}
 	// Roll the station's batch table back, as a restore from backup would.

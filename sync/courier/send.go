@@ -100,7 +100,11 @@ func (c *Courier) uploadOne(ctx context.Context, l *link, client *upload.Client,
 	switch {
 	case errors.As(err, &refused) && refused.Header.Get(wire.OutcomeHeader) == ack.BatchDuplicate:
 	case errors.As(err, &refused) && refused.Header.Get(wire.OutcomeHeader) == ack.BatchRefused:
+		// tusd writes its errors as "CODE: message".
 		reason := strings.TrimSpace(refused.Body)
+		if _, msg, ok := strings.Cut(reason, ": "); ok && strings.HasPrefix(reason, "ERR_") {
+			reason = msg
+		}
 		r.Refused++
 		r.Refusals = append(r.Refusals, reason)
 		return c.refused(ctx, b, reason)
@@ -326,6 +330,21 @@ func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
 	}
 	uerr := c.Upload(ctx, r)
 	perr := c.Pull(ctx, r)
+	if uerr == nil && perr == nil && r.Refused > 0 && c.Store.Unlocked() {
+		// Refused batches put their records back: pack and send them again now (after a
+		// station is provisioned anew, this is what gets them through).
+		again := Report{}
+		if _, _, err := c.Build(ctx, actor); err != nil && !errors.Is(err, enroll.ErrStationLocked) {
+			return err
+		}
+		uerr = c.Upload(ctx, &again)
+		r.Built, r.Uploaded, r.BytesSent = r.Built+again.Built, r.Uploaded+again.Uploaded, r.BytesSent+again.BytesSent
+		r.Refused += again.Refused
+		r.Refusals = append(r.Refusals, again.Refusals...)
+		if uerr == nil {
+			perr = c.Pull(ctx, r)
+		}
+	}
 	if uerr != nil {
 		return uerr
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type Central struct {
 	keys *Keys
 	db   *db
 	now  func() time.Time
+	log  *slog.Logger // what central did, for its operator; silent outside Serve
 }
 
 // DefaultDB is the SQLite file in central's folder used when no --db is given.
@@ -49,7 +51,7 @@ func Open(ctx context.Context, dir, dsn string) (*Central, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Central{Dir: dir, cfg: cfg, keys: keys, db: d, now: time.Now}, nil
+	return &Central{Dir: dir, cfg: cfg, keys: keys, db: d, now: time.Now, log: slog.New(slog.DiscardHandler)}, nil
 }
 
 // Close closes the database.
@@ -98,21 +100,31 @@ func (c *Central) AddStation(ctx context.Context, code, name string, reissue boo
 	if err != nil {
 		return nil, err
 	}
+	endorser, err := c.keys.CA.EndorsementCertificate(code, now)
+	if err != nil {
+		return nil, err
+	}
+	endorseKey, err := provision.KeyPEM(endorser.Key)
+	if err != nil {
+		return nil, err
+	}
 	pub := c.keys.Batch.PublicKey().Bytes()
 	f := provision.File{Format: provision.Format, Station: code, Name: name, Central: c.cfg.URL,
 		CA: string(provision.CertificatePEM(c.keys.CA.Cert)), BatchKEM: c.keys.Batch.KEM().ID(), BatchKey: pub,
 		AckKey: c.keys.Ack.Public().(ed25519.PublicKey), Certificate: string(provision.CertificatePEM(issued.Cert)),
-		Key: string(keyPEM), Issued: now.UTC()}
+		Key: string(keyPEM), EndorseCertificate: string(provision.CertificatePEM(endorser.Cert)), EndorseKey: string(endorseKey),
+		Issued: now.UTC()}
 	data, err := f.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	fp := provision.Fingerprint(issued.Cert)
+	fp, efp := provision.Fingerprint(issued.Cert), provision.Fingerprint(endorser.Cert)
 	if exists > 0 {
-		_, err = c.db.exec(ctx, `UPDATE stations SET name = ?, cert_sha256 = ?, active = 1, removed_at = NULL WHERE code = ?`, name, fp, code)
+		_, err = c.db.exec(ctx, `UPDATE stations SET name = ?, cert_sha256 = ?, endorse_sha256 = ?, active = 1, removed_at = NULL
+			WHERE code = ?`, name, fp, efp, code)
 	} else {
-		_, err = c.db.exec(ctx, `INSERT INTO stations (code, name, cert_sha256, active, added_at) VALUES (?, ?, ?, 1, ?)`,
-			code, name, fp, now.UnixMilli())
+		_, err = c.db.exec(ctx, `INSERT INTO stations (code, name, cert_sha256, endorse_sha256, active, added_at) VALUES (?, ?, ?, ?, 1, ?)`,
+			code, name, fp, efp, now.UnixMilli())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("add station %s: %w", code, err)
@@ -161,14 +173,23 @@ func (c *Central) Stations(ctx context.Context) ([]Station, error) {
 	return out, rows.Err()
 }
 
-// trust checks that cert is the certificate central last issued to an active station and
-// returns the station's code: the one test for connections and for batch signatures.
+// trust checks that cert is the TLS certificate central last issued to an active station and
+// returns the station's code.
 func (c *Central) trust(ctx context.Context, cert *x509.Certificate) (string, error) {
+	return c.trustAs(ctx, cert, "cert_sha256")
+}
+
+// trustEndorser is trust for the certificate that endorses a batch's signing key.
+func (c *Central) trustEndorser(ctx context.Context, cert *x509.Certificate) (string, error) {
+	return c.trustAs(ctx, cert, "endorse_sha256")
+}
+
+func (c *Central) trustAs(ctx context.Context, cert *x509.Certificate, column string) (string, error) {
 	code := cert.Subject.CommonName
 	var fp string
 	var active int
 	var removed sql.NullInt64
-	err := c.db.queryRow(ctx, `SELECT cert_sha256, active, removed_at FROM stations WHERE code = ?`, code).Scan(&fp, &active, &removed)
+	err := c.db.queryRow(ctx, `SELECT `+column+`, active, removed_at FROM stations WHERE code = ?`, code).Scan(&fp, &active, &removed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("station %s is unknown to this central", code)
 	}
@@ -312,7 +333,8 @@ func (c *Central) Count(ctx context.Context) (Counts, error) {
 	}{
 		{`SELECT count(*) FROM stations WHERE active = 1`, &n.Stations},
 		{`SELECT count(*) FROM batches`, &n.Batches},
-		{`SELECT count(DISTINCT batch_id) FROM intake_log WHERE outcome = 'refused'`, &n.Refused},
+		{`SELECT count(DISTINCT batch_id) FROM intake_log l WHERE outcome = 'refused'
+			AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = l.batch_id)`, &n.Refused},
 	} {
 		if err := c.db.queryRow(ctx, q.sql).Scan(q.into); err != nil {
 			return n, fmt.Errorf("count: %w", err)

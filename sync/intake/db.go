@@ -121,6 +121,7 @@ func schema(blob string) []string {
 			code        TEXT PRIMARY KEY,
 			name        TEXT NOT NULL,
 			cert_sha256 TEXT NOT NULL,
+			endorse_sha256 TEXT NOT NULL,
 			active      INTEGER NOT NULL,
 			added_at    BIGINT NOT NULL,
 			removed_at  BIGINT,
@@ -141,10 +142,11 @@ func schema(blob string) []string {
 			source      TEXT NOT NULL,
 			UNIQUE (station, seq)
 		)`,
-		// One row per record, the newest copy central accepted (revision: its content hash).
+		// One row per record, the newest copy central accepted (revision: its content hash). A
+		// record is known by its station and id: one station cannot reach another's records.
 		`CREATE TABLE IF NOT EXISTS records (
-			id          TEXT PRIMARY KEY,
 			station     TEXT NOT NULL REFERENCES stations (code),
+			id          TEXT NOT NULL,
 			batch_id    TEXT NOT NULL REFERENCES batches (id),
 			revision    TEXT NOT NULL,
 			personal_id TEXT NOT NULL,
@@ -152,17 +154,20 @@ func schema(blob string) []string {
 			reason      TEXT NOT NULL DEFAULT '',
 			document    ` + blob + ` NOT NULL,
 			received_at BIGINT NOT NULL,
-			decided_at  BIGINT
+			decided_at  BIGINT,
+			PRIMARY KEY (station, id)
 		)`,
 		`CREATE INDEX IF NOT EXISTS records_station ON records (station, status)`,
 		`CREATE INDEX IF NOT EXISTS records_personal_id ON records (personal_id)`,
 		`CREATE TABLE IF NOT EXISTS images (
-			record_id  TEXT NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+			station    TEXT NOT NULL,
+			record_id  TEXT NOT NULL,
 			kind       TEXT NOT NULL,
 			position   INTEGER NOT NULL,
 			media_type TEXT NOT NULL,
 			data       ` + blob + ` NOT NULL,
-			PRIMARY KEY (record_id, kind, position)
+			PRIMARY KEY (station, record_id, kind, position),
+			FOREIGN KEY (station, record_id) REFERENCES records (station, id) ON DELETE CASCADE
 		)`,
 		// The citizen register the records are checked against (a demo CSV is loaded here).
 		`CREATE TABLE IF NOT EXISTS register (

@@ -32,16 +32,26 @@ func (r *refusal) Error() string { return r.reason }
 
 func refuse(format string, args ...any) error { return &refusal{fmt.Sprintf(format, args...)} }
 
-// Ingest takes one whole batch file: it checks who sent it (the endorsement by a station
-// certificate central still trusts, and for an upload, that the connected station is the
-// batch's), the signature over every byte, that the batch is new (its id and the station's
-// sequence number unused), decrypts it and checks every record's hash, then stores batch,
-// records and images in one transaction and verifies the records. A batch refused at any
-// check leaves nothing stored but a line in the intake log. The same batch again is a
-// duplicate: a success that stores nothing. The error is for trouble on central's side
-// (database, disk): the batch may be offered again.
-func (c *Central) Ingest(ctx context.Context, path, via, source string) (Outcome, error) {
-	out, stored, err := c.ingest(ctx, path, via, source)
+// From says where a batch came from: the station whose certificate uploaded it and the batch
+// id it named when it created the upload, or removable media (both empty).
+type From struct {
+	Source  string // SourceUpload or SourceImport
+	Station string // the uploading station, authenticated by mutual TLS; "" for an import
+	Batch   string // the batch id the upload's metadata named; "" for an import
+}
+
+// Ingest takes one whole batch file: it checks who sent it (the endorsement of its signing key
+// by a certificate central issued to that station and still trusts, and for an upload, that
+// the connected station is the batch's), the signature over every byte, that the batch is new
+// (its id and the station's sequence number unused), decrypts it and checks every record's
+// hash, then stores batch, records and images in one transaction and verifies the records. A
+// batch refused at any check leaves nothing stored but a line in the intake log, filed under
+// the station that proved itself: the uploader, or the batch's station once its endorsement
+// and signature hold (a forged header cannot make another station's batch look refused). The
+// same batch again is a duplicate: a success that stores nothing. The error is for trouble on
+// central's side (database, disk): the batch may be offered again.
+func (c *Central) Ingest(ctx context.Context, path string, from From) (Outcome, error) {
+	out, stored, err := c.ingest(ctx, path, from)
 	var ref *refusal
 	switch {
 	case errors.As(err, &ref):
@@ -49,13 +59,19 @@ func (c *Central) Ingest(ctx context.Context, path, via, source string) (Outcome
 	case err != nil:
 		return out, fmt.Errorf("ingest %s: %w", path, err)
 	}
+	if from.Batch != "" {
+		// Logged under the id the upload named, which is what its station will ask about.
+		out.ID = from.Batch
+	}
 	if out.ID == "" {
 		out.ID = strings.TrimSuffix(filepathBase(path), ".batch")
 	}
 	if _, err := c.db.exec(ctx, `INSERT INTO intake_log (at, station, batch_id, source, outcome, reason) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.now().UnixMilli(), out.Station, out.ID, source, out.Outcome, out.Reason); err != nil {
+		c.now().UnixMilli(), out.Station, out.ID, from.Source, out.Outcome, out.Reason); err != nil {
 		return out, fmt.Errorf("ingest %s: intake log: %w", path, err)
 	}
+	c.log.Info("batch", "id", out.ID, "station", out.Station, "source", from.Source, "outcome", out.Outcome,
+		"records", len(stored), "reason", out.Reason)
 	if len(stored) > 0 {
 		if _, err := c.VerifyPending(ctx, stored); err != nil {
 			return out, err
@@ -64,12 +80,16 @@ func (c *Central) Ingest(ctx context.Context, path, via, source string) (Outcome
 	return out, nil
 }
 
-// Outcome is what central did with a batch, and whose it was (empty when unreadable).
+// Outcome is what central did with a batch, and whose it was: the station that proved itself
+// (empty when none did).
 type Outcome struct {
 	ack.BatchOutcome
 	Station string
-	Records []string // the records it stored now
+	Records []string // ids of the records it stored now
 }
+
+// recordKey names a record at central: ids are unique per station only.
+type recordKey struct{ Station, ID string }
 
 func filepathBase(p string) string {
 	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
@@ -78,8 +98,8 @@ func filepathBase(p string) string {
 	return p
 }
 
-func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome, []string, error) {
-	var out Outcome
+func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, []recordKey, error) {
+	out := Outcome{Station: from.Station}
 	f, err := os.Open(path)
 	if err != nil {
 		return out, nil, err
@@ -89,15 +109,15 @@ func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome
 	if err != nil {
 		return out, nil, refuse("not a readable batch: %v", err)
 	}
-	out.ID, out.Station = h.ID, h.Station
-	if via != "" && via != h.Station {
-		return out, nil, refuse("station %s sent a batch of station %s", via, h.Station)
+	out.ID = h.ID
+	if from.Station != "" && from.Station != h.Station {
+		return out, nil, refuse("station %s sent a batch of station %s", from.Station, h.Station)
+	}
+	if from.Batch != "" && from.Batch != h.ID {
+		return out, nil, refuse("the upload named batch %s, the file is batch %s", from.Batch, h.ID)
 	}
 	cert, err := provision.CheckEndorsement(h.Endorsement, c.keys.CA.Pool(), h.Station, h.SigningKey, c.now())
 	if err != nil {
-		return out, nil, refuse("batch %s: %v", h.ID, err)
-	}
-	if _, err := c.trust(ctx, cert); err != nil {
 		return out, nil, refuse("batch %s: %v", h.ID, err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -108,6 +128,8 @@ func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome
 	if err != nil {
 		return out, nil, refuse("batch %s: %v", h.ID, err)
 	}
+	// Endorsed and signed: the batch is the station's, whatever happens next.
+	out.Station = h.Station
 	if _, err := io.Copy(sum, f); err != nil {
 		return out, nil, err
 	}
@@ -123,16 +145,19 @@ func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome
 		}
 		return out, nil, err
 	}
+	if _, err := c.trustEndorser(ctx, cert); err != nil {
+		return out, nil, refuse("batch %s: %v", h.ID, err)
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return out, nil, err
 	}
-	var stored []string
+	var stored []recordKey
 	now := c.now().UnixMilli()
 	err = c.db.inTx(ctx, func(t tx) error {
 		stored = stored[:0]
 		if _, err := t.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, h.Station, h.Seq, digest, size, len(m.Records), h.Created.UnixMilli(), now,
-			source); err != nil {
+			from.Source); err != nil {
 			return err
 		}
 		if _, err := t.exec(ctx, `UPDATE stations SET last_seen = ?, signing_key = ? WHERE code = ?`, now, []byte(h.SigningKey), h.Station); err != nil {
@@ -147,7 +172,7 @@ func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome
 			}
 			fresh, err := storeRecord(ctx, t, h.ID, entry.SHA256, e, now)
 			if fresh {
-				stored = append(stored, e.ID)
+				stored = append(stored, recordKey{h.Station, e.ID})
 			}
 			return err
 		})
@@ -166,7 +191,10 @@ func (c *Central) ingest(ctx context.Context, path, via, source string) (Outcome
 		}
 		return out, nil, err
 	}
-	out.Outcome, out.Records = ack.BatchReceived, stored
+	out.Outcome = ack.BatchReceived
+	for _, k := range stored {
+		out.Records = append(out.Records, k.ID)
+	}
 	return out, stored, nil
 }
 
@@ -212,7 +240,7 @@ func (c *Central) seen(ctx context.Context, h batch.Header, digest string) (bool
 // it); any other change to a record central accepted is refused with the batch.
 func storeRecord(ctx context.Context, t tx, batchID, revision string, e *enroll.Enrollment, now int64) (bool, error) {
 	var have, status string
-	err := t.queryRow(ctx, `SELECT revision, status FROM records WHERE id = ?`, e.ID).Scan(&have, &status)
+	err := t.queryRow(ctx, `SELECT revision, status FROM records WHERE station = ? AND id = ?`, e.Station, e.ID).Scan(&have, &status)
 	switch {
 	case err == nil && have == revision:
 		return false, nil
@@ -226,28 +254,28 @@ func storeRecord(ctx context.Context, t tx, batchID, revision string, e *enroll.
 		return false, err
 	}
 	if have != "" {
-		if _, err := t.exec(ctx, `DELETE FROM images WHERE record_id = ?`, e.ID); err != nil {
+		if _, err := t.exec(ctx, `DELETE FROM images WHERE station = ? AND record_id = ?`, e.Station, e.ID); err != nil {
 			return false, err
 		}
 		_, err = t.exec(ctx, `UPDATE records SET batch_id = ?, revision = ?, personal_id = ?, status = ?, reason = '',
-			document = ?, received_at = ?, decided_at = NULL WHERE id = ?`,
-			batchID, revision, string(e.Citizen.PersonalID), string(enroll.StatusReceived), doc, now, e.ID)
+			document = ?, received_at = ?, decided_at = NULL WHERE station = ? AND id = ?`,
+			batchID, revision, string(e.Citizen.PersonalID), string(enroll.StatusReceived), doc, now, e.Station, e.ID)
 	} else {
-		_, err = t.exec(ctx, `INSERT INTO records (id, station, batch_id, revision, personal_id, status, document, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.Station, batchID, revision, string(e.Citizen.PersonalID),
+		_, err = t.exec(ctx, `INSERT INTO records (station, id, batch_id, revision, personal_id, status, document, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Station, e.ID, batchID, revision, string(e.Citizen.PersonalID),
 			string(enroll.StatusReceived), doc, now)
 	}
 	if err != nil {
 		return false, err
 	}
-	ins := `INSERT INTO images (record_id, kind, position, media_type, data) VALUES (?, ?, ?, ?, ?)`
+	ins := `INSERT INTO images (station, record_id, kind, position, media_type, data) VALUES (?, ?, ?, ?, ?, ?)`
 	if e.Portrait != nil && len(e.Portrait.JPEG) > 0 {
-		if _, err := t.exec(ctx, ins, e.ID, enroll.ImagePortrait, 0, "image/jpeg", e.Portrait.JPEG); err != nil {
+		if _, err := t.exec(ctx, ins, e.Station, e.ID, enroll.ImagePortrait, 0, "image/jpeg", e.Portrait.JPEG); err != nil {
 			return false, err
 		}
 	}
 	for _, f := range e.Fingers {
-		if _, err := t.exec(ctx, ins, e.ID, enroll.ImageFinger, int(f.Position), "image/png", f.PNG); err != nil {
+		if _, err := t.exec(ctx, ins, e.Station, e.ID, enroll.ImageFinger, int(f.Position), "image/png", f.PNG); err != nil {
 			return false, err
 		}
 	}
@@ -260,16 +288,17 @@ func documentOf(e *enroll.Enrollment) ([]byte, error) {
 }
 
 // record reads a stored record back whole.
-func (c *Central) record(ctx context.Context, id string) (*enroll.Enrollment, error) {
+func (c *Central) record(ctx context.Context, k recordKey) (*enroll.Enrollment, error) {
+	id := k.ID
 	var doc []byte
-	if err := c.db.queryRow(ctx, `SELECT document FROM records WHERE id = ?`, id).Scan(&doc); err != nil {
-		return nil, fmt.Errorf("record %s: %w", id, err)
+	if err := c.db.queryRow(ctx, `SELECT document FROM records WHERE station = ? AND id = ?`, k.Station, k.ID).Scan(&doc); err != nil {
+		return nil, fmt.Errorf("record %s of %s: %w", id, k.Station, err)
 	}
 	var e enroll.Enrollment
 	if err := json.Unmarshal(doc, &e); err != nil {
 		return nil, fmt.Errorf("record %s: %w", id, err)
 	}
-	rows, err := c.db.query(ctx, `SELECT kind, position, data FROM images WHERE record_id = ?`, id)
+	rows, err := c.db.query(ctx, `SELECT kind, position, data FROM images WHERE station = ? AND record_id = ?`, k.Station, k.ID)
 	if err != nil {
 		return nil, fmt.Errorf("record %s images: %w", id, err)
 	}
@@ -288,19 +317,19 @@ func (c *Central) record(ctx context.Context, id string) (*enroll.Enrollment, er
 
 // VerifyPending verifies received records (the given ones, or every received record when ids
 // is empty: after a crash between storing and verifying) and returns how many it decided.
-func (c *Central) VerifyPending(ctx context.Context, ids []string) (int, error) {
+func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, error) {
 	if len(ids) == 0 {
-		rows, err := c.db.query(ctx, `SELECT id FROM records WHERE status = ?`, string(enroll.StatusReceived))
+		rows, err := c.db.query(ctx, `SELECT station, id FROM records WHERE status = ?`, string(enroll.StatusReceived))
 		if err != nil {
 			return 0, fmt.Errorf("records to verify: %w", err)
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var k recordKey
+			if err := rows.Scan(&k.Station, &k.ID); err != nil {
 				rows.Close()
 				return 0, err
 			}
-			ids = append(ids, id)
+			ids = append(ids, k)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -308,8 +337,8 @@ func (c *Central) VerifyPending(ctx context.Context, ids []string) (int, error) 
 		}
 	}
 	n := 0
-	for _, id := range ids {
-		e, err := c.record(ctx, id)
+	for _, k := range ids {
+		e, err := c.record(ctx, k)
 		if err != nil {
 			return n, err
 		}
@@ -322,9 +351,9 @@ func (c *Central) VerifyPending(ctx context.Context, ids []string) (int, error) 
 			b, _ := json.Marshal(reason)
 			status, why = enroll.StatusRejected, string(b)
 		}
-		if _, err := c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE id = ? AND status = ?`,
-			string(status), why, c.now().UnixMilli(), id, string(enroll.StatusReceived)); err != nil {
-			return n, fmt.Errorf("record %s: %w", id, err)
+		if _, err := c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ?`,
+			string(status), why, c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived)); err != nil {
+			return n, fmt.Errorf("record %s of %s: %w", k.ID, k.Station, err)
 		}
 		n++
 	}

@@ -102,8 +102,39 @@ func (c *Central) stations(next http.Handler) http.Handler {
 			return
 		}
 		r.Header.Set(stationHeader, code)
+		if id, ok := strings.CutPrefix(r.URL.Path, wire.UploadPath); ok && id != "" {
+			if owner, err := c.uploadOwner(id); err != nil || owner != code {
+				// Another station's upload, or none: the same answer, so ids cannot be probed.
+				http.Error(w, "no such upload", http.StatusNotFound)
+				return
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// uploadOwner reads which station created a tus upload (its metadata, checked at creation).
+func (c *Central) uploadOwner(id string) (string, error) {
+	if strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+		return "", errors.New("not an upload id")
+	}
+	fi, err := readInfo(filepath.Join(c.Dir, UploadsDir, id+".info"))
+	if err != nil {
+		return "", err
+	}
+	return fi.MetaData[wire.MetaStation], nil
+}
+
+func readInfo(path string) (handler.FileInfo, error) {
+	var fi handler.FileInfo
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fi, err
+	}
+	if err := json.Unmarshal(data, &fi); err != nil {
+		return fi, fmt.Errorf("upload %s: %w", path, err)
+	}
+	return fi, nil
 }
 
 // beforeUpload checks a new upload's metadata: it must name a batch of the connected station,
@@ -135,7 +166,8 @@ func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, ha
 // at once whether central stored or refused its batch.
 func (c *Central) afterUpload(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	path := hook.Upload.Storage[filestore.StorageKeyPath]
-	out, err := c.Ingest(hook.Context, path, hook.HTTPRequest.Header.Get(stationHeader), SourceUpload)
+	out, err := c.Ingest(hook.Context, path, From{Source: SourceUpload, Station: hook.HTTPRequest.Header.Get(stationHeader),
+		Batch: hook.Upload.MetaData[wire.MetaBatch]})
 	if err != nil {
 		// The upload is whole on disk; the sweep ingests it later.
 		return handler.HTTPResponse{}, handler.NewError("ERR_INTAKE", "central could not store the batch yet; it will", http.StatusServiceUnavailable)
@@ -190,26 +222,26 @@ func (c *Central) Sweep(ctx context.Context) error {
 }
 
 func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
-	data, err := os.ReadFile(infoPath)
-	if err != nil {
+	fi, err := readInfo(infoPath)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil // another central process swept it
 	}
-	var fi handler.FileInfo
-	if err := json.Unmarshal(data, &fi); err != nil {
-		return fmt.Errorf("sweep %s: %w", infoPath, err)
+	if err != nil {
+		return fmt.Errorf("sweep: %w", err)
 	}
-	st, err := os.Stat(infoPath)
+	bin := strings.TrimSuffix(infoPath, ".info")
+	// tusd's .info keeps the offset of its creation; the data file's size is how much arrived.
+	st, err := os.Stat(bin)
 	if err != nil {
 		return nil
 	}
 	age := c.now().Sub(st.ModTime())
-	bin := strings.TrimSuffix(infoPath, ".info")
 	remove := func() {
 		for _, p := range []string{bin, infoPath, bin + ".lock"} {
 			os.Remove(p)
 		}
 	}
-	if fi.Offset != fi.Size {
+	if st.Size() != fi.Size {
 		if age > 7*24*time.Hour {
 			remove()
 		}
@@ -220,7 +252,7 @@ func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 		return fmt.Errorf("sweep %s: %w", infoPath, err)
 	}
 	if n == 0 {
-		_, err := c.Ingest(ctx, bin, fi.MetaData[wire.MetaStation], SourceUpload)
+		_, err := c.Ingest(ctx, bin, From{Source: SourceUpload, Station: fi.MetaData[wire.MetaStation], Batch: fi.MetaData[wire.MetaBatch]})
 		return err
 	}
 	if age > time.Minute {
@@ -233,6 +265,7 @@ func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 // start and every sweepEvery.
 func (c *Central) Serve(ctx context.Context, addr string, logOut io.Writer, sweepEvery time.Duration, ready func(net.Addr)) error {
 	log := slog.New(slog.NewTextHandler(logOut, nil))
+	c.log = log
 	h, err := c.Handler(logOut)
 	if err != nil {
 		return err
@@ -242,7 +275,7 @@ func (c *Central) Serve(ctx context.Context, addr string, logOut io.Writer, swee
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: h, TLSConfig: c.TLSConfig(), ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		t := time.NewTicker(sweepEvery)
 		defer t.Stop()

@@ -25,9 +25,10 @@ const Format = 1
 const maxFileSize = 256 << 10
 
 // File is what central hands a station: who it is, where central is, whom to trust, what to
-// encrypt batches to, whose signature acknowledgements carry, and the station's own client
-// certificate and key. It holds a private key: it travels on removable media to the one
-// station it names and is deleted once that station is provisioned.
+// encrypt batches to, whose signature acknowledgements carry, the station's client certificate
+// and key, and a one-time endorsement certificate and key. It holds private keys: it travels on
+// removable media to the one station it names and is deleted once that station is provisioned.
+// The station keeps it without the endorsement key (Stored).
 type File struct {
 	Format  int
 	Station string // station code, the client certificate's common name
@@ -42,7 +43,19 @@ type File struct {
 	AckKey      []byte
 	Certificate string // PEM: the station's client certificate
 	Key         string // PEM: its private key
-	Issued      time.Time
+	// EndorseCertificate and EndorseKey vouch for the batch-signing key the station creates when
+	// provisioned; the key is used once and never stored.
+	EndorseCertificate string
+	EndorseKey         string `json:",omitempty"`
+	Issued             time.Time
+}
+
+// Stored is the file as a station keeps it: without the endorsement key, which has done its
+// one job.
+func (f *File) Stored() ([]byte, error) {
+	c := *f
+	c.EndorseKey = ""
+	return c.Marshal()
 }
 
 // Marshal writes the file.
@@ -94,6 +107,22 @@ func Parse(data []byte) (*File, error) {
 	}
 	if _, err := f.BatchPublicKey(); err != nil {
 		return nil, err
+	}
+	endorser, err := ParseCertificatePEM([]byte(f.EndorseCertificate))
+	if err != nil {
+		return nil, fmt.Errorf("provisioning file: endorsement certificate: %w", err)
+	}
+	if endorser.Subject.CommonName != f.Station {
+		return nil, fmt.Errorf("provisioning file: the endorsement certificate names station %q, the file %q", endorser.Subject.CommonName, f.Station)
+	}
+	if _, err := endorser.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		CurrentTime: endorser.NotBefore.Add(time.Hour)}); err != nil {
+		return nil, fmt.Errorf("provisioning file: the endorsement certificate was not issued by the file's CA: %w", err)
+	}
+	if f.EndorseKey != "" {
+		if _, err := tls.X509KeyPair([]byte(f.EndorseCertificate), []byte(f.EndorseKey)); err != nil {
+			return nil, fmt.Errorf("provisioning file: endorsement certificate and key: %w", err)
+		}
 	}
 	if len(f.AckKey) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("provisioning file: acknowledgement key is %d bytes, want %d", len(f.AckKey), ed25519.PublicKeySize)
@@ -147,23 +176,29 @@ func (f *File) BatchPublicKey() (hpke.PublicKey, error) {
 	return pk, nil
 }
 
-// StationKey is the station's client key, which endorses its signing key.
-func (f *File) StationKey() (*ecdsa.PrivateKey, *x509.Certificate, error) {
-	key, err := ParseKeyPEM([]byte(f.Key))
-	if err != nil {
-		return nil, nil, fmt.Errorf("provisioning: %w", err)
+// ErrUsed: the file has no endorsement key: it is a station's stored copy, or was used already.
+var ErrUsed = errors.New("this provisioning file has no endorsement key (it was used already): ask central for a new one (central station add CODE --reissue)")
+
+// Endorser is the one-time key that endorses the station's signing key, with its certificate.
+func (f *File) Endorser() (*ecdsa.PrivateKey, *x509.Certificate, error) {
+	if f.EndorseKey == "" {
+		return nil, nil, ErrUsed
 	}
-	cert, err := ParseCertificatePEM([]byte(f.Certificate))
+	key, err := ParseKeyPEM([]byte(f.EndorseKey))
 	if err != nil {
-		return nil, nil, fmt.Errorf("provisioning: %w", err)
+		return nil, nil, fmt.Errorf("provisioning: endorsement key: %w", err)
+	}
+	cert, err := ParseCertificatePEM([]byte(f.EndorseCertificate))
+	if err != nil {
+		return nil, nil, fmt.Errorf("provisioning: endorsement certificate: %w", err)
 	}
 	return key, cert, nil
 }
 
-// Endorsement is the station's client certificate vouching for its batch-signing key: the
+// Endorsement is the station's endorsement certificate vouching for its batch-signing key: the
 // certificate, and its key's signature over the station code and the signing key. Central
-// trusts a batch's signature only through a certificate it issued and has not revoked, the
-// same way it trusts a connection, which also works for batches carried on removable media.
+// trusts a batch's signature only through an endorsement certificate it issued to that station
+// and has not replaced, which also works for batches carried on removable media.
 type Endorsement struct {
 	Certificate []byte // DER
 	Signature   []byte // ECDSA (ASN.1) over SHA-256 of endorsementMessage
@@ -203,7 +238,7 @@ func CheckEndorsement(data []byte, roots *x509.CertPool, station string, signing
 		return nil, fmt.Errorf("%w: certificate: %v", ErrEndorsement, err)
 	}
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrEndorsement, err)
 	}
 	if cert.Subject.CommonName != station {

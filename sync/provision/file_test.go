@@ -27,6 +27,14 @@ func testFile(t testing.TB, station string) (*Authority, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	endorser, err := ca.EndorsementCertificate(station, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endorseKey, err := KeyPEM(endorser.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bk, err := hpke.MLKEM768X25519().GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -34,12 +42,52 @@ func testFile(t testing.TB, station string) (*Authority, []byte) {
 	ack, _, _ := ed25519.GenerateKey(rand.Reader)
 	f := File{Format: Format, Station: station, Name: "Phường Kim Liên", Central: "https://127.0.0.1:8443",
 		CA: string(CertificatePEM(ca.Cert)), BatchKEM: bk.KEM().ID(), BatchKey: bk.PublicKey().Bytes(), AckKey: ack,
-		Certificate: string(CertificatePEM(issued.Cert)), Key: string(key), Issued: now}
+		Certificate: string(CertificatePEM(issued.Cert)), Key: string(key),
+		EndorseCertificate: string(CertificatePEM(endorser.Cert)), EndorseKey: string(endorseKey), Issued: now}
 	data, err := f.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ca, data
+}
+
+// TestStoredFileCannotEndorse: the copy a station keeps has no endorsement key, so whoever
+// holds the station's database cannot vouch for a signing key of their own; and the station's
+// TLS key is no endorser either.
+func TestStoredFileCannotEndorse(t *testing.T) {
+	ca, data := testFile(t, "HN-KL-01")
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := f.Stored()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := Parse(stored)
+	if err != nil {
+		t.Fatalf("the stored copy does not parse: %v", err)
+	}
+	if _, _, err := kept.Endorser(); !errors.Is(err, ErrUsed) {
+		t.Fatalf("the stored copy can still endorse: %v", err)
+	}
+	if strings.Contains(string(stored), "EndorseKey") {
+		t.Fatal("the stored copy still names an endorsement key")
+	}
+	// The TLS client key, which the station keeps usable, makes endorsements central refuses.
+	tlsKey, err := ParseKeyPEM([]byte(kept.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCert, _ := ParseCertificatePEM([]byte(kept.Certificate))
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	forged, err := Endorse(tlsCert, tlsKey, "HN-KL-01", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckEndorsement(forged, ca.Pool(), "HN-KL-01", pub, time.Now()); !errors.Is(err, ErrEndorsement) {
+		t.Fatalf("an endorsement by the TLS key was accepted: %v", err)
+	}
 }
 
 func TestParseGoodFile(t *testing.T) {
@@ -70,16 +118,19 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 		change func(m map[string]any)
 		want   string
 	}{
-		"format":            {func(m map[string]any) { m["Format"] = 2 }, "format 2"},
-		"station code":      {func(m map[string]any) { m["Station"] = "hn kl" }, "station"},
-		"other station":     {func(m map[string]any) { m["Station"] = "HN-KL-09" }, "names station"},
-		"http central":      {func(m map[string]any) { m["Central"] = "http://127.0.0.1:8443" }, "https"},
-		"no CA":             {func(m map[string]any) { delete(m, "CA") }, "CA"},
-		"foreign CA":        {func(m map[string]any) { m["CA"] = foreign["CA"] }, "not issued by the file's CA"},
-		"key of another":    {func(m map[string]any) { m["Key"] = foreign["Key"] }, "certificate and key"},
-		"batch key garbage": {func(m map[string]any) { m["BatchKey"] = "AAAA" }, "batch key"},
-		"unknown KEM":       {func(m map[string]any) { m["BatchKEM"] = 0x7777 }, "KEM"},
-		"short ack key":     {func(m map[string]any) { m["AckKey"] = "AAAA" }, "acknowledgement key"},
+		"format":               {func(m map[string]any) { m["Format"] = 2 }, "format 2"},
+		"station code":         {func(m map[string]any) { m["Station"] = "hn kl" }, "station"},
+		"other station":        {func(m map[string]any) { m["Station"] = "HN-KL-09" }, "names station"},
+		"http central":         {func(m map[string]any) { m["Central"] = "http://127.0.0.1:8443" }, "https"},
+		"no CA":                {func(m map[string]any) { delete(m, "CA") }, "CA"},
+		"foreign CA":           {func(m map[string]any) { m["CA"] = foreign["CA"] }, "not issued by the file's CA"},
+		"key of another":       {func(m map[string]any) { m["Key"] = foreign["Key"] }, "certificate and key"},
+		"batch key garbage":    {func(m map[string]any) { m["BatchKey"] = "AAAA" }, "batch key"},
+		"unknown KEM":          {func(m map[string]any) { m["BatchKEM"] = 0x7777 }, "KEM"},
+		"short ack key":        {func(m map[string]any) { m["AckKey"] = "AAAA" }, "acknowledgement key"},
+		"TLS cert as endorser": {func(m map[string]any) { m["EndorseCertificate"] = m["Certificate"] }, "endorsement certificate"},
+		"foreign endorser":     {func(m map[string]any) { m["EndorseCertificate"] = foreign["EndorseCertificate"] }, "endorsement certificate"},
+		"endorse key mismatch": {func(m map[string]any) { m["EndorseKey"] = foreign["EndorseKey"] }, "endorsement certificate and key"},
 	}
 	for name, c := range cases {
 		m := map[string]any{}
@@ -105,7 +156,7 @@ func TestEndorsement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, cert, err := f.StationKey()
+	key, cert, err := f.Endorser()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +215,7 @@ func FuzzParse(f *testing.F) {
 func FuzzEndorsement(f *testing.F) {
 	ca, data := testFile(f, "HN-KL-01")
 	p, _ := Parse(data)
-	key, cert, _ := p.StationKey()
+	key, cert, _ := p.Endorser()
 	pub := ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))
 	e, _ := Endorse(cert, key, "HN-KL-01", pub)
 	f.Add(e)

@@ -114,6 +114,23 @@ func (a *Authority) StationCertificate(code string, now time.Time) (*Issued, err
 	return a.issue(tmpl)
 }
 
+// EndorsementCertificate issues the certificate whose key vouches, once, for the batch-signing
+// key a station creates when it is provisioned. It is a different certificate from the TLS one
+// on purpose: the station keeps its TLS key usable without a login (uploads run unattended),
+// but discards this one after provisioning, so a copy of the station's database cannot vouch
+// for a signing key of its own.
+func (a *Authority) EndorsementCertificate(code string, now time.Time) (*Issued, error) {
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: code, Organization: a.Cert.Subject.Organization, OrganizationalUnit: []string{"batch signing key endorsement"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(stationLifetime),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	return a.issue(tmpl)
+}
+
 func (a *Authority) issue(tmpl *x509.Certificate) (*Issued, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
