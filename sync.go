@@ -22,6 +22,7 @@ const (
 	ReasonFingerQuality   = "finger_quality"   // a print below the threshold nobody accepted ({finger})
 	ReasonRecordInvalid   = "record_invalid"   // the record fails the station's own validation ({detail})
 	ReasonRecordConflict  = "record_conflict"  // a changed copy of a record central already accepted
+	ReasonAlreadyEnrolled = "already_enrolled" // the citizen already has a verified level-2 record ({detail}: where)
 	ReasonOther           = "other"            // anything else; Detail says what
 )
 
@@ -65,6 +66,7 @@ var englishReasons = map[string]string{
 	ReasonFingerQuality:   "the {finger} print is below the quality threshold; capture it again",
 	ReasonRecordInvalid:   "the record is incomplete: {detail}",
 	ReasonRecordConflict:  "central already holds a different copy of this record",
+	ReasonAlreadyEnrolled: "the citizen already has a verified level-2 account ({detail}); do not enrol them again",
 	ReasonOther:           "{detail}",
 }
 

@@ -5,6 +5,7 @@
 package ack
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -58,9 +59,9 @@ func Sign(a Ack, key ed25519.PrivateKey) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acknowledgement: %w", err)
 	}
-	// Not indented: the encoder would re-indent the content and the signature would no longer
-	// cover the bytes written.
-	return json.Marshal(envelope{Ack: body, Signature: ed25519.Sign(key, message(body))})
+	// The signature covers the compact content; Parse compacts what it reads, so the file may
+	// be indented for people to read (and re-indented by an editor) without breaking it.
+	return json.MarshalIndent(envelope{Ack: body, Signature: ed25519.Sign(key, message(body))}, "", " ")
 }
 
 // ErrSignature: the acknowledgement was not signed by the central this station is bound to.
@@ -79,7 +80,11 @@ func Parse(data []byte, key ed25519.PublicKey, station string) (*Ack, error) {
 	if len(env.Ack) == 0 {
 		return nil, errors.New("acknowledgement: no content")
 	}
-	if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, message(env.Ack), env.Signature) {
+	var body bytes.Buffer
+	if err := json.Compact(&body, env.Ack); err != nil {
+		return nil, fmt.Errorf("acknowledgement: content: %w", err)
+	}
+	if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, message(body.Bytes()), env.Signature) {
 		return nil, ErrSignature
 	}
 	var a Ack

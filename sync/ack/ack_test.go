@@ -1,7 +1,9 @@
 package ack
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"encoding/json"
 	"crypto/rand"
 	"errors"
 	"strings"
@@ -30,6 +32,14 @@ func TestSignAndParse(t *testing.T) {
 	a, err := Parse(data, pub, "HN-KL-01")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Indented again by an editor, it still reads.
+	var re bytes.Buffer
+	if err := json.Indent(&re, data, "", "\t\t"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(re.Bytes(), pub, "HN-KL-01"); err != nil {
+		t.Fatalf("re-indented: %v", err)
 	}
 	want := sample()
 	if len(a.Verdicts) != 3 || a.Verdicts[2].Reason.Finger != enroll.LeftIndex || a.Verdicts[1].Reason.Code != enroll.ReasonDOBMismatch ||

@@ -207,3 +207,42 @@ func TestNoClientCertificateGetsNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestOneAccountPerCitizen: a citizen central already verified, enrolled again at another
+// station, is rejected with where the first account was made.
+func TestOneAccountPerCitizen(t *testing.T) {
+	ctx := context.Background()
+	c := newCentral(t, "")
+	first := newStation(t, 6, 5)
+	first.provision(t, c)
+	if _, err := first.courier.Pass(ctx, demo.Officer); err != nil {
+		t.Fatal(err)
+	}
+	verified, _ := first.expected(t)
+	// The same seed makes the same citizens at a second station.
+	second := newStationCode(t, "HN-KL-02", 6, 5)
+	second.provision(t, c)
+	r, err := second.courier.Pass(ctx, second.supervisor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Applied.Verified != 0 || r.Applied.Rejected != 6 {
+		t.Fatalf("second station's records: %+v, want all 6 rejected", r.Applied)
+	}
+	drafts, err := second.st.Returned(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := 0
+	for _, d := range drafts {
+		if d.Returned.Code == enroll.ReasonAlreadyEnrolled {
+			again++
+			if !strings.Contains(d.Returned.Detail, demo.Station) {
+				t.Errorf("the reason does not say where the first account is: %q", d.Returned.Detail)
+			}
+		}
+	}
+	if again != verified {
+		t.Fatalf("%d records rejected as already enrolled, want the %d the first station had verified", again, verified)
+	}
+}

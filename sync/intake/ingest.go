@@ -376,5 +376,21 @@ func (c *Central) verify(ctx context.Context, e *enroll.Enrollment) (enroll.Reas
 	if r := entry.CheckIdentity(e.Citizen); !r.IsZero() {
 		return r, nil
 	}
-	return e.CheckCaptures(), nil
+	if r := e.CheckCaptures(); !r.IsZero() {
+		return r, nil
+	}
+	// One level-2 account per citizen: a second verified record would be a second account.
+	var station string
+	var decided sql.NullInt64
+	err = c.db.queryRow(ctx, `SELECT station, decided_at FROM records WHERE personal_id = ? AND status = ?
+		AND NOT (station = ? AND id = ?) LIMIT 1`, string(e.Citizen.PersonalID), string(enroll.StatusVerified), e.Station, e.ID).
+		Scan(&station, &decided)
+	switch {
+	case err == nil:
+		return enroll.Reason{Code: enroll.ReasonAlreadyEnrolled,
+			Detail: station + " " + time.UnixMilli(decided.Int64).UTC().Format(time.DateOnly)}, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return enroll.Reason{}, err
+	}
+	return enroll.Reason{}, nil
 }

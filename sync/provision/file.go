@@ -75,6 +75,9 @@ func Parse(data []byte) (*File, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("provisioning file: not a provisioning file: %w", err)
 	}
+	if f.Format == 0 {
+		return nil, errors.New("provisioning file: not a provisioning file (no Format): use the …provision.json file central station add wrote")
+	}
 	if f.Format != Format {
 		return nil, fmt.Errorf("provisioning file: format %d, this station reads format %d", f.Format, Format)
 	}
