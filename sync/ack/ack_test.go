@@ -3,8 +3,8 @@ package ack
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/json"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
