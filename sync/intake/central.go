@@ -219,7 +219,7 @@ func (c *Central) LoadRegister(ctx context.Context, r io.Reader) (int, error) {
 		})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("load register: %w", err)
+		return 0, err // register.Read names the file's line and field
 	}
 	return n, nil
 }
