@@ -87,11 +87,18 @@ var qrFields = [...]Field{FieldPersonalID, FieldOldID, FieldFullName, FieldDateO
 func ParseCCCDQR(text string) (CitizenForm, error) {
 	text = strings.Trim(text, " \t\r\n\u00a0\ufeff")
 	parts := strings.Split(text, "|")
-	if len(parts) < len(qrFields) {
+	if len(parts) == 1 {
 		return CitizenForm{}, fieldErr(FieldQR, CodeQRFieldCount, "count", len(parts))
 	}
 	for i := range parts {
 		parts[i] = strings.TrimSpace(parts[i])
+	}
+	// A code cut short, or with a required field left empty, names what is missing. Only the
+	// old CMND number may be empty: every chip card has the others, the issue date included.
+	for i, f := range qrFields {
+		if i >= len(parts) || parts[i] == "" && f != FieldOldID {
+			return CitizenForm{}, fieldErr(FieldQR, CodeQRMissing, "index", i+1, "name", f)
+		}
 	}
 	f := CitizenForm{
 		PersonalID: parts[0], OldID: parts[1], FullName: parts[2], DateOfBirth: parts[3],
@@ -118,18 +125,18 @@ func ParseCCCDQR(text string) (CitizenForm, error) {
 	if _, err := ParseDate(FieldDateOfBirth, f.DateOfBirth); err != nil {
 		return CitizenForm{}, wrap(3, err)
 	}
-	if _, err := ParseGender(f.Gender); err != nil {
-		return CitizenForm{}, wrap(4, err)
-	}
+	// The card prints Nam or Nữ; the form's other spellings (English, no diacritics) would
+	// mean the code is not a card's.
 	f.Gender = NormalizeText(f.Gender)
+	if !strings.EqualFold(f.Gender, Male.CardWord()) && !strings.EqualFold(f.Gender, Female.CardWord()) {
+		return CitizenForm{}, wrap(4, fieldErr(FieldGender, CodeGenderWord, "value", f.Gender))
+	}
 	f.Address = NormalizeText(f.Address)
-	if f.IssueDate != "" {
-		if len(f.IssueDate) != 8 {
-			return CitizenForm{}, wrap(6, fieldErr(FieldIssueDate, CodeDateFormat, "value", f.IssueDate))
-		}
-		if _, err := ParseDate(FieldIssueDate, f.IssueDate); err != nil {
-			return CitizenForm{}, wrap(6, err)
-		}
+	if len(f.IssueDate) != 8 {
+		return CitizenForm{}, wrap(6, fieldErr(FieldIssueDate, CodeDateFormat, "value", f.IssueDate))
+	}
+	if _, err := ParseDate(FieldIssueDate, f.IssueDate); err != nil {
+		return CitizenForm{}, wrap(6, err)
 	}
 	// A real card's code always agrees with itself; disagreement means a misread or forged code.
 	id, _ := ParsePersonalID(f.PersonalID)
@@ -140,9 +147,7 @@ func ParseCCCDQR(text string) (CitizenForm, error) {
 	}
 	// Dates are re-rendered the way the form shows them.
 	f.DateOfBirth = dob.String()
-	if f.IssueDate != "" {
-		iss, _ := ParseDate(FieldIssueDate, f.IssueDate)
-		f.IssueDate = iss.String()
-	}
+	iss, _ := ParseDate(FieldIssueDate, f.IssueDate)
+	f.IssueDate = iss.String()
 	return f, nil
 }

@@ -163,6 +163,7 @@ const (
 	CodeGenderWord           = "gender_word"
 	CodeQRFieldCount         = "qr_field_count"
 	CodeQRField              = "qr_field"
+	CodeQRMissing            = "qr_missing"
 	CodePhoneFormat          = "phone_format"
 	CodePhonePrefix          = "phone_prefix"
 	CodeEmailFormat          = "email_format"
@@ -196,6 +197,7 @@ var englishMessages = map[string]string{
 	CodeGenderWord:           "must be Nam or Nữ, got {value}",
 	CodeQRFieldCount:         "has {count} fields separated by |; a CCCD QR code has at least 7",
 	CodeQRField:              "field {index} ({name}) is wrong: {reason}",
+	CodeQRMissing:            "{name} is missing (field {index}); scan the card again",
 	CodePhoneFormat:          "must be a mobile number of 10 digits starting with 0 (or +84), got {value}",
 	CodePhonePrefix:          "{prefix} is not a mobile prefix; mobile numbers start with 03, 05, 07, 08 or 09",
 	CodeEmailFormat:          "{value} is not an e-mail address",

@@ -152,6 +152,8 @@ func TestParseCCCDQR(t *testing.T) {
 			CitizenForm{"079205123456", "", "Lê Hoàng Phúc", "31/12/2005", "Nam", "45 Lê Lợi, Bến Nghé, Quận 1, TP HCM", "05/01/2022"}},
 		{"NFD name from scanner", norm.NFD.String("048310000777||Võ Thị Ánh Tuyết|01012010|Nữ|Hải Châu, Đà Nẵng|20032024"),
 			CitizenForm{"048310000777", "", "Võ Thị Ánh Tuyết", "01/01/2010", "Nữ", "Hải Châu, Đà Nẵng", "20/03/2024"}},
+		{"gender in capitals, NFD", "048310000777||Võ Thị Ánh Tuyết|01012010|" + norm.NFD.String("NỮ") + "|Hải Châu, Đà Nẵng|20032024",
+			CitizenForm{"048310000777", "", "Võ Thị Ánh Tuyết", "01/01/2010", "NỮ", "Hải Châu, Đà Nẵng", "20/03/2024"}},
 	}
 	for _, c := range valid {
 		got, err := ParseCCCDQR(c.qr)
@@ -170,11 +172,17 @@ func TestParseCCCDQR(t *testing.T) {
 	invalid := []struct {
 		name, qr, phrase string
 	}{
-		{"too few fields", "001087012345||Nguyễn Văn An|14031987|Nam", "has 5 fields"},
+		{"too few fields", "001087012345||Nguyễn Văn An|14031987|Nam", "address is missing (field 6)"},
+		{"no issue date field", "001087012345||Nguyễn Văn An|14031987|Nam|Hà Nội", "issue_date is missing (field 7)"},
+		{"empty issue date", "001087012345||Nguyễn Văn An|14031987|Nam|Hà Nội|", "issue_date is missing (field 7)"},
+		{"empty date of birth", "001087012345||Nguyễn Văn An||Nam|Hà Nội|10062021", "date_of_birth is missing (field 4)"},
+		{"English gender", "001087012345||Nguyễn Văn An|14031987|Male|Hà Nội|10062021", "field 5 (gender)"},
+		{"gender letter", "001187012345||Nguyễn Thị An|14031987|F|Hà Nội|10062021", "field 5 (gender)"},
+		{"gender without diacritics", "001187012345||Nguyễn Thị An|14031987|Nu|Hà Nội|10062021", "field 5 (gender)"},
 		{"not a QR", "https://example.com/whatever", "has 1 fields"},
 		{"bad ID", "00108701234||Nguyễn Văn An|14031987|Nam|Hà Nội|10062021", "field 1 (personal_id)"},
 		{"bad old ID", "001087012345|12345|Nguyễn Văn An|14031987|Nam|Hà Nội|10062021", "field 2 (old_id)"},
-		{"empty name", "001087012345|||14031987|Nam|Hà Nội|10062021", "field 3 (full_name)"},
+		{"empty name", "001087012345|||14031987|Nam|Hà Nội|10062021", "full_name is missing (field 3)"},
 		{"DOB with slashes", "001087012345||Nguyễn Văn An|14/03/1987|Nam|Hà Nội|10062021", "field 4 (date_of_birth)"},
 		{"DOB impossible", "001087012345||Nguyễn Văn An|30021987|Nam|Hà Nội|10062021", "field 4 (date_of_birth)"},
 		{"gender word", "001087012345||Nguyễn Văn An|14031987|Male?|Hà Nội|10062021", "field 5 (gender)"},
