@@ -48,6 +48,7 @@ import (
 	"github.com/wardpolice/enroll/sync/courier"
 	"github.com/wardpolice/enroll/sync/register"
 	"github.com/wardpolice/enroll/ui"
+	_ "github.com/wardpolice/enroll/ui/posixlocale" // before Fyne reads the locale
 )
 
 // version matches FyneApp.toml (a test checks).

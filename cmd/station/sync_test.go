@@ -204,3 +204,28 @@ func TestCentralCommandLine(t *testing.T) {
 		t.Errorf("central.db is readable by others: %v %v", st.Mode(), err)
 	}
 }
+
+// TestNoFyneNoiseInTheCLocale: Debian's default locale in containers and services is
+// C.UTF-8; Fyne used to log three "Fyne error" lines about it on every command.
+func TestNoFyneNoiseInTheCLocale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the station binary")
+	}
+	bin := filepath.Join(t.TempDir(), "station")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build station: %v\n%s", err, out)
+	}
+	for _, env := range []string{"LANG=C.UTF-8", "LC_ALL=C", "LANG=POSIX", "LANG=vi_VN.UTF-8"} {
+		cmd := exec.Command(bin, "version")
+		cmd.Env = append(os.Environ(), "LANG=", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE=", env)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || !strings.HasPrefix(string(out), "station ") {
+			t.Errorf("%s: station version: %v %q", env, err, out)
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%s: station version wrote to stderr:\n%s", env, stderr.String())
+		}
+	}
+}
