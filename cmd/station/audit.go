@@ -13,8 +13,12 @@ var errAuditBroken = errors.New("the audit trail is broken")
 
 // runAudit: `station audit verify` checks the hash chain and names the first broken entry.
 func runAudit(args []string, out io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		newFlags("audit").Usage()
+		return nil
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: station audit verify [--db FILE]")
+		return errors.New("say what to do: station audit verify [--db FILE]")
 	}
 	ctx := context.Background()
 	st, err := openTool(ctx, "audit verify", args[1:], nil)

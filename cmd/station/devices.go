@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"github.com/wardpolice/enroll/device/camera"
 	"io"
@@ -49,7 +48,7 @@ func openFound(f usb.Found) (enroll.FingerprintScanner, error) {
 }
 
 func runDevices(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("devices", flag.ContinueOnError)
+	fs := newFlags("devices")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,7 +90,7 @@ func runDevices(args []string, out io.Writer) error {
 }
 
 func runCapture(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("capture", flag.ContinueOnError)
+	fs := newFlags("capture")
 	path := fs.String("out", "", "write the captured print to this PNG file")
 	wait := fs.Duration("timeout", time.Minute, "how long to wait for a finger")
 	if err := fs.Parse(args); err != nil {

@@ -21,7 +21,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -65,6 +64,18 @@ func main() {
 }
 
 func run(args []string, in io.Reader, out io.Writer) error {
+	err := dispatch(args, in, out)
+	if helpAsked(err) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(args []string, in io.Reader, out io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		usage(out)
+		return nil
+	}
 	cmd := "gui"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -101,11 +112,8 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		return runExport(args, in, out)
 	case "import-ack":
 		return runImportAck(args, in, out)
-	case "help":
-		fmt.Fprintln(out, "usage: station [gui|version|init|recover|purge|demo|bench|audit|devices|capture|portrait|provision|sync|export|import-ack] [flags]; station CMD -h for flags")
-		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: gui, version, init, recover, purge, demo, bench, audit, devices, capture, portrait, provision, sync, export, import-ack)", cmd)
+	return fmt.Errorf("unknown command %q (station help lists the commands)", cmd)
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -133,19 +141,25 @@ func openStore(ctx context.Context, path string, opts ...store.Option) (*store.S
 
 // openExisting opens a station database that must already exist (tools never create one).
 func openExisting(ctx context.Context, path string) (*store.Store, error) {
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no station database at %s: %w (set one up with station init, or the window's first run; or give --db FILE)", path, err)
+	} else if err != nil {
 		return nil, err
 	}
 	return store.Open(ctx, path)
 }
 
 func runGUI(args []string) error {
-	fs := flag.NewFlagSet("station", flag.ContinueOnError)
+	fs := newFlags("station")
 	db := fs.String("db", defaultDB(), "database file")
 	lang := fs.String("lang", ui.LangVI, "interface language (vi or en)")
 	simSeed := fs.Uint64("sim-seed", 0, "seed for the simulated devices (0: random); the same seed replays the same captures")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// Without a display the window library would panic with a goroutine dump.
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("the station's window needs a display, and none is set (DISPLAY, WAYLAND_DISPLAY); the command-line tools work without one: station help")
 	}
 	st, err := openStore(context.Background(), *db)
 	if err != nil {
@@ -203,7 +217,7 @@ func runGUI(args []string) error {
 }
 
 func runDemo(args []string, in io.Reader, out io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := newFlags("demo")
 	db := fs.String("db", defaultDB(), "database file")
 	n := fs.Int("records", 1000, "how many enrollments to add")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (same seed, same people)")
@@ -253,7 +267,7 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 }
 
 func runBench(args []string, in io.Reader, out io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := newFlags("bench")
 	db := fs.String("db", defaultDB(), "database file")
 	user := fs.String("user", demo.Officer, "officer who logs in (password read from standard input)")
 	runs := fs.Int("runs", 200, "runs per query")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	_ "image/jpeg"
@@ -21,7 +20,7 @@ var errPortraitChecks = errors.New("the photo fails a portrait check")
 // (no display needed), prints each result and writes the crop the station would store. It
 // exits with an error when a check fails, after writing the crop if there was one face.
 func runPortrait(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("portrait", flag.ContinueOnError)
+	fs := newFlags("portrait")
 	in := fs.String("in", "", "photo to check (JPEG or PNG)")
 	dst := fs.String("out", "", "where to write the 3:4 crop (JPEG)")
 	lang := fs.String("lang", ui.LangEN, "language of the messages (vi or en)")

@@ -73,9 +73,20 @@ func (c *console) newPassword(prompt string) (pw, confirm string, err error) {
 	return pw, confirm, err
 }
 
+// asFlag names a field error by the flag the user typed ("--name: is required" rather than
+// "full_name: is required").
+func asFlag(err error, flags map[enroll.Field]string) error {
+	if fe, ok := enroll.AsFieldError(err); ok {
+		if name, ok := flags[fe.Field]; ok {
+			return fmt.Errorf("%s: %s", name, strings.TrimPrefix(fe.Error(), string(fe.Field)+": "))
+		}
+	}
+	return err
+}
+
 // openTool parses a command's flags (--db and what more adds) and opens its existing database.
 func openTool(ctx context.Context, name string, args []string, more func(*flag.FlagSet)) (*store.Store, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs := newFlags(name)
 	db := fs.String("db", defaultDB(), "database file")
 	if more != nil {
 		more(fs)
@@ -89,7 +100,7 @@ func openTool(ctx context.Context, name string, args []string, more func(*flag.F
 // runInit: `station init` sets up a new station from the command line, as the window's first
 // run does: office, code, first supervisor (password asked twice), and prints the recovery key.
 func runInit(args []string, in io.Reader, out io.Writer) error {
-	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	fs := newFlags("init")
 	db := fs.String("db", defaultDB(), "database file (created)")
 	office := fs.String("office", "", "office name, e.g. \"Công an phường Dịch Vọng\"")
 	code := fs.String("code", "", "station code, e.g. HN-DD-KT-01")
@@ -98,12 +109,21 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pw, confirm, err := newConsole(in, out).newPassword("password for " + *user + ": ")
+	setup := enroll.StationSetup{Office: *office, Code: *code,
+		Supervisor: enroll.OfficerForm{Username: *user, FullName: *name}}.Normalize()
+	// The flags are checked before the password is asked for, with a stand-in password that
+	// passes the policy, so a typo costs no typing.
+	probe := setup
+	probe.Supervisor.Password, probe.Supervisor.Confirm = "checkflags1", "checkflags1"
+	if err := probe.Check(); err != nil {
+		return fmt.Errorf("init: %w", asFlag(err, map[enroll.Field]string{enroll.FieldOffice: "--office",
+			enroll.FieldStation: "--code", enroll.FieldUsername: "--user", enroll.FieldFullName: "--name"}))
+	}
+	pw, confirm, err := newConsole(in, out).newPassword("password for " + setup.Supervisor.Username + ": ")
 	if err != nil {
 		return err
 	}
-	setup := enroll.StationSetup{Office: *office, Code: *code,
-		Supervisor: enroll.OfficerForm{Username: *user, FullName: *name, Password: pw, Confirm: confirm}}.Normalize()
+	setup.Supervisor.Password, setup.Supervisor.Confirm = pw, confirm
 	if err := setup.Check(); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
@@ -171,7 +191,7 @@ func runPurge(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	grace, _ := st.Retention(ctx)
-	fmt.Fprintf(out, "purged %d records delivered more than %s ago\n", n, grace)
+	fmt.Fprintf(out, "purged %d records confirmed by central more than %d days ago\n", n, int(grace.Hours()/24))
 	return nil
 }
 

@@ -87,7 +87,7 @@ func TestDemoOnASetUpStationNeedsASupervisor(t *testing.T) {
 	}
 	out.Reset()
 	if err := run([]string{"purge", "--db", db, "--user", "lan.nt"}, strings.NewReader("matkhau2026\n"), &out); err != nil ||
-		!strings.Contains(out.String(), "purged 0 records delivered more than 168h0m0s ago") {
+		!strings.Contains(out.String(), "purged 0 records confirmed by central more than 7 days ago") {
 		t.Errorf("purge: %v %q", err, out.String())
 	}
 }

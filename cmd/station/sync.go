@@ -21,7 +21,7 @@ func outboxOf(db string) string { return filepath.Join(filepath.Dir(db), "outbox
 // syncFlags parses a sync command's flags: --db, --user and what more adds, with positional
 // arguments before or after them. It returns false when the user asked for --help.
 func syncFlags(name, synopsis string, args []string, out io.Writer, more func(*flag.FlagSet)) (fs *flag.FlagSet, db, user *string, ok bool, err error) {
-	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs = newFlags(name)
 	fs.SetOutput(out)
 	db = fs.String("db", defaultDB(), "database file")
 	user = fs.String("user", "", "officer who logs in (password read from the terminal or standard input)")
