@@ -247,22 +247,10 @@ func (s *Store) SetUploadProgress(ctx context.Context, id, url string, sent int6
 // Already uploaded is not an error: an acknowledgement and an upload may both say so.
 func (s *Store) BatchUploaded(ctx context.Context, actor, id string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, uploaded_at = ?, sent = size, reason = ''
-			WHERE id = ? AND state = ?`, string(enroll.BatchUploaded), s.now().UnixMilli(), id, string(enroll.BatchReady))
-		if err != nil {
+		ids, settled, err := s.settleBatch(ctx, tx, actor, id, enroll.StatusUploaded,
+			`UPDATE batches SET state = ?, uploaded_at = ?, sent = size, reason = ''`, string(enroll.BatchUploaded), s.now().UnixMilli())
+		if err != nil || !settled {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		ids, err := queryIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
-		if err != nil {
-			return err
-		}
-		for _, rid := range ids {
-			if err := s.move(ctx, tx, actor, rid, enroll.StatusBatched, enroll.StatusUploaded); err != nil {
-				return err
-			}
 		}
 		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchUpload, "", fmt.Sprintf("batch %s: %d records", id, len(ids)))
 	})
@@ -276,22 +264,10 @@ func (s *Store) BatchUploaded(ctx context.Context, actor, id string) error {
 // records go back to complete and the next batch carries them again.
 func (s *Store) BatchRefused(ctx context.Context, actor, id, reason string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, reason = ? WHERE id = ? AND state = ?`,
-			string(enroll.BatchRefused), reason, id, string(enroll.BatchReady))
-		if err != nil {
+		_, settled, err := s.settleBatch(ctx, tx, actor, id, enroll.StatusComplete,
+			`UPDATE batches SET state = ?, reason = ?`, string(enroll.BatchRefused), reason)
+		if err != nil || !settled {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		ids, err := queryIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
-		if err != nil {
-			return err
-		}
-		for _, rid := range ids {
-			if err := s.move(ctx, tx, actor, rid, enroll.StatusBatched, enroll.StatusComplete); err != nil {
-				return err
-			}
 		}
 		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchRefused, "", fmt.Sprintf("batch %s: %s", id, reason))
 	})
@@ -299,6 +275,29 @@ func (s *Store) BatchRefused(ctx context.Context, actor, id, reason string) erro
 		return fmt.Errorf("batch %s refused: %w", id, err)
 	}
 	return nil
+}
+
+// settleBatch ends a ready batch with update (an UPDATE … SET clause and its arguments) and
+// moves its batched records to `to`, one audited step each. settled is false when the batch
+// was no longer ready: someone settled it first.
+func (s *Store) settleBatch(ctx context.Context, tx *sql.Tx, actor, id string, to enroll.Status, update string, args ...any) (moved []string, settled bool, err error) {
+	res, err := tx.ExecContext(ctx, update+` WHERE id = ? AND state = ?`, append(args, id, string(enroll.BatchReady))...)
+	if err != nil {
+		return nil, false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, false, nil
+	}
+	ids, err := queryIDs(ctx, tx, `SELECT id FROM enrollments WHERE batch_id = ? AND status = ?`, id, string(enroll.StatusBatched))
+	if err != nil {
+		return nil, false, err
+	}
+	for _, rid := range ids {
+		if err := s.move(ctx, tx, actor, rid, enroll.StatusBatched, to); err != nil {
+			return nil, false, err
+		}
+	}
+	return ids, true, nil
 }
 
 // BatchExported notes that a batch was written to removable media.
