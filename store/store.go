@@ -91,6 +91,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON", nil)
 		return err
 	}}
+	// Sealed data, the audit trail and the station's client key: readable by the station's
+	// user only, also in a file an earlier build created with wider permissions.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return nil, fmt.Errorf("open database %s: it is readable by others and cannot be made private: %w", p, err)
+			}
+		}
+	}
 	db := sql.OpenDB(connector{drv: drv, dsn: "file:" + path + "?" + q.Encode()})
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -201,5 +203,27 @@ func TestProvisionSealsTheSigningKey(t *testing.T) {
 	}
 	if strings.Contains(string(sealed), string(key.Seed())) {
 		t.Fatal("the signing key is stored in the clear")
+	}
+}
+
+// TestOpenMakesTheDatabasePrivate: a database an earlier build left readable by others is
+// made private when opened.
+func TestOpenMakesTheDatabasePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "station.db")
+	s, err := Open(context.Background(), path, fastKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(context.Background(), path, fastKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("after opening: %v %v", st.Mode(), err)
 	}
 }

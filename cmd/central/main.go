@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -160,7 +161,12 @@ func runInit(args []string, out, errOut io.Writer) error {
 		return err
 	}
 	u, err := neturl.Parse(*url)
-	if err != nil || u.Scheme != "https" || u.Hostname() == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+	port, perr := 443, error(nil)
+	if err == nil && u.Port() != "" {
+		port, perr = strconv.Atoi(u.Port())
+	}
+	if err != nil || perr != nil || port < 1 || port > 65535 || u.Scheme != "https" || u.Hostname() == "" ||
+		strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
 		return fmt.Errorf("init: --url %q must be an https:// address with a host and an optional port, nothing after it (e.g. https://central.example.vn:8443)", *url)
 	}
 	// Stations check the server certificate against the host in their provisioning file.

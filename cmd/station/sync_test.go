@@ -194,7 +194,7 @@ func TestCentralCommandLine(t *testing.T) {
 	if err := cert.VerifyHostname("central.example.vn"); err != nil {
 		t.Errorf("the server certificate does not name the --url host: %v", err)
 	}
-	for _, bad := range []string{"http://central.example.vn", "https://h:8443/intake", "central.example.vn"} {
+	for _, bad := range []string{"http://central.example.vn", "https://h:8443/intake", "central.example.vn", "https://h:99999", "https://u@h:8443"} {
 		out, err := exec.Command(bin, "init", "--url", bad, "--dir", filepath.Join(t.TempDir(), "x")).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "https://") {
 			t.Errorf("init --url %s: %v\n%s", bad, err, out)

@@ -39,7 +39,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func newCentral(t *testing.T, dsn string) *centralUnderTest {
+func newCentral(t *testing.T, dsn string, opts ...intake.Option) *centralUnderTest {
 	t.Helper()
 	dir := t.TempDir()
 	addr := freeAddr(t)
@@ -47,14 +47,14 @@ func newCentral(t *testing.T, dsn string) *centralUnderTest {
 		Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	return startCentral(t, dir, dsn, addr)
+	return startCentral(t, dir, dsn, addr, opts...)
 }
 
 // startCentral opens central's folder and serves it on addr until the test ends or stop.
-func startCentral(t *testing.T, dir, dsn, addr string) *centralUnderTest {
+func startCentral(t *testing.T, dir, dsn, addr string, opts ...intake.Option) *centralUnderTest {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := intake.Open(ctx, dir, dsn)
+	c, err := intake.Open(ctx, dir, dsn, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/store/demo"
 	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/batch"
+	"github.com/wardpolice/enroll/sync/courier"
 	"github.com/wardpolice/enroll/sync/intake"
 	"github.com/wardpolice/enroll/sync/provision"
 	"github.com/wardpolice/enroll/sync/wire"
@@ -244,5 +247,131 @@ func TestOneAccountPerCitizen(t *testing.T) {
 	}
 	if again != verified {
 		t.Fatalf("%d records rejected as already enrolled, want the %d the first station had verified", again, verified)
+	}
+}
+
+// TestOneAccountUnderConcurrentSyncs: two stations enrolling the same citizens sync at the same
+// moment; central still verifies each citizen once.
+func TestOneAccountUnderConcurrentSyncs(t *testing.T) {
+	ctx := context.Background()
+	c := newCentral(t, "")
+	a := newStation(t, 30, 6)
+	a.provision(t, c)
+	b := newStationCode(t, "HN-KL-02", 30, 6)
+	b.provision(t, c)
+	want, _ := a.expected(t)
+	errs := make(chan error, 2)
+	for _, s := range []*stationUnderTest{a, b} {
+		go func() {
+			_, err := s.courier.Pass(ctx, s.supervisor)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := c.Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Records[enroll.StatusVerified] != want || n.Reasons[enroll.ReasonAlreadyEnrolled] != want {
+		t.Fatalf("%d verified and %d already enrolled; want each of the %d eligible citizens verified once and refused once",
+			n.Records[enroll.StatusVerified], n.Reasons[enroll.ReasonAlreadyEnrolled], want)
+	}
+}
+
+// TestSigningKeyIsPinned: the first signing key central sees from a station is the only one it
+// takes until the station is re-issued, even from someone who kept the provisioning file.
+func TestSigningKeyIsPinned(t *testing.T) {
+	ctx := context.Background()
+	c := newCentral(t, "")
+	data, err := c.AddStation(ctx, demo.Station, "Phường Kim Liên", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := newStation(t, 3, 41)
+	if _, err := courier.Provision(ctx, real.st, demo.Officer, data); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Ingest(ctx, builtBatch(t, real).File, intake.From{Source: intake.SourceImport}); err != nil || out.Outcome != ack.BatchReceived {
+		t.Fatalf("the station's first batch: %+v %v", out, err)
+	}
+	// Someone kept the provisioning file and sets up a second "station" with it.
+	copycat := newStation(t, 3, 42)
+	if _, err := courier.Provision(ctx, copycat.st, demo.Officer, data); err != nil {
+		t.Fatal(err)
+	}
+	refusedAndNothingStored(t, c, builtBatch(t, copycat).File, "signed with a key other than")
+	// Re-issued, the station gets a new file, a new key, and is taken again.
+	again, err := c.AddStation(ctx, demo.Station, "Phường Kim Liên", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := newStation(t, 2, 43)
+	if _, err := courier.Provision(ctx, fresh.st, demo.Officer, again); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Ingest(ctx, builtBatch(t, fresh).File, intake.From{Source: intake.SourceImport}); err != nil || out.Outcome != ack.BatchReceived {
+		t.Fatalf("after re-issue: %+v %v", out, err)
+	}
+}
+
+// TestBatchIDsArePerStation: a station that names its batch like another station's does not
+// make central refuse the other's batch as a replay.
+func TestBatchIDsArePerStation(t *testing.T) {
+	ctx := context.Background()
+	c := newCentral(t, "")
+	a := newStation(t, 3, 51)
+	a.provision(t, c)
+	b := newStationCode(t, "HN-KL-02", 3, 52)
+	b.provision(t, c)
+	ab := builtBatch(t, a)
+	// b builds a batch of its own under a's batch id.
+	p, err := b.st.Provisioning(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := provision.Parse(p.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := f.BatchPublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := b.st.SigningKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "same-id.batch")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := batch.NewWriter(out, batch.Header{ID: ab.ID, Station: "HN-KL-02", Seq: 1, Created: time.Now(),
+		SigningKey: p.SigningPublic, Endorsement: p.Endorsement}, to, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := b.st.Unbatched(ctx, 10)
+	for _, id := range ids {
+		e, err := b.st.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	for _, file := range []string{path, ab.File} {
+		if o, err := c.Ingest(ctx, file, intake.From{Source: intake.SourceImport}); err != nil || o.Outcome != ack.BatchReceived {
+			t.Fatalf("%s: %+v %v", filepath.Base(file), o, err)
+		}
 	}
 }

@@ -33,9 +33,15 @@ type Central struct {
 // DefaultDB is the SQLite file in central's folder used when no --db is given.
 func DefaultDB(dir string) string { return filepath.Join(dir, "central.db") }
 
+// Option adjusts how central is opened.
+type Option func(*Central)
+
+// WithClock replaces the wall clock (tests; the demo).
+func WithClock(now func() time.Time) Option { return func(c *Central) { c.now = now } }
+
 // Open opens central's folder and database (dsn: a postgres:// URL or a SQLite path; empty for
 // the folder's own SQLite file).
-func Open(ctx context.Context, dir, dsn string) (*Central, error) {
+func Open(ctx context.Context, dir, dsn string, opts ...Option) (*Central, error) {
 	cfg, err := LoadConfig(dir)
 	if err != nil {
 		return nil, err
@@ -51,7 +57,11 @@ func Open(ctx context.Context, dir, dsn string) (*Central, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Central{Dir: dir, cfg: cfg, keys: keys, db: d, now: time.Now, log: slog.New(slog.DiscardHandler)}, nil
+	c := &Central{Dir: dir, cfg: cfg, keys: keys, db: d, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
 // Close closes the database.
@@ -120,8 +130,9 @@ func (c *Central) AddStation(ctx context.Context, code, name string, reissue boo
 	}
 	fp, efp := provision.Fingerprint(issued.Cert), provision.Fingerprint(endorser.Cert)
 	if exists > 0 {
-		_, err = c.db.exec(ctx, `UPDATE stations SET name = ?, cert_sha256 = ?, endorse_sha256 = ?, active = 1, removed_at = NULL
-			WHERE code = ?`, name, fp, efp, code)
+		// A new endorsement certificate vouches for a new signing key: the old pin goes.
+		_, err = c.db.exec(ctx, `UPDATE stations SET name = ?, cert_sha256 = ?, endorse_sha256 = ?, active = 1, removed_at = NULL,
+			signing_key = NULL WHERE code = ?`, name, fp, efp, code)
 	} else {
 		_, err = c.db.exec(ctx, `INSERT INTO stations (code, name, cert_sha256, endorse_sha256, active, added_at) VALUES (?, ?, ?, ?, 1, ?)`,
 			code, name, fp, efp, now.UnixMilli())
@@ -333,8 +344,8 @@ func (c *Central) Count(ctx context.Context) (Counts, error) {
 	}{
 		{`SELECT count(*) FROM stations WHERE active = 1`, &n.Stations},
 		{`SELECT count(*) FROM batches`, &n.Batches},
-		{`SELECT count(DISTINCT batch_id) FROM intake_log l WHERE outcome = 'refused'
-			AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = l.batch_id)`, &n.Refused},
+		{`SELECT count(*) FROM (SELECT DISTINCT station, batch_id FROM intake_log l WHERE outcome = 'refused'
+			AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = l.batch_id AND b.station = l.station)) r`, &n.Refused},
 	} {
 		if err := c.db.queryRow(ctx, q.sql).Scan(q.into); err != nil {
 			return n, fmt.Errorf("count: %w", err)

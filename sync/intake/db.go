@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,15 @@ func openDB(ctx context.Context, dsn string) (*db, error) {
 		d.postgres = true
 		d.DB, err = sql.Open("pgx", dsn)
 	} else {
+		// Citizens' records and images: readable by central's user only, also in a file an
+		// earlier build created with wider permissions.
+		for _, p := range []string{dsn, dsn + "-wal", dsn + "-shm"} {
+			if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o077 != 0 {
+				if err := os.Chmod(p, 0o600); err != nil {
+					return nil, fmt.Errorf("central database %s is readable by others and cannot be made private: %w", p, err)
+				}
+			}
+		}
 		d.DB, err = sql.Open("sqlite3", "file:"+dsn+"?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=10000&_txlock=immediate")
 	}
 	if err != nil {
@@ -128,11 +138,12 @@ func schema(blob string) []string {
 			signing_key ` + blob + `,
 			last_seen   BIGINT
 		)`,
-		// A batch central stored. (station, seq) is unique: a sequence number used by one batch
-		// and claimed by another is a replay.
+		// A batch central stored, known by its station and id. A sequence number is unique per
+		// station and signing key: one used by one batch and claimed by another is a replay
+		// (a station set up again gets a new key and counts from 1).
 		`CREATE TABLE IF NOT EXISTS batches (
-			id          TEXT PRIMARY KEY,
 			station     TEXT NOT NULL REFERENCES stations (code),
+			id          TEXT NOT NULL,
 			seq         BIGINT NOT NULL,
 			sha256      TEXT NOT NULL,
 			size        BIGINT NOT NULL,
@@ -140,14 +151,16 @@ func schema(blob string) []string {
 			created_at  BIGINT NOT NULL,
 			received_at BIGINT NOT NULL,
 			source      TEXT NOT NULL,
-			UNIQUE (station, seq)
+			signing_key ` + blob + ` NOT NULL,
+			PRIMARY KEY (station, id),
+			UNIQUE (station, signing_key, seq)
 		)`,
 		// One row per record, the newest copy central accepted (revision: its content hash). A
 		// record is known by its station and id: one station cannot reach another's records.
 		`CREATE TABLE IF NOT EXISTS records (
 			station     TEXT NOT NULL REFERENCES stations (code),
 			id          TEXT NOT NULL,
-			batch_id    TEXT NOT NULL REFERENCES batches (id),
+			batch_id    TEXT NOT NULL,
 			revision    TEXT NOT NULL,
 			personal_id TEXT NOT NULL,
 			status      TEXT NOT NULL,
@@ -155,9 +168,13 @@ func schema(blob string) []string {
 			document    ` + blob + ` NOT NULL,
 			received_at BIGINT NOT NULL,
 			decided_at  BIGINT,
-			PRIMARY KEY (station, id)
+			PRIMARY KEY (station, id),
+			FOREIGN KEY (station, batch_id) REFERENCES batches (station, id)
 		)`,
 		`CREATE INDEX IF NOT EXISTS records_station ON records (station, status)`,
+		// One level-2 account per citizen: two central processes verifying the same citizen at
+		// once cannot both succeed (VerifyPending turns the loser into already_enrolled).
+		`CREATE UNIQUE INDEX IF NOT EXISTS records_one_verified ON records (personal_id) WHERE status = 'verified'`,
 		`CREATE INDEX IF NOT EXISTS records_personal_id ON records (personal_id)`,
 		`CREATE TABLE IF NOT EXISTS images (
 			station    TEXT NOT NULL,

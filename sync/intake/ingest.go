@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -139,14 +140,30 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 		return out, nil, refuse("batch %s: the manifest names batch %s #%d of %s, the header batch %s #%d of %s",
 			h.ID, m.Batch, m.Seq, m.Station, h.ID, h.Seq, h.Station)
 	}
-	if dup, err := c.seen(ctx, h, digest); dup || err != nil {
-		if dup {
-			out.Outcome = ack.BatchDuplicate
-		}
+	// The same batch again is a duplicate whatever became of its station since.
+	var same int
+	if err := c.db.queryRow(ctx, `SELECT count(*) FROM batches WHERE station = ? AND id = ? AND sha256 = ?`,
+		h.Station, h.ID, digest).Scan(&same); err != nil {
 		return out, nil, err
+	}
+	if same > 0 {
+		out.Outcome = ack.BatchDuplicate
+		return out, nil, nil
 	}
 	if _, err := c.trustEndorser(ctx, cert); err != nil {
 		return out, nil, refuse("batch %s: %v", h.ID, err)
+	}
+	// The endorsement key is used once, when the station is provisioned; the first signing key
+	// central sees from a station is the one it keeps until the station is re-issued.
+	var pinned []byte
+	if err := c.db.queryRow(ctx, `SELECT signing_key FROM stations WHERE code = ?`, h.Station).Scan(&pinned); err != nil {
+		return out, nil, err
+	}
+	if pinned != nil && !bytes.Equal(pinned, h.SigningKey) {
+		return out, nil, refuse("batch %s: signed with a key other than the one station %s signs with: refused (provision the station anew if it was set up again)", h.ID, h.Station)
+	}
+	if _, err := c.seen(ctx, h, digest); err != nil {
+		return out, nil, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return out, nil, err
@@ -155,12 +172,12 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 	now := c.now().UnixMilli()
 	err = c.db.inTx(ctx, func(t tx) error {
 		stored = stored[:0]
-		if _, err := t.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, h.Station, h.Seq, digest, size, len(m.Records), h.Created.UnixMilli(), now,
-			from.Source); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source, signing_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, h.ID, h.Station, h.Seq, digest, size, len(m.Records), h.Created.UnixMilli(), now,
+			from.Source, []byte(h.SigningKey)); err != nil {
 			return err
 		}
-		if _, err := t.exec(ctx, `UPDATE stations SET last_seen = ?, signing_key = ? WHERE code = ?`, now, []byte(h.SigningKey), h.Station); err != nil {
+		if _, err := t.exec(ctx, `UPDATE stations SET last_seen = ?, signing_key = coalesce(signing_key, ?) WHERE code = ?`, now, []byte(h.SigningKey), h.Station); err != nil {
 			return err
 		}
 		return batch.Open(f, c.keys.Batch, m, func(e *enroll.Enrollment, entry batch.Entry) error {
@@ -198,6 +215,13 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 	return out, stored, nil
 }
 
+// uniqueViolation recognises a unique constraint refusing a row, in SQLite's words or
+// PostgreSQL's code.
+func uniqueViolation(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
 // isBatchError tells a fault in the batch (decryption, hashes, structure) from central's own.
 func isBatchError(err error) bool {
 	for _, e := range []error{batch.ErrNotBatch, batch.ErrTruncated, batch.ErrSignature, batch.ErrDecrypt, batch.ErrHash, batch.ErrMalformed} {
@@ -213,7 +237,7 @@ func isBatchError(err error) bool {
 func (c *Central) seen(ctx context.Context, h batch.Header, digest string) (bool, error) {
 	var sum string
 	var at int64
-	err := c.db.queryRow(ctx, `SELECT sha256, received_at FROM batches WHERE id = ?`, h.ID).Scan(&sum, &at)
+	err := c.db.queryRow(ctx, `SELECT sha256, received_at FROM batches WHERE station = ? AND id = ?`, h.Station, h.ID).Scan(&sum, &at)
 	switch {
 	case err == nil && sum == digest:
 		return true, nil
@@ -224,7 +248,8 @@ func (c *Central) seen(ctx context.Context, h batch.Header, digest string) (bool
 		return false, err
 	}
 	var other string
-	err = c.db.queryRow(ctx, `SELECT id, received_at FROM batches WHERE station = ? AND seq = ?`, h.Station, h.Seq).Scan(&other, &at)
+	err = c.db.queryRow(ctx, `SELECT id, received_at FROM batches WHERE station = ? AND signing_key = ? AND seq = ?`,
+		h.Station, []byte(h.SigningKey), h.Seq).Scan(&other, &at)
 	switch {
 	case err == nil:
 		return false, refuse("batch %s: station %s's batch number %d was already used by batch %s on %s: refused as a replay",
@@ -351,8 +376,17 @@ func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, erro
 			b, _ := json.Marshal(reason)
 			status, why = enroll.StatusRejected, string(b)
 		}
-		if _, err := c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ?`,
-			string(status), why, c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived)); err != nil {
+		_, err = c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ?`,
+			string(status), why, c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived))
+		if err != nil && status == enroll.StatusVerified && uniqueViolation(err) {
+			// Another central process verified the same citizen a moment ago: decide again.
+			if reason, err = c.verify(ctx, e); err == nil {
+				b, _ := json.Marshal(reason)
+				_, err = c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ?`,
+					string(enroll.StatusRejected), string(b), c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived))
+			}
+		}
+		if err != nil {
 			return n, fmt.Errorf("record %s of %s: %w", k.ID, k.Station, err)
 		}
 		n++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -235,27 +236,30 @@ func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 	if err != nil {
 		return nil
 	}
-	age := c.now().Sub(st.ModTime())
 	remove := func() {
 		for _, p := range []string{bin, infoPath, bin + ".lock"} {
 			os.Remove(p)
 		}
 	}
 	if st.Size() != fi.Size {
-		if age > 7*24*time.Hour {
+		if c.now().Sub(st.ModTime()) > 7*24*time.Hour {
 			remove()
 		}
 		return nil
 	}
-	var n int
-	if err := c.db.queryRow(ctx, `SELECT count(*) FROM intake_log WHERE batch_id = ?`, fi.MetaData[wire.MetaBatch]).Scan(&n); err != nil {
+	// The outcome is looked up for this station's batch: another station's refusal of a batch
+	// under the same id says nothing about this one.
+	var decided sql.NullInt64
+	if err := c.db.queryRow(ctx, `SELECT max(at) FROM intake_log WHERE batch_id = ? AND station = ?`,
+		fi.MetaData[wire.MetaBatch], fi.MetaData[wire.MetaStation]).Scan(&decided); err != nil {
 		return fmt.Errorf("sweep %s: %w", infoPath, err)
 	}
-	if n == 0 {
+	if !decided.Valid {
 		_, err := c.Ingest(ctx, bin, From{Source: SourceUpload, Station: fi.MetaData[wire.MetaStation], Batch: fi.MetaData[wire.MetaBatch]})
 		return err
 	}
-	if age > time.Minute {
+	// A minute after the outcome the station has had its answer or can ask for it.
+	if c.now().Sub(time.UnixMilli(decided.Int64)) > time.Minute {
 		remove()
 	}
 	return nil

@@ -36,8 +36,8 @@ func TestStatusAnswersOnlyTheAskingStation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.db.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source)
-		VALUES ('b1', 'HN-01', 1, 'x', 1, 1, 0, 0, 'upload')`); err != nil {
+	if _, err := c.db.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source, signing_key)
+		VALUES ('b1', 'HN-01', 1, 'x', 1, 1, 0, 0, 'upload', 'k')`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.db.exec(ctx, `INSERT INTO records (id, station, batch_id, revision, personal_id, status, document, received_at)
