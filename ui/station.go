@@ -106,6 +106,8 @@ type Station struct {
 	devLabels []deviceLabel
 	// syncLabels are the sync lines on screen, rewritten every syncEvery.
 	syncLabels []*widget.Label
+	// syncBusy is set while a refresh of them gathers its facts.
+	syncBusy bool
 	// pending counts background work whose result has not reached the screen yet.
 	pending atomic.Int32
 	// session is the idle lock's state.

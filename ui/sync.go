@@ -58,50 +58,77 @@ func (s *Station) watchSync() {
 
 // syncLabel is a line of sync state that refreshSync keeps current.
 func (s *Station) syncLabel() *widget.Label {
-	l := widget.NewLabel(s.syncLine())
+	l := widget.NewLabel(s.syncText(syncFacts{}))
 	l.Wrapping = fyne.TextWrapWord
 	s.syncLabels = append(s.syncLabels, l)
+	s.refreshSync()
 	return l
 }
 
-// refreshSync rewrites the sync lines on screen.
-func (s *Station) refreshSync() {
-	if len(s.syncLabels) == 0 {
-		return
-	}
-	line := s.syncLine()
-	trouble := s.cfg.Sync != nil && s.cfg.Sync.State().LastError != nil &&
-		!errors.Is(s.cfg.Sync.State().LastError, enroll.ErrNotProvisioned)
-	for _, l := range s.syncLabels {
-		l.Importance = widget.MediumImportance
-		if trouble {
-			l.Importance = widget.WarningImportance
-		}
-		l.SetText(line)
-	}
+// syncFacts is what the sync lines say, gathered off the UI goroutine: counting records is a
+// scan of the whole table, too slow to run on it at 200 000 records.
+type syncFacts struct {
+	gathered  bool
+	bound     enroll.Binding
+	boundErr  error
+	counts    enroll.SyncCounts
+	countsErr error
+	state     enroll.SyncState
 }
 
-// syncLine says, in a few words: bound to which central, what waits, what is moving, when
-// sync last worked and what is wrong now.
-func (s *Station) syncLine() string {
+func (s *Station) gatherSync() syncFacts {
+	f := syncFacts{gathered: true}
 	if s.cfg.Sync == nil {
-		return s.tr.T("sync.off")
+		return f
 	}
 	ctx := context.Background()
-	b, err := s.cfg.Sync.Bound(ctx)
-	if errors.Is(err, enroll.ErrNotProvisioned) {
+	f.bound, f.boundErr = s.cfg.Sync.Bound(ctx)
+	f.counts, f.countsErr = s.cfg.Store.SyncCounts(ctx)
+	f.state = s.cfg.Sync.State()
+	return f
+}
+
+// refreshSync gathers the sync facts in the background and rewrites the lines on screen; a
+// refresh already under way covers this one.
+func (s *Station) refreshSync() {
+	if len(s.syncLabels) == 0 || s.syncBusy {
+		return
+	}
+	s.syncBusy = true
+	var f syncFacts
+	s.background(func() error { f = s.gatherSync(); return nil }, func(error) {
+		s.syncBusy = false
+		line := s.syncText(f)
+		trouble := f.state.LastError != nil && !errors.Is(f.state.LastError, enroll.ErrNotProvisioned)
+		for _, l := range s.syncLabels {
+			l.Importance = widget.MediumImportance
+			if trouble {
+				l.Importance = widget.WarningImportance
+			}
+			l.SetText(line)
+		}
+	})
+}
+
+// syncText says, in a few words: bound to which central, what waits, what is moving, when
+// sync last worked and what is wrong now.
+func (s *Station) syncText(f syncFacts) string {
+	switch {
+	case s.cfg.Sync == nil:
+		return s.tr.T("sync.off")
+	case !f.gathered:
+		return "…"
+	case errors.Is(f.boundErr, enroll.ErrNotProvisioned):
 		return s.tr.T("sync.not_provisioned")
+	case f.boundErr != nil:
+		return s.tr.Err(f.boundErr)
 	}
-	if err != nil {
-		return s.tr.Err(err)
-	}
-	var lines []string
-	lines = append(lines, s.tr.F("sync.bound", map[string]any{"central": b.Central}))
-	if c, err := s.cfg.Store.SyncCounts(ctx); err == nil {
+	lines := []string{s.tr.F("sync.bound", map[string]any{"central": f.bound.Central})}
+	if c := f.counts; f.countsErr == nil {
 		lines = append(lines, s.tr.F("sync.counts", map[string]any{"waiting": c.Waiting + c.InBatches,
 			"central": c.AtCentral, "verified": c.Verified, "returned": c.Returned}))
 	}
-	st := s.cfg.Sync.State()
+	st := f.state
 	switch {
 	case st.Uploading != "" && st.Size > 0:
 		lines = append(lines, s.tr.F("sync.uploading", map[string]any{"percent": st.Sent * 100 / st.Size,
