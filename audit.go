@@ -25,6 +25,9 @@ const (
 	ActionPurge           = "purge"
 	ActionSettingChange   = "setting_change"
 	ActionAuditView       = "audit_view"
+	// ActionDuplicateOverride: a supervisor started a new enrollment for an ID number that
+	// already has a record on the station, with a reason.
+	ActionDuplicateOverride = "duplicate_override"
 )
 
 // AuditActions lists every action, for the browser's filter.
@@ -34,7 +37,7 @@ func AuditActions() []string {
 		ActionStationInit, ActionOfficerCreate, ActionOfficerReset, ActionOfficerDisable, ActionOfficerEnable,
 		ActionPasswordChange, ActionRecovery, ActionSettingChange, ActionAuditView,
 		ActionProvision, ActionBatchCreate, ActionBatchUpload, ActionBatchRefused, ActionBatchExport, ActionAckImport,
-		ActionRecordStatus}
+		ActionRecordStatus, ActionDuplicateOverride}
 }
 
 // AuditFilter selects trail entries for the supervisor's browser. Zero fields do not filter.

@@ -470,3 +470,14 @@ func (s *Store) DeleteDraft(ctx context.Context, officer, id string) error {
 		return s.appendAudit(ctx, tx, officer, enroll.ActionDraftDelete, id, "")
 	})
 }
+
+// ByPersonalID lists the records on this station for a personal ID number, newest first: the
+// duplicate guard's question, answered from the blind index.
+func (s *Store) ByPersonalID(ctx context.Context, id enroll.PersonalID) ([]enroll.Summary, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("records of %s: %w", id, err)
+	}
+	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM search_terms t JOIN enrollments e ON e.id = t.enrollment_id
+		WHERE t.term = ? ORDER BY t.updated_at DESC LIMIT 20`, k.blind("i:"+string(id)))
+}

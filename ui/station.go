@@ -50,6 +50,7 @@ type Store interface {
 	Audit(ctx context.Context, officer, action, recordID, detail string) error
 	CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error)
 	Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error)
+	ByPersonalID(ctx context.Context, id enroll.PersonalID) ([]enroll.Summary, error)
 
 	// Sync with central, as the screens show it.
 	SyncCounts(ctx context.Context) (enroll.SyncCounts, error)

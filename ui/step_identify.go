@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
@@ -29,6 +30,8 @@ type identifyStep struct {
 	camView *canvas.Image
 	camStop context.CancelFunc
 	camBusy atomic.Bool
+	// allowed is the ID number a supervisor chose to enrol anew although it has a record.
+	allowed enroll.PersonalID
 }
 
 func newIdentifyStep(w *wizard) *identifyStep {
@@ -189,8 +192,91 @@ func (st *identifyStep) commit() bool {
 		st.w.status.SetText(st.w.s.tr.T("wizard.fix_errors"))
 		return false
 	}
+	if st.duplicate(c.PersonalID) {
+		return false
+	}
 	st.w.e.Citizen = c
 	return true
+}
+
+// duplicate is the guard against enrolling a citizen twice: an ID number that already has a
+// record on this station (any but this one) stops the wizard with the record's status, date and
+// officer, and the ways on: resume the officer's own draft, open the record, or, for a
+// supervisor, start anew with a reason that goes into the audit trail. The blind index answers
+// in microseconds, so it runs here.
+func (st *identifyStep) duplicate(id enroll.PersonalID) bool {
+	s := st.w.s
+	if id == st.allowed {
+		return false
+	}
+	found, err := s.cfg.Store.ByPersonalID(context.Background(), id)
+	if err != nil {
+		s.showError(err)
+		return true
+	}
+	var others []enroll.Summary
+	for _, r := range found {
+		if r.ID != st.w.e.ID {
+			others = append(others, r)
+		}
+	}
+	if len(others) == 0 {
+		return false
+	}
+	st.showDuplicate(id, others)
+	return true
+}
+
+func (st *identifyStep) showDuplicate(id enroll.PersonalID, others []enroll.Summary) {
+	s, tr := st.w.s, st.w.s.tr
+	lines := container.NewVBox(widget.NewLabel(tr.T("duplicate.intro")))
+	for _, r := range others {
+		l := widget.NewLabel(r.FullName + "  " + string(r.PersonalID) + "\n" + tr.F("duplicate.line", map[string]any{
+			"status": tr.W(r.Status), "date": r.CreatedAt.In(s.cfg.Now().Location()).Format("02/01/2006 15:04"), "officer": r.Officer}))
+		l.Wrapping = fyne.TextWrapWord
+		lines.Add(l)
+	}
+	newest := others[0]
+	var d *dialog.CustomDialog
+	var buttons []fyne.CanvasObject
+	if newest.Status == enroll.StatusDraft && newest.Officer == s.officer.Username {
+		resume := widget.NewButton(tr.T("duplicate.resume"), func() { d.Hide(); s.resume(newest.ID) })
+		resume.Importance = widget.HighImportance
+		buttons = append(buttons, resume)
+	} else {
+		buttons = append(buttons, widget.NewButton(tr.T("duplicate.open"), func() { d.Hide(); s.openRecord(newest.ID) }))
+	}
+	if s.officer.Role == enroll.RoleSupervisor {
+		reason := widget.NewEntry()
+		reason.SetPlaceHolder(tr.T("duplicate.anew_reason"))
+		msg := errorLabel()
+		lines.Add(reason)
+		lines.Add(msg)
+		buttons = append(buttons, widget.NewButton(tr.T("duplicate.anew_confirm"), func() {
+			why := strings.TrimSpace(reason.Text)
+			if why == "" {
+				setError(msg, tr.T("duplicate.reason_needed"))
+				return
+			}
+			if err := s.cfg.Store.Audit(context.Background(), s.officer.Username, enroll.ActionDuplicateOverride,
+				newest.ID, why); err != nil {
+				setError(msg, tr.Err(err))
+				return
+			}
+			d.Hide()
+			st.allowed = id
+			st.w.goNext()
+		}))
+	} else {
+		note := widget.NewLabel(tr.T("duplicate.supervisor_only"))
+		note.Wrapping = fyne.TextWrapWord
+		lines.Add(note)
+	}
+	buttons = append(buttons, widget.NewButton(tr.T("dialog.close"), func() { d.Hide() }))
+	d = dialog.NewCustomWithoutButtons(tr.T("duplicate.title"), lines, s.win)
+	d.SetButtons(buttons)
+	d.Resize(fyne.NewSize(620, 320))
+	d.Show()
 }
 
 func (st *identifyStep) leave() { st.stopCamera() }
