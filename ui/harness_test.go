@@ -460,3 +460,18 @@ func cameraOr(c enroll.Camera, sim *sim.Camera) enroll.Camera {
 	}
 	return sim
 }
+
+// onScreen fails the test unless every object lies wholly inside the window, as the officer
+// sees it without scrolling.
+func (h *harness) onScreen(objs ...fyne.CanvasObject) {
+	h.t.Helper()
+	win := h.win.Canvas().Size()
+	h.win.Content().Refresh() // lay out what changed since the last frame
+	for _, o := range objs {
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+		end := pos.Add(o.Size())
+		if !o.Visible() || pos.X < 0 || pos.Y < 0 || end.X > win.Width || end.Y > win.Height || o.Size().Height == 0 {
+			h.t.Fatalf("%T at %v, size %v, is not wholly inside the %v window", o, pos, o.Size(), win)
+		}
+	}
+}

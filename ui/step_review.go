@@ -37,7 +37,9 @@ func (st *reviewStep) view() fyne.CanvasObject {
 	st.consent.Text = tr.T("review.consent")
 	st.consent.Refresh()
 	consent := widget.NewCard(tr.T("review.consent_title"), "", container.NewVBox(st.consent, st.msg))
-	return container.NewVScroll(container.NewVBox(st.w.s.recordView(st.w.e), consent))
+	// The consent sits in a footer under the scrolling record, just above the save button,
+	// so the box Space ticks and the message about it are always where the officer looks.
+	return container.NewBorder(nil, consent, nil, nil, container.NewVScroll(st.w.s.recordView(st.w.e)))
 }
 
 func (st *reviewStep) commit() bool {

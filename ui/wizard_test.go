@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"fyne.io/fyne/v2/widget"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/wardpolice/enroll"
@@ -74,9 +75,12 @@ func TestWizardEndToEnd(t *testing.T) {
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepReview)
 
-	// Review: saving without consent is refused.
+	// Review: the consent, its message and the save button are on screen at 1366×768
+	// without scrolling; saving without consent is refused.
 	save := h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName})
+	h.onScreen(h.check(h.T("review.consent")), h.button(save))
 	h.tap(save)
+	h.onScreen(find(h, "consent message", func(l *widget.Label) bool { return l.Text == h.T("err.consent_missing") }))
 	if !h.hasText(h.T("err.consent_missing")) {
 		t.Fatalf("missing consent not reported:\n%s", h.texts())
 	}
