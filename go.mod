@@ -2,6 +2,9 @@ module github.com/wardpolice/enroll
 
 go 1.26.0
 
+// rand.Seed stays effective: biometric seeds pigo's pupil search for repeatable verdicts.
+godebug randseednop=0
+
 require (
 	fyne.io/fyne/v2 v2.7.1
 	github.com/disintegration/imaging v1.6.2

@@ -5,7 +5,9 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"math/rand"
 	"sort"
+	"sync"
 
 	pigo "github.com/esimov/pigo/core"
 )
@@ -16,6 +18,7 @@ import (
 type FaceFinder struct {
 	face   *pigo.Pigo
 	pupils *pigo.PuplocCascade
+	mu     sync.Mutex // pupil localisation reseeds math/rand's global source
 }
 
 // NewFaceFinder unpacks pigo's facefinder and puploc cascades.
@@ -203,13 +206,25 @@ func (ff *FaceFinder) findEyes(f *Face, params pigo.ImageParams) {
 		ox, oy := dx*s, -0.075*s
 		x := float64(f.Centre.X) + ox*math.Cos(rad) - oy*math.Sin(rad)
 		y := float64(f.Centre.Y) + ox*math.Sin(rad) + oy*math.Cos(rad)
-		p := ff.pupils.RunDetector(pigo.Puploc{Row: int(y), Col: int(x), Scale: float32(s) * 0.25, Perturbs: 63}, params, 0, false) // upright: pigo's rotated localiser misplaces pupils on tilted faces
+		p := ff.localise(pigo.Puploc{Row: int(y), Col: int(x), Scale: float32(s) * 0.25, Perturbs: 63}, params)
 		if p == nil || p.Row <= 0 || p.Col <= 0 {
 			return
 		}
 		eyes[i] = image.Pt(p.Col, p.Row)
 	}
 	f.LeftEye, f.RightEye, f.Eyes = eyes[0], eyes[1], true
+}
+
+// localise runs pigo's pupil localiser, upright (its rotated mode misplaces pupils on tilted
+// faces). pigo perturbs the start point with math/rand's global source; seeding it from the
+// start point, under the finder's lock, makes the same picture give the same pupils, so a
+// verdict near a limit does not flip from run to run (go.mod's godebug randseednop=0 keeps
+// rand.Seed working).
+func (ff *FaceFinder) localise(pl pigo.Puploc, params pigo.ImageParams) *pigo.Puploc {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	rand.Seed(int64(pl.Row)<<32 ^ int64(pl.Col)<<16 ^ int64(pl.Scale))
+	return ff.pupils.RunDetector(pl, params, 0, false)
 }
 
 // Gray converts any image to 8-bit luminance (BT.601), the input of Find and the checks.

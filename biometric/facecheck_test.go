@@ -1,6 +1,7 @@
 package biometric
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	_ "image/jpeg"
@@ -221,4 +222,26 @@ func closeEyes(img image.Image, eyes ...image.Point) *image.NRGBA {
 		}
 	}
 	return out
+}
+
+// TestSameImageSameVerdict: the pupil search perturbs its start at random; seeded from the
+// start point, the same picture gets the same pupils, values and verdict every time.
+func TestSameImageSameVerdict(t *testing.T) {
+	ff := testFinder(t)
+	for _, img := range []image.Image{pigoSample(t), imaging.Rotate(pigoSample(t), 5, color.White),
+		closeEyes(pigoSample(t), sampleEyes...)} {
+		measure := func() string {
+			a := ff.Assess(img)
+			if a.Face == nil {
+				return fmt.Sprint(a.Checks)
+			}
+			return fmt.Sprint(a.Face.LeftEye, a.Face.RightEye, a.Checks)
+		}
+		first := measure()
+		for range 20 {
+			if again := measure(); again != first {
+				t.Fatalf("the same picture measured twice:\n%s\n%s", first, again)
+			}
+		}
+	}
 }
