@@ -35,18 +35,9 @@ type document struct {
 }
 
 func docOf(e *enroll.Enrollment) ([]byte, error) {
-	d := document{Citizen: e.Citizen, Email: e.Email, Integrations: e.Integrations, FingerSet: e.FingerSet,
-		Exceptions: e.Exceptions, Consent: e.Consent, ConsentAt: e.ConsentAt}
-	for _, f := range e.Fingers {
-		f.PNG = nil
-		d.Fingers = append(d.Fingers, f)
-	}
-	if e.Portrait != nil {
-		p := *e.Portrait
-		p.JPEG = nil
-		d.Portrait = &p
-	}
-	return json.Marshal(d)
+	w := e.WithoutImages()
+	return json.Marshal(document{Citizen: e.Citizen, Email: e.Email, Integrations: e.Integrations, FingerSet: e.FingerSet,
+		Fingers: w.Fingers, Exceptions: e.Exceptions, Portrait: w.Portrait, Consent: e.Consent, ConsentAt: e.ConsentAt})
 }
 
 // SaveDraft stores the record as a draft, creating it (and its id) on first save. Wizard
@@ -381,10 +372,7 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.S
 	var out []enroll.Summary
 	seen := map[string]bool{}
 	for _, t := range terms {
-		// One term at a time, newest first in index order: the scan stops at limit.
-		rows, err := s.summaries(ctx, `SELECT `+summaryColumns+` FROM search_terms t
-			JOIN enrollments e ON e.id = t.enrollment_id
-			WHERE t.term = ? ORDER BY t.updated_at DESC LIMIT ?`, k.blind(t), limit)
+		rows, err := s.byTerm(ctx, k, t, limit)
 		if err != nil {
 			return nil, fmt.Errorf("search %q: %w", query, err)
 		}
@@ -396,6 +384,13 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.S
 		}
 	}
 	return out, nil
+}
+
+// byTerm lists the records a blind search term finds. One term at a time, newest first in
+// index order: the scan stops at limit.
+func (s *Store) byTerm(ctx context.Context, k *keys, term string, limit int) ([]enroll.Summary, error) {
+	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM search_terms t JOIN enrollments e ON e.id = t.enrollment_id
+		WHERE t.term = ? ORDER BY t.updated_at DESC LIMIT ?`, k.blind(term), limit)
 }
 
 // summaries runs a query whose columns are summaryColumns, opening each row's sealed part.
@@ -478,6 +473,5 @@ func (s *Store) ByPersonalID(ctx context.Context, id enroll.PersonalID) ([]enrol
 	if err != nil {
 		return nil, fmt.Errorf("records of %s: %w", id, err)
 	}
-	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM search_terms t JOIN enrollments e ON e.id = t.enrollment_id
-		WHERE t.term = ? ORDER BY t.updated_at DESC LIMIT 20`, k.blind("i:"+string(id)))
+	return s.byTerm(ctx, k, "i:"+string(id), 20)
 }

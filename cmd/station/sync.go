@@ -54,9 +54,6 @@ func syncFlags(name, synopsis string, args []string, out io.Writer, more func(*f
 func openForSync(ctx context.Context, db string) (*store.Store, *courier.Courier, error) {
 	st, err := openExisting(ctx, db)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("no station database at %s (set one up with: station init, or give --db FILE)", db)
-		}
 		return nil, nil, err
 	}
 	return st, courier.New(st, outboxOf(db)), nil

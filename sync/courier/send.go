@@ -55,12 +55,8 @@ func (c *Courier) link(ctx context.Context) (*link, error) {
 		http: &http.Client{Transport: rt}}, nil
 }
 
-// Upload sends every ready batch, oldest first, resuming any upload already begun.
-func (c *Courier) Upload(ctx context.Context, r *Report) error {
-	l, err := c.link(ctx)
-	if err != nil {
-		return err
-	}
+// upload sends every ready batch, oldest first, resuming any upload already begun.
+func (c *Courier) upload(ctx context.Context, l *link, r *Report) error {
 	ready, err := c.Store.Batches(ctx, enroll.BatchReady)
 	if err != nil {
 		return err
@@ -139,13 +135,9 @@ func (c *Courier) refused(ctx context.Context, b enroll.Batch, reason string) er
 	return nil
 }
 
-// Pull asks central for its verdicts on every record it may hold and the outcome of batches
+// pull asks central for its verdicts on every record it may hold and the outcome of batches
 // whose upload finished without an answer, and applies them.
-func (c *Courier) Pull(ctx context.Context, r *Report) error {
-	l, err := c.link(ctx)
-	if err != nil {
-		return err
-	}
+func (c *Courier) pull(ctx context.Context, l *link, r *Report) error {
 	ids, err := c.Store.AwaitingVerdict(ctx)
 	if err != nil {
 		return err
@@ -328,21 +320,27 @@ func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
 			return err
 		}
 	}
-	uerr := c.Upload(ctx, r)
-	perr := c.Pull(ctx, r)
+	l, err := c.link(ctx)
+	if err != nil {
+		return err
+	}
+	uerr := c.upload(ctx, l, r)
+	perr := c.pull(ctx, l, r)
 	if uerr == nil && perr == nil && r.Refused > 0 && c.Store.Unlocked() {
 		// Refused batches put their records back: pack and send them again now (after a
 		// station is provisioned anew, this is what gets them through).
 		again := Report{}
-		if _, _, err := c.Build(ctx, actor); err != nil && !errors.Is(err, enroll.ErrStationLocked) {
+		built, packed, err := c.Build(ctx, actor)
+		if err != nil && !errors.Is(err, enroll.ErrStationLocked) {
 			return err
 		}
-		uerr = c.Upload(ctx, &again)
-		r.Built, r.Uploaded, r.BytesSent = r.Built+again.Built, r.Uploaded+again.Uploaded, r.BytesSent+again.BytesSent
+		uerr = c.upload(ctx, l, &again)
+		r.Built, r.Packed = r.Built+built, r.Packed+packed
+		r.Uploaded, r.BytesSent = r.Uploaded+again.Uploaded, r.BytesSent+again.BytesSent
 		r.Refused += again.Refused
 		r.Refusals = append(r.Refusals, again.Refusals...)
 		if uerr == nil {
-			perr = c.Pull(ctx, r)
+			perr = c.pull(ctx, l, r)
 		}
 	}
 	if uerr != nil {
