@@ -28,6 +28,12 @@ const (
 	// ActionDuplicateOverride: a supervisor started a new enrollment for an ID number that
 	// already has a record on the station, with a reason.
 	ActionDuplicateOverride = "duplicate_override"
+	// ActionRecordCorrect: a saved record not yet sent was reopened for correction, with a reason.
+	ActionRecordCorrect = "record_correct"
+	// ActionRecordReviewed: a supervisor looked at a record's excused or accepted fingers.
+	ActionRecordReviewed = "record_reviewed"
+	// ActionReceiptPrint: a receipt was written out (opened, printed or saved).
+	ActionReceiptPrint = "receipt_print"
 )
 
 // AuditActions lists every action, for the browser's filter.
@@ -37,7 +43,7 @@ func AuditActions() []string {
 		ActionStationInit, ActionOfficerCreate, ActionOfficerReset, ActionOfficerDisable, ActionOfficerEnable,
 		ActionPasswordChange, ActionRecovery, ActionSettingChange, ActionAuditView,
 		ActionProvision, ActionBatchCreate, ActionBatchUpload, ActionBatchRefused, ActionBatchExport, ActionAckImport,
-		ActionRecordStatus, ActionDuplicateOverride}
+		ActionRecordStatus, ActionDuplicateOverride, ActionRecordCorrect, ActionRecordReviewed, ActionReceiptPrint}
 }
 
 // AuditFilter selects trail entries for the supervisor's browser. Zero fields do not filter.

@@ -2,6 +2,7 @@ package enroll
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Citizen is the identity part of a record, as printed on (or encoded in) the chip CCCD.
@@ -40,6 +41,7 @@ func (f CitizenForm) Validate(today Date) (Citizen, ValidationErrors) {
 	c.Gender, err = ParseGender(f.Gender)
 	errs.add(err)
 	c.Address = NormalizeText(f.Address)
+	errs.add(checkLength(FieldAddress, c.Address, MaxAddressLength))
 	if strings.TrimSpace(f.IssueDate) != "" {
 		c.IssueDate, err = ParseDate(FieldIssueDate, f.IssueDate)
 		if err == nil {
@@ -76,6 +78,9 @@ func (c Citizen) Form() CitizenForm {
 // qrFields names the CCCD QR fields in order, for error messages.
 var qrFields = [...]Field{FieldPersonalID, FieldOldID, FieldFullName, FieldDateOfBirth, FieldGender, FieldAddress, FieldIssueDate}
 
+// MaxQRLength is the longest QR text read as a CCCD code, in characters.
+const MaxQRLength = 1000
+
 // ParseCCCDQR reads the text of the QR code printed on the chip CCCD:
 //
 //	ID | old CMND (may be empty) | full name | DOB ddmmyyyy | Nam/Nữ | address | issue date ddmmyyyy
@@ -86,6 +91,11 @@ var qrFields = [...]Field{FieldPersonalID, FieldOldID, FieldFullName, FieldDateO
 // today, the form validation does that.
 func ParseCCCDQR(text string) (CitizenForm, error) {
 	text = strings.Trim(text, " \t\r\n\u00a0\ufeff")
+	// A chip card's code holds seven short fields (well under 300 characters with a long
+	// address); anything far longer is another code, and is refused before it is split.
+	if n := utf8.RuneCountInString(text); n > MaxQRLength {
+		return CitizenForm{}, fieldErr(FieldQR, CodeQRTooLong, "length", n, "max", MaxQRLength)
+	}
 	parts := strings.Split(text, "|")
 	if len(parts) == 1 {
 		return CitizenForm{}, fieldErr(FieldQR, CodeQRFieldCount, "count", len(parts))

@@ -205,6 +205,7 @@ func (e *Enrollment) CheckFingers() ValidationErrors {
 				errs.add(fieldErr(FieldFingers, CodeFingerQualityLow, "finger", p, "score", f.Quality.Score,
 					"min", MinFingerQuality, "try", f.Attempts, "tries", MaxFingerTries))
 			}
+			errs.add(checkLength(FieldFingerReason, f.AcceptedReason, MaxNoteLength))
 			continue
 		}
 		if x, ok := e.Exception(p); ok {
@@ -223,6 +224,8 @@ func (e *Enrollment) CheckComplete(today Date) ValidationErrors {
 	errs = append(errs, e.CheckContact()...)
 	if e.Portrait == nil || len(e.Portrait.JPEG) == 0 {
 		errs.add(fieldErr(FieldPortrait, CodePortraitMissing))
+	} else {
+		errs.add(checkLength(FieldPortrait, e.Portrait.Override, MaxNoteLength))
 	}
 	if len(e.FingerSet) == 0 {
 		errs.add(fieldErr(FieldFingers, CodeRequired))

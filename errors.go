@@ -146,6 +146,7 @@ func (v *ValidationErrors) add(err error) {
 // (a test in ui checks that).
 const (
 	CodeRequired             = "required"
+	CodeTooLong              = "too_long"
 	CodeInvalid              = "invalid"
 	CodeIDLength             = "id_length"
 	CodeIDDigits             = "id_digits"
@@ -164,6 +165,7 @@ const (
 	CodeQRFieldCount         = "qr_field_count"
 	CodeQRField              = "qr_field"
 	CodeQRMissing            = "qr_missing"
+	CodeQRTooLong            = "qr_too_long"
 	CodePhoneFormat          = "phone_format"
 	CodePhonePrefix          = "phone_prefix"
 	CodeEmailFormat          = "email_format"
@@ -180,6 +182,7 @@ const (
 
 var englishMessages = map[string]string{
 	CodeRequired:             "is required",
+	CodeTooLong:              "is {length} characters long; at most {max} fit",
 	CodeInvalid:              "is not valid: {reason}",
 	CodeIDLength:             "must have exactly 12 digits, it has {count}",
 	CodeIDDigits:             "may contain digits only; {char} at position {pos} is not a digit",
@@ -198,6 +201,7 @@ var englishMessages = map[string]string{
 	CodeQRFieldCount:         "has {count} fields separated by |; a CCCD QR code has at least 7",
 	CodeQRField:              "field {index} ({name}) is wrong: {reason}",
 	CodeQRMissing:            "{name} is missing (field {index}); scan the card again",
+	CodeQRTooLong:            "is {length} characters long; a CCCD QR code has at most {max}: scan the card, not another code",
 	CodePhoneFormat:          "must be a mobile number of 10 digits starting with 0 (or +84), got {value}",
 	CodePhonePrefix:          "{prefix} is not a mobile prefix; mobile numbers start with 03, 05, 07, 08 or 09",
 	CodeEmailFormat:          "{value} is not an e-mail address",

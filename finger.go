@@ -133,5 +133,5 @@ func (e FingerException) Check() error {
 	if !e.Reason.Valid() {
 		return fieldErr(FieldFingerReason, CodeFingerReasonMissing, "finger", e.Position)
 	}
-	return nil
+	return checkLength(FieldFingerReason, e.Note, MaxNoteLength)
 }

@@ -186,6 +186,8 @@ const (
 	SettingOffice   = "office_name"
 	SettingStation  = "station_code"
 	SettingLanguage = "language"
+	// SettingTheme: the screens' look, "light" (the default) or "dark".
+	SettingTheme = "theme"
 	// SettingRetentionDays: days a delivered record's personal data stays before purging.
 	SettingRetentionDays = "retention_days"
 	// SettingIdleMinutes: minutes without input before the session locks.

@@ -188,6 +188,7 @@ func TestParseCCCDQR(t *testing.T) {
 		{"gender word", "001087012345||Nguyễn Văn An|14031987|Male?|Hà Nội|10062021", "field 5 (gender)"},
 		{"issue date", "001087012345||Nguyễn Văn An|14031987|Nam|Hà Nội|1006202", "field 7 (issue_date)"},
 		{"ID disagrees with gender", "001087012345||Nguyễn Thị An|14031987|Nữ|Hà Nội|10062021", "digit 4 says male"},
+		{"far too long", "001087012345||Nguyễn Văn An|14031987|Nam|" + strings.Repeat("Hà Nội ", 200) + "|10062021", "is 1450 characters long"},
 	}
 	for _, c := range invalid {
 		_, err := ParseCCCDQR(c.qr)
@@ -343,5 +344,22 @@ func TestNewPersonalIDRoundTrip(t *testing.T) {
 	}
 	if id != "031303000042" || id.CheckBirth(dob, Female) != nil || id.BirthYear() != 2003 {
 		t.Errorf("got %s", id)
+	}
+}
+
+func TestFreeTextIsBounded(t *testing.T) {
+	f := CitizenForm{PersonalID: "001087012345", FullName: "Nguyễn Văn An", DateOfBirth: "14/03/1987", Gender: "Nam",
+		Address: strings.Repeat("Số 1 ngõ 2 ", 30)} // 330 characters, 329 once the last space is trimmed
+	_, errs := f.Validate(Date{Year: 2026, Month: 11, Day: 30})
+	if e := errs.For(FieldAddress); e == nil || e.Code != CodeTooLong || e.Params["length"] != 329 || e.Params["max"] != MaxAddressLength {
+		t.Errorf("329-character address: %v", errs)
+	}
+	x := FingerException{Position: LeftIndex, Reason: ExceptionInjured, Note: strings.Repeat("x", MaxNoteLength+1)}
+	if err := x.Check(); err == nil || !strings.Contains(err.Error(), "501 characters long") {
+		t.Errorf("501-character note: %v", err)
+	}
+	x.Note = strings.Repeat("ạ", MaxNoteLength) // counted in characters, not bytes
+	if err := x.Check(); err != nil {
+		t.Errorf("500 two-byte characters: %v", err)
 	}
 }

@@ -15,10 +15,10 @@ import (
 )
 
 // ErrNotFound is returned for an unknown record id.
-var ErrNotFound = errors.New("record not found")
+var ErrNotFound = enroll.ErrRecordNotFound
 
 // ErrNotDraft is returned when saving a draft over a record that has left draft.
-var ErrNotDraft = errors.New("record is no longer a draft")
+var ErrNotDraft = enroll.ErrNotDraft
 
 // document is the part of a record kept as JSON: everything but the list columns and image
 // bytes. Image metadata stays here so that a record reads back whole.
@@ -70,7 +70,8 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 	if err != nil {
 		return fmt.Errorf("save record %s: %w", e.ID, err)
 	}
-	sum, err := json.Marshal(summaryOf(e))
+	plainSum := summaryOf(e)
+	sum, err := json.Marshal(plainSum)
 	if err != nil {
 		return fmt.Errorf("save record %s: %w", e.ID, err)
 	}
@@ -95,13 +96,15 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		if to == enroll.StatusComplete {
 			completed = now.UnixMilli()
 		}
+		// Every save may change the fingers, so the review queue looks at the record again.
 		_, err = tx.ExecContext(ctx, `INSERT INTO enrollments
-			(id, status, step, station, officer, created_at, updated_at, completed_at, summary)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(id, status, step, station, officer, created_at, updated_at, completed_at, summary, code)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET status = excluded.status, step = excluded.step,
-				updated_at = excluded.updated_at, completed_at = excluded.completed_at, summary = excluded.summary`,
+				updated_at = excluded.updated_at, completed_at = excluded.completed_at, summary = excluded.summary,
+				review_examined = 0`,
 			e.ID, string(to), int(e.Step), e.Station, e.Officer, e.CreatedAt.UnixMilli(), now.UnixMilli(), completed,
-			k.seal(e.ID, fieldSummary, sum))
+			k.seal(e.ID, fieldSummary, sum), enroll.RecordCode(e.ID))
 		if err != nil {
 			return err
 		}
@@ -109,7 +112,7 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 			ON CONFLICT (enrollment_id) DO UPDATE SET data = excluded.data`, e.ID, k.seal(e.ID, fieldDocument, doc)); err != nil {
 			return err
 		}
-		if err := writeSearchTerms(ctx, tx, k, e, now.UnixMilli()); err != nil {
+		if err := writeSearchTerms(ctx, tx, k, e.ID, plainSum, now.UnixMilli()); err != nil {
 			return err
 		}
 		action := enroll.ActionRecordEdit
@@ -155,41 +158,6 @@ type summary struct {
 
 func summaryOf(e *enroll.Enrollment) summary {
 	return summary{PersonalID: e.Citizen.PersonalID, FullName: e.Citizen.FullName, Phone: e.Phone}
-}
-
-// searchTerms lists what a record can be found by, in separate namespaces: every run of whole
-// words of the name's search key ("nguyen", "nguyen van", "van an", …), the ID number and the
-// phone. Blind indexes only match whole values, so a name is found by any of its words or
-// word runs, and an ID or phone number by all its digits.
-func searchTerms(e *enroll.Enrollment) []string {
-	var terms []string
-	if words := strings.Fields(enroll.SearchKey(e.Citizen.FullName)); len(words) > 0 {
-		for i := range words {
-			for j := i + 1; j <= len(words); j++ {
-				terms = append(terms, "n:"+strings.Join(words[i:j], " "))
-			}
-		}
-	}
-	if e.Citizen.PersonalID != "" {
-		terms = append(terms, "i:"+string(e.Citizen.PersonalID))
-	}
-	if e.Phone != "" {
-		terms = append(terms, "p:"+e.Phone)
-	}
-	return terms
-}
-
-func writeSearchTerms(ctx context.Context, tx *sql.Tx, k *keys, e *enroll.Enrollment, updated int64) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM search_terms WHERE enrollment_id = ?`, e.ID); err != nil {
-		return err
-	}
-	for _, t := range searchTerms(e) {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO search_terms (term, updated_at, enrollment_id) VALUES (?, ?, ?)`,
-			k.blind(t), updated, e.ID); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeImages replaces the record's images with the ones it holds now; a retaken finger or
@@ -308,10 +276,8 @@ type Filter struct {
 	Limit   int       // default 200
 }
 
-const summaryColumns = `e.id, e.status, e.step, e.officer, e.created_at, e.updated_at, e.summary, e.central_reason`
-
-// List returns records matching the filter, newest change first.
-func (s *Store) List(ctx context.Context, f Filter) ([]enroll.Summary, error) {
+// where is the filter as SQL conditions on enrollments e, with their arguments.
+func (f Filter) where() ([]string, []any) {
 	var where []string
 	var args []any
 	if f.Status != "" {
@@ -326,6 +292,14 @@ func (s *Store) List(ctx context.Context, f Filter) ([]enroll.Summary, error) {
 	if !f.To.IsZero() {
 		where, args = append(where, "e.created_at < ?"), append(args, f.To.UnixMilli())
 	}
+	return where, args
+}
+
+const summaryColumns = `e.id, e.status, e.step, e.officer, e.created_at, e.updated_at, e.summary, e.central_reason`
+
+// List returns records matching the filter, newest change first.
+func (s *Store) List(ctx context.Context, f Filter) ([]enroll.Summary, error) {
+	where, args := f.where()
 	q := `SELECT ` + summaryColumns + ` FROM enrollments e`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -342,55 +316,16 @@ func limitOr(n int) int {
 	return n
 }
 
-// Search finds records by the whole personal ID number or phone, or by name: any of its words
-// or runs of words, with or without diacritics, any case. At most limit, newest change first.
+// Search finds records by what an officer typed in the search box (see Find); an empty query
+// finds nothing rather than listing everything. At most limit, newest change first.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error) {
-	k, err := s.keys()
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	query = strings.TrimSpace(query)
-	if query == "" {
+	if strings.TrimSpace(query) == "" {
+		if _, err := s.keys(); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
 		return nil, nil
 	}
-	digits := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '.' || r == '-' {
-			return -1
-		}
-		return r
-	}, query)
-	if strings.HasPrefix(digits, "+84") {
-		digits = "0" + digits[3:]
-	}
-	var terms []string
-	if digits != "" && strings.Trim(digits, "0123456789") == "" {
-		terms = []string{"i:" + digits, "p:" + digits}
-	} else {
-		terms = []string{"n:" + enroll.SearchKey(query)}
-	}
-	limit = limitOr(limit)
-	var out []enroll.Summary
-	seen := map[string]bool{}
-	for _, t := range terms {
-		rows, err := s.byTerm(ctx, k, t, limit)
-		if err != nil {
-			return nil, fmt.Errorf("search %q: %w", query, err)
-		}
-		for _, r := range rows {
-			if !seen[r.ID] && len(out) < limit {
-				seen[r.ID] = true
-				out = append(out, r)
-			}
-		}
-	}
-	return out, nil
-}
-
-// byTerm lists the records a blind search term finds. One term at a time, newest first in
-// index order: the scan stops at limit.
-func (s *Store) byTerm(ctx context.Context, k *keys, term string, limit int) ([]enroll.Summary, error) {
-	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM search_terms t JOIN enrollments e ON e.id = t.enrollment_id
-		WHERE t.term = ? ORDER BY t.updated_at DESC LIMIT ?`, k.blind(term), limit)
+	return s.Find(ctx, enroll.RecordQuery{Text: query, Limit: limit})
 }
 
 // summaries runs a query whose columns are summaryColumns, opening each row's sealed part.
@@ -406,30 +341,42 @@ func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.
 	defer rows.Close()
 	var out []enroll.Summary
 	for rows.Next() {
-		var r enroll.Summary
-		var status string
-		var step int
-		var created, updated int64
-		var sealed []byte
-		var returned string
-		if err := rows.Scan(&r.ID, &status, &step, &r.Officer, &created, &updated, &sealed, &returned); err != nil {
-			return nil, fmt.Errorf("list records: %w", err)
+		r, err := scanSummary(rows, k)
+		if err != nil {
+			return nil, err
 		}
-		if r.Returned, err = parseReason(returned); err != nil {
-			return nil, fmt.Errorf("list records: %s: %w", r.ID, err)
-		}
-		if sealed != nil {
-			var sum summary
-			if err := openJSON(k, r.ID, fieldSummary, sealed, &sum); err != nil {
-				return nil, err
-			}
-			r.PersonalID, r.FullName, r.Phone = sum.PersonalID, sum.FullName, sum.Phone
-		}
-		r.Status, r.Step = enroll.Status(status), enroll.Step(step)
-		r.CreatedAt, r.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// scanSummary reads a row that starts with summaryColumns; extra receives the columns after
+// them.
+func scanSummary(rows *sql.Rows, k *keys, extra ...any) (enroll.Summary, error) {
+	var r enroll.Summary
+	var status string
+	var step int
+	var created, updated int64
+	var sealed []byte
+	var returned string
+	dest := append([]any{&r.ID, &status, &step, &r.Officer, &created, &updated, &sealed, &returned}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return r, fmt.Errorf("list records: %w", err)
+	}
+	var err error
+	if r.Returned, err = parseReason(returned); err != nil {
+		return r, fmt.Errorf("list records: %s: %w", r.ID, err)
+	}
+	if sealed != nil {
+		var sum summary
+		if err := openJSON(k, r.ID, fieldSummary, sealed, &sum); err != nil {
+			return r, err
+		}
+		r.PersonalID, r.FullName, r.Phone = sum.PersonalID, sum.FullName, sum.Phone
+	}
+	r.Status, r.Step = enroll.Status(status), enroll.Step(step)
+	r.CreatedAt, r.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
+	return r, nil
 }
 
 // CreatedSince lists records created at or after from, newest change first (the home screen's
@@ -473,5 +420,7 @@ func (s *Store) ByPersonalID(ctx context.Context, id enroll.PersonalID) ([]enrol
 	if err != nil {
 		return nil, fmt.Errorf("records of %s: %w", id, err)
 	}
-	return s.byTerm(ctx, k, "i:"+string(id), 20)
+	q, args := termSource(k, termID+string(id), nil, nil, nil, 20)
+	return s.summaries(ctx, `SELECT `+summaryColumns+` FROM enrollments e WHERE e.id IN (`+q+`)
+		ORDER BY e.updated_at DESC, e.id LIMIT 20`, args...)
 }

@@ -43,10 +43,16 @@ func parseParams(s string) (PasswordParams, error) {
 	return p, nil
 }
 
-// unlock keeps the data key in memory for the session; Lock forgets it.
-func (s *Store) unlock(dataKey []byte) error {
+// unlock keeps the data key in memory for the session; Lock forgets it. Search terms written
+// under an older scheme are rewritten first (only the key can compute them), so that every
+// search of the session finds old records by the new ways too; if that fails the store stays
+// as it was and the login fails.
+func (s *Store) unlock(ctx context.Context, dataKey []byte) error {
 	k, err := newKeys(dataKey)
 	if err != nil {
+		return err
+	}
+	if err := s.reindex(ctx, k); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -193,7 +199,7 @@ func (s *Store) init(ctx context.Context, setup enroll.StationSetup) (RecoveryKe
 	if err != nil {
 		return RecoveryKey{}, fmt.Errorf("set up station: %w", err)
 	}
-	return rk, s.unlock(dk)
+	return rk, s.unlock(ctx, dk)
 }
 
 // CreateOfficer adds an account; actor is the supervisor doing it. The new officer's slot
@@ -321,7 +327,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 		return s.appendAudit(ctx, tx, o.Username, enroll.ActionLogin, "", "")
 	})
 	if err == nil {
-		err = s.unlock(dk)
+		err = s.unlock(ctx, dk)
 	}
 	if err != nil {
 		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
@@ -507,7 +513,7 @@ func (s *Store) Recover(ctx context.Context, key, username, password, confirm st
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
-	return s.unlock(dk)
+	return s.unlock(ctx, dk)
 }
 
 // OfficerRole returns an account's role, or ErrNotFound.

@@ -413,13 +413,16 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, actor, id string, from, to
 	if err := enroll.CheckMove(from, to); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
-		string(to), s.now().UnixMilli(), id, string(from))
+	res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ? WHERE id = ? AND status = ?`,
+		string(to), id, string(from))
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("record %s is not %s", id, from)
+	}
+	if err := touchRecord(ctx, tx, id, s.now().UnixMilli()); err != nil {
+		return err
 	}
 	return s.appendAudit(ctx, tx, actor, enroll.ActionRecordStatus, id, fmt.Sprintf("%s → %s", from, to))
 }

@@ -8,20 +8,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/store"
 )
 
 // SearchQueries are what officers type: full names with and without diacritics, a family name
-// (the broadest: hundreds of matches), a given name, and the whole ID number and phone of the
-// newest record in st.
+// (the broadest: hundreds of matches), a given name, two name words the other way round, and
+// of the newest record in st the whole ID number, its first six digits (province, century and
+// gender, birth year: thousands of matches on a real station), the phone and the record code.
 func SearchQueries(ctx context.Context, st *store.Store) ([]string, error) {
-	qs := []string{"Nguyễn Văn An", "nguyen van an", "tran thi", "NGUYEN", "anh", "Đặng Quốc"}
+	qs := []string{"Nguyễn Văn An", "nguyen van an", "tran thi", "NGUYEN", "anh", "Đặng Quốc", "an nguyen"}
 	newest, err := st.List(ctx, store.Filter{Limit: 1})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range newest {
-		qs = append(qs, string(r.PersonalID), r.Phone)
+		id := string(r.PersonalID)
+		qs = append(qs, id, id[:min(6, len(id))], r.Phone, enroll.RecordCode(r.ID))
 	}
 	return qs, nil
 }
