@@ -1,5 +1,5 @@
 // Package assets embeds the files the station ships inside its binary: translation catalogs,
-// the application icon and pigo's face and pupil cascades.
+// the application icon, pigo's face and pupil cascades and the receipt's fonts.
 package assets
 
 import (
@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed translations/*.json icon.png pigo/facefinder pigo/puploc
+//go:embed translations/*.json icon.png pigo/facefinder pigo/puploc fonts/NotoSans-Regular.ttf fonts/NotoSans-Bold.ttf
 var files embed.FS
 
 // Translations returns the catalogs, one JSON file per language (vi.json, en.json).
@@ -32,5 +32,19 @@ func FaceCascade() []byte {
 // PupilCascade is pigo's pupil localiser (cascade/puploc of the same release).
 func PupilCascade() []byte {
 	b, _ := files.ReadFile("pigo/puploc")
+	return b
+}
+
+// ReceiptFont is Noto Sans Regular (TrueType), and ReceiptFontBold its bold: a printed receipt
+// must show Vietnamese diacritics whatever fonts the machine has. Debian's fonts-noto-core
+// 20201225-1; SIL Open Font License in fonts/OFL.txt.
+func ReceiptFont() []byte {
+	b, _ := files.ReadFile("fonts/NotoSans-Regular.ttf")
+	return b
+}
+
+// ReceiptFontBold is Noto Sans Bold from the same package.
+func ReceiptFontBold() []byte {
+	b, _ := files.ReadFile("fonts/NotoSans-Bold.ttf")
 	return b
 }

@@ -48,6 +48,13 @@ func EncodeFingerPNG(img *image.Gray, ppi int) ([]byte, error) {
 // DecodeFingerPNG reads a finger image and its resolution. Colour images are converted to grey
 // (some readers and tools store R=G=B); a missing pHYs chunk gives ppi 0.
 func DecodeFingerPNG(data []byte) (*image.Gray, int, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, 0, fmt.Errorf("decode finger image: %w", err)
+	}
+	if err := checkPixels(cfg.Width, cfg.Height, MaxFingerPixels); err != nil {
+		return nil, 0, fmt.Errorf("decode finger image: %w", err)
+	}
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, 0, fmt.Errorf("decode finger image: %w", err)

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
@@ -38,6 +39,8 @@ func (s *Station) showAdmin() {
 		auditItem := container.NewTabItem(s.tr.T("admin.audit"), audit)
 		tabs := container.NewAppTabs(
 			container.NewTabItem(s.tr.T("admin.officers"), s.officersTab()),
+			container.NewTabItem(s.tr.T("admin.review"), s.reviewTab()),
+			container.NewTabItem(s.tr.T("admin.numbers"), s.numbersTab()),
 			auditItem,
 			container.NewTabItem(s.tr.T("admin.settings"), s.settingsTab()),
 		)
@@ -136,7 +139,7 @@ func (s *Station) officersTab() fyne.CanvasObject {
 // askReset lets a supervisor set a forgotten password; the officer chooses their own at the
 // next login.
 func (s *Station) askReset(username string, then func()) {
-	pw, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	pw, confirm := newDialogPasswordEntry(), newDialogPasswordEntry()
 	items := []*widget.FormItem{
 		widget.NewFormItem(s.tr.T("password.new"), pw),
 		widget.NewFormItem(s.tr.T("field.password_confirm"), confirm),
@@ -162,8 +165,8 @@ func (s *Station) askReset(username string, then func()) {
 func (s *Station) auditTab() (fyne.CanvasObject, func()) {
 	ctx := context.Background()
 	officer, record, from, to := widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	from.SetPlaceHolder("dd/mm/yyyy")
-	to.SetPlaceHolder("dd/mm/yyyy")
+	from.SetPlaceHolder(s.tr.T("identify.date_hint"))
+	to.SetPlaceHolder(s.tr.T("identify.date_hint"))
 	actions := enroll.AuditActions()
 	labels := []string{s.tr.T("audit.all")}
 	for _, a := range actions {
@@ -183,26 +186,11 @@ func (s *Station) auditTab() (fyne.CanvasObject, func()) {
 		if i := action.SelectedIndex(); i > 0 {
 			f.Action = actions[i-1]
 		}
-		for _, d := range []struct {
-			e    *widget.Entry
-			into *time.Time
-			next bool
-		}{{from, &f.From, false}, {to, &f.To, true}} {
-			if strings.TrimSpace(d.e.Text) == "" {
-				continue
-			}
-			day, err := enroll.ParseDate(enroll.FieldDate, d.e.Text)
-			if err != nil {
-				setError(msg, s.tr.Err(err))
-				return
-			}
-			t := time.Date(day.Year, time.Month(day.Month), day.Day, 0, 0, 0, 0, s.cfg.Now().Location())
-			if d.next {
-				t = t.AddDate(0, 0, 1) // "to" includes that whole day
-			}
-			*d.into = t
-		}
 		var err error
+		if f.From, f.To, err = s.dayRange(from.Text, to.Text); err != nil {
+			setError(msg, s.tr.Err(err))
+			return
+		}
 		entries, err = s.cfg.Store.AuditTrail(ctx, f)
 		if err != nil {
 			setError(msg, s.tr.Err(err))
@@ -238,10 +226,30 @@ func (s *Station) auditLine(e enroll.AuditEntry) string {
 	if e.RecordID != "" {
 		line += "  " + e.RecordID
 	}
-	if e.Detail != "" {
-		line += "  (" + e.Detail + ")"
+	if d := s.auditDetail(e.Action, e.Detail); d != "" {
+		line += "  (" + d + ")"
 	}
 	return line
+}
+
+// dayRange reads a "from" and a "to" day as an officer types them (either may be empty):
+// from midnight of the first to the end of the second, in the station's time zone.
+func (s *Station) dayRange(from, to string) (time.Time, time.Time, error) {
+	var out [2]time.Time
+	for i, text := range []string{from, to} {
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		day, err := enroll.ParseDate(enroll.FieldDate, text)
+		if err != nil {
+			return time.Time{}, time.Time{}, err
+		}
+		out[i] = time.Date(day.Year, time.Month(day.Month), day.Day, 0, 0, 0, 0, s.cfg.Now().Location())
+		if i == 1 {
+			out[i] = out[i].AddDate(0, 0, 1) // "to" includes that whole day
+		}
+	}
+	return out[0], out[1], nil
 }
 
 // filterText is the audit detail of a browse: what was looked for.
@@ -261,26 +269,56 @@ func (s *Station) filterText(f enroll.AuditFilter) string {
 	return strings.Join(parts, " ")
 }
 
-// settingsTab sets retention, the idle lock and the lock-out, and purges on demand.
+// hint is a setting's explanation under its field: small, and wrapped to the column (a form's
+// own hint text does not wrap, and would widen the screen past an office monitor).
+func hint(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+// settingHelpKey is the translation key of the line explaining a numeric setting.
+func settingHelpKey(key string) string { return "setting.help." + key }
+
+// themeKey is the translation key of a theme's name.
+func themeKey(name string) string { return "setting.theme_" + name }
+
+// settingsTab sets the station's settings, grouped by what they protect, each with a line
+// saying what it does: data retention (and purging on demand), sessions and log-in, and the
+// screens' look.
 func (s *Station) settingsTab() fyne.CanvasObject {
 	ctx := context.Background()
 	defs := enroll.NumericSettings()
-	entries := make([]*widget.Entry, len(defs))
-	form := widget.NewForm()
-	for i, d := range defs {
-		entries[i] = widget.NewEntry()
+	entries := map[string]*widget.Entry{}
+	item := func(d enroll.NumericSetting) *widget.FormItem {
+		e := widget.NewEntry()
 		if v, err := s.cfg.Store.NumericSetting(ctx, d.Key, d.Default); err == nil {
-			entries[i].SetText(strconv.Itoa(v))
+			e.SetText(strconv.Itoa(v))
 		}
-		form.Append(s.tr.T("setting."+d.Key), entries[i])
+		entries[d.Key] = e
+		return widget.NewFormItem(s.tr.T("setting."+d.Key), container.NewVBox(e,
+			hint(s.tr.F(settingHelpKey(d.Key), map[string]any{"min": d.Min, "max": d.Max, "default": d.Default}))))
 	}
+	byKey := func(key string) enroll.NumericSetting {
+		for _, d := range defs {
+			if d.Key == key {
+				return d
+			}
+		}
+		panic("no numeric setting " + key) // a programming error: the keys below are enroll's
+	}
+	retention := widget.NewForm(item(byKey(enroll.SettingRetentionDays)))
+	sessions := widget.NewForm(item(byKey(enroll.SettingIdleMinutes)), item(byKey(enroll.SettingLockAttempts)),
+		item(byKey(enroll.SettingLockMinutes)))
+
 	msg := errorLabel()
 	result := widget.NewLabel("")
 	result.Wrapping = fyne.TextWrapWord
 	save := widget.NewButton(s.tr.T("dialog.save"), func() {
 		setError(msg, "")
-		for i, d := range defs {
-			n, err := strconv.Atoi(strings.TrimSpace(entries[i].Text))
+		for _, d := range defs {
+			n, err := strconv.Atoi(strings.TrimSpace(entries[d.Key].Text))
 			if err != nil || n < d.Min || n > d.Max {
 				setError(msg, s.tr.F("setting.out_of_range", map[string]any{"name": s.tr.T("setting." + d.Key), "min": d.Min, "max": d.Max}))
 				return
@@ -308,5 +346,38 @@ func (s *Station) settingsTab() fyne.CanvasObject {
 	purge.Importance = widget.DangerImportance
 	intro := widget.NewLabel(s.tr.T("retention.intro"))
 	intro.Wrapping = fyne.TextWrapWord
-	return container.NewVBox(form, container.NewHBox(save), msg, widget.NewSeparator(), intro, container.NewHBox(purge), result)
+
+	looks := map[string]string{ThemeLight: s.tr.T(themeKey(ThemeLight)), ThemeDark: s.tr.T(themeKey(ThemeDark))}
+	look := widget.NewSelect([]string{looks[ThemeLight], looks[ThemeDark]}, nil)
+	if cur, _ := s.cfg.Store.Setting(ctx, enroll.SettingTheme); cur == ThemeDark {
+		look.SetSelected(looks[ThemeDark])
+	} else {
+		look.SetSelected(looks[ThemeLight])
+	}
+	look.OnChanged = func(v string) {
+		for name, text := range looks {
+			if text != v {
+				continue
+			}
+			if err := s.cfg.Store.SetSetting(ctx, enroll.SettingTheme, name); err != nil {
+				setError(msg, s.tr.Err(err))
+				return
+			}
+			s.cfg.Store.Audit(ctx, s.officer.Username, enroll.ActionSettingChange, "", enroll.SettingTheme+" "+name)
+			s.applyTheme()
+		}
+	}
+	lookForm := widget.NewForm(widget.NewFormItem(s.tr.T("setting.theme"), container.NewVBox(look, hint(s.tr.T("setting.help.theme")))))
+
+	group := func(title string, body ...fyne.CanvasObject) fyne.CanvasObject {
+		return container.NewVBox(append([]fyne.CanvasObject{heading(title)}, body...)...)
+	}
+	left := container.NewVBox(
+		group(s.tr.T("setting.group_retention"), intro, retention, container.NewHBox(purge)),
+		widget.NewSeparator(),
+		group(s.tr.T("setting.group_look"), lookForm))
+	right := group(s.tr.T("setting.group_sessions"), sessions)
+	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, save, nil, result), msg)
+	return container.NewBorder(nil, bottom, nil, nil,
+		container.NewVScroll(container.NewGridWithColumns(2, container.NewPadded(left), container.NewPadded(right))))
 }

@@ -29,6 +29,7 @@ const (
 type handDiagram struct {
 	buttons  map[enroll.FingerPosition]*widget.Button
 	palms    [2]*canvas.Rectangle
+	names    [2]*widget.Label // Trái, Phải: which hand is which, under each palm
 	box      *fyne.Container
 	selected enroll.FingerPosition
 }
@@ -39,7 +40,8 @@ func newHandDiagram(onSelect func(enroll.FingerPosition)) *handDiagram {
 	for i := range h.palms {
 		h.palms[i] = canvas.NewRectangle(color.NRGBA{0x99, 0x99, 0x99, 0x40})
 		h.palms[i].CornerRadius = 28
-		objs = append(objs, h.palms[i])
+		h.names[i] = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		objs = append(objs, h.palms[i], h.names[i])
 	}
 	for p := enroll.RightThumb; p <= enroll.LeftLittle; p++ {
 		b := widget.NewButton(strconv.Itoa(int(p)), func() { onSelect(p) })
@@ -48,6 +50,12 @@ func newHandDiagram(onSelect func(enroll.FingerPosition)) *handDiagram {
 	}
 	h.box = container.New(&handLayout{h: h}, objs...)
 	return h
+}
+
+// setNames labels the hands, left first, in the officer's language.
+func (h *handDiagram) setNames(left, right string) {
+	h.names[0].SetText(left)
+	h.names[1].SetText(right)
 }
 
 // update colours each finger: blue pending, green captured, orange exception, grey not needed;
@@ -100,6 +108,9 @@ func (l *handLayout) Layout(_ []fyne.CanvasObject, size fyne.Size) {
 		palm := l.h.palms[side]
 		palm.Move(fyne.NewPos(x0, top+fingerH-10))
 		palm.Resize(fyne.NewSize(hand, palmH))
+		name := l.h.names[side]
+		name.Move(fyne.NewPos(x0, top+fingerH-10+palmH-name.MinSize().Height-theme.Padding()))
+		name.Resize(fyne.NewSize(hand, name.MinSize().Height))
 		for slot := 0; slot < 5; slot++ {
 			// Left hand from the left: little … thumb; right hand: thumb … little.
 			var p enroll.FingerPosition

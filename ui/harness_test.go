@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -36,6 +37,8 @@ type harness struct {
 	scanner *sim.Scanner
 	camera  *sim.Camera
 	faces   *biometric.FaceFinder
+	// docs takes what the station prints or opens.
+	docs *fakeDocuments
 	// recoveryKey is what the first run showed.
 	recoveryKey string
 	// fake, when set, is the station's clock (advance moves it).
@@ -106,11 +109,12 @@ func newHarnessWith(t tb, dbPath string, cam enroll.Camera) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, st: st, queued: make(chan struct{}, 1), scanner: sim.NewScanner(scannerOptions()),
-		camera: sim.NewCamera(func() time.Time { return cameraEpoch }), faces: faces}
+		camera: sim.NewCamera(func() time.Time { return cameraEpoch }), faces: faces, docs: &fakeDocuments{}}
 	h.win = test.NewWindow(nil)
 	h.win.Resize(fyne.NewSize(1366, 768))
 	t.Cleanup(func() { h.win.Close() })
-	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: cameraOr(cam, h.camera), Faces: faces, ReadQR: qr.Read, Tr: tr, Do: h.do, Now: h.now})
+	h.s = New(h.win, Config{Store: st, Scanner: h.scanner, Camera: cameraOr(cam, h.camera), Faces: faces, ReadQR: qr.Read, Tr: tr, Do: h.do, Now: h.now,
+		Documents: h.docs})
 	h.s.Start()
 	return h
 }
@@ -192,6 +196,8 @@ func (h *harness) walk(visit func(fyne.CanvasObject) bool) {
 			for _, it := range x.Items {
 				kids = append(kids, it.Widget)
 			}
+		case *dialogEntry:
+			kids = []fyne.CanvasObject{&x.Entry} // found and typed into as the entry it is
 		case *widget.Entry, *widget.Label, *widget.Button, *widget.Check, *widget.Select:
 		case fyne.Widget:
 			kids = test.WidgetRenderer(x).Objects()
@@ -258,11 +264,13 @@ func (h *harness) field(label string) *widget.Entry {
 				continue
 			}
 			h.walkFrom(it.Widget, func(o fyne.CanvasObject) bool {
-				if e, ok := o.(*widget.Entry); ok {
+				switch e := o.(type) {
+				case *widget.Entry:
 					found = e
-					return true
+				case *dialogEntry:
+					found = &e.Entry
 				}
-				return false
+				return found != nil
 			})
 			return found != nil
 		}
@@ -336,16 +344,22 @@ const (
 )
 
 // firstRun completes the set-up screen.
-func (h *harness) firstRun() {
+// setUp fills the first-run form for station code and waits for the recovery key screen.
+func (h *harness) setUp(code string) {
 	h.t.Helper()
 	h.typeInto(h.T("setup.office"), "Công an phường Khâm Thiên")
-	h.typeInto(h.T("setup.station_code"), "HN-DD-KT-01")
+	h.typeInto(h.T("setup.station_code"), code)
 	h.typeInto(h.T("field.username"), testUser)
 	h.typeInto(h.T("field.full_name"), testName)
 	h.typeInto(h.T("field.password"), testPassword)
 	h.typeInto(h.T("field.password_confirm"), testPassword)
 	h.tap(h.T("setup.create"))
 	h.waitFor("recovery key", func() bool { return h.hasText(h.T("setup.recovery_title")) })
+}
+
+func (h *harness) firstRun() {
+	h.t.Helper()
+	h.setUp("HN-DD-KT-01")
 	h.recoveryKey = find(h, "recovery key", func(l *widget.Label) bool { return l.TextStyle.Monospace }).Text
 	if h.button(h.T("setup.recovery_done")).Disabled() == false {
 		h.t.Fatalf("the recovery key can be passed without confirming it was kept")
@@ -437,13 +451,99 @@ func (h *harness) langSelect() *widget.Select {
 func (h *harness) savedRecordID() string {
 	h.t.Helper()
 	f := find(h, "record id", func(f *widget.Form) bool {
-		return len(f.Items) == 1 && f.Items[0].Text == h.T("review.record_id")
+		return len(f.Items) == 2 && f.Items[1].Text == h.T("review.record_id")
 	})
-	l, ok := f.Items[0].Widget.(*widget.Label)
-	if !ok || l.Text == "" {
-		h.t.Fatalf("record id not shown as text: %T", f.Items[0].Widget)
+	id, ok := f.Items[1].Widget.(*widget.Label)
+	if !ok || id.Text == "" {
+		h.t.Fatalf("record id not shown as text: %T", f.Items[1].Widget)
 	}
-	return l.Text
+	// The code the citizen reads out is shown above it, and is the id's.
+	if code, ok := f.Items[0].Widget.(*widget.Label); !ok || f.Items[0].Text != h.T("review.record_code") || code.Text != enroll.RecordCode(id.Text) {
+		h.t.Fatalf("record code not shown for %s", id.Text)
+	}
+	return id.Text
+}
+
+// fakeDocuments keeps what the station prints or opens instead of handing it to the desktop.
+type fakeDocuments struct {
+	printed, opened [][]byte
+}
+
+func (d *fakeDocuments) Print(_ string, pdf []byte) error {
+	d.printed = append(d.printed, pdf)
+	return nil
+}
+func (d *fakeDocuments) Open(_ string, pdf []byte) error {
+	d.opened = append(d.opened, pdf)
+	return nil
+}
+
+// shortcut presses a key with modifiers as the desktop driver handles it: the window's menu
+// takes it first, whatever has the keyboard.
+func (h *harness) shortcut(key fyne.KeyName, mod fyne.KeyModifier) {
+	h.t.Helper()
+	want := (&desktop.CustomShortcut{KeyName: key, Modifier: mod}).ShortcutName()
+	if menu := h.win.MainMenu(); menu != nil {
+		for _, m := range menu.Items {
+			for _, it := range m.Items {
+				if it.Shortcut != nil && it.Shortcut.ShortcutName() == want && it.Action != nil {
+					it.Action()
+					h.pump()
+					return
+				}
+			}
+		}
+	}
+	h.t.Fatalf("no menu item for %s on this screen:\n%s", want, h.texts())
+}
+
+// tabTo presses Tab until what has the keyboard matches, as an officer would; it fails after
+// going round the screen.
+func (h *harness) tabTo(what string, match func(fyne.Focusable) bool) fyne.Focusable {
+	h.t.Helper()
+	c := h.win.Canvas()
+	for range 80 {
+		if f := c.Focused(); f != nil && match(f) {
+			return f
+		}
+		c.FocusNext()
+	}
+	h.t.Fatalf("Tab never reaches %s:\n%s", what, h.texts())
+	return nil
+}
+
+// press types one key into what has the keyboard.
+func (h *harness) press(key fyne.KeyName) {
+	h.t.Helper()
+	f := h.win.Canvas().Focused()
+	if f == nil {
+		h.t.Fatalf("nothing has the keyboard for %s", key)
+	}
+	// The driver hands a key to TypedKey, and the character it types (Space's) to TypedRune.
+	f.TypedKey(&fyne.KeyEvent{Name: key})
+	if key == fyne.KeySpace {
+		f.TypedRune(' ')
+	}
+	h.pump()
+}
+
+// selectTab opens the tab titled title in the tabs on screen.
+func (h *harness) selectTab(title string) {
+	h.t.Helper()
+	tabs := find(h, "tabs with "+title, func(t *container.AppTabs) bool {
+		for _, it := range t.Items {
+			if it.Text == title {
+				return true
+			}
+		}
+		return false
+	})
+	for _, it := range tabs.Items {
+		if it.Text == title {
+			tabs.Select(it)
+		}
+	}
+	h.pump()
 }
 
 // takePortrait waits until the live checks pass on the camera's picture (the capture button

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -21,7 +20,8 @@ func (s *Station) showHome() {
 		logout := widget.NewButton(s.tr.T("home.logout"), s.logout)
 		password := widget.NewButton(s.tr.T("password.change"), func() { s.askPasswordChange(false, nil) })
 		who := widget.NewLabel(s.tr.F("home.officer", map[string]any{"name": s.officer.FullName, "role": s.officer.Role}))
-		bar := container.NewHBox(who, s.langSelect(), password)
+		help := widget.NewButton(s.tr.T("help.title"), s.showHelp)
+		bar := container.NewHBox(who, s.langSelect(), password, help)
 		if s.officer.Role == enroll.RoleSupervisor {
 			bar.Add(widget.NewButton(s.tr.T("admin.title"), s.showAdmin))
 		}
@@ -30,32 +30,28 @@ func (s *Station) showHome() {
 			container.NewVBox(heading(s.office), widget.NewLabel(s.code)),
 			container.NewVBox(bar))
 
-		todayList, todayCount := s.summaryList(func() ([]enroll.Summary, error) {
+		todayTable, today := s.loadTable(func() ([]enroll.Summary, error) {
 			return s.cfg.Store.CreatedSince(context.Background(), s.today(), 500)
 		}, s.openRecord)
-		draftList, draftCount := s.summaryList(func() ([]enroll.Summary, error) {
+		draftTable, drafts := s.loadTable(func() ([]enroll.Summary, error) {
 			return s.cfg.Store.Drafts(context.Background(), s.officer.Username)
 		}, s.resume)
-		results := widget.NewLabel("")
-		query := widget.NewEntry()
-		query.SetPlaceHolder(s.tr.T("home.search_hint"))
-		found := container.NewStack()
-		searchBox := container.NewBorder(container.NewVBox(query, results), nil, nil, nil, found)
-		query.OnSubmitted = func(q string) {
-			list, n := s.summaryList(func() ([]enroll.Summary, error) {
-				return s.cfg.Store.Search(context.Background(), q, 200)
-			}, s.openRecord)
-			results.SetText(s.tr.F("home.results", map[string]any{"count": n}))
-			found.Objects = []fyne.CanvasObject{list}
-			found.Refresh()
-		}
 		tabs := container.NewAppTabs(
-			container.NewTabItem(s.tr.F("home.today", map[string]any{"count": todayCount}), todayList),
-			container.NewTabItem(s.tr.F("home.drafts", map[string]any{"count": draftCount}), draftList),
-			container.NewTabItem(s.tr.T("home.search"), searchBox),
+			container.NewTabItem(s.tr.F("home.today", map[string]any{"count": len(today)}), todayTable),
+			container.NewTabItem(s.tr.F("home.drafts", map[string]any{"count": len(drafts)}), draftTable),
+			container.NewTabItem(s.tr.T("home.search"), s.recordsTab()),
 		)
+		var complete, open int
+		for _, r := range today {
+			if r.Status == enroll.StatusDraft {
+				open++
+			} else {
+				complete++
+			}
+		}
+		summary := heading(s.tr.F("home.day_summary", map[string]any{"complete": complete, "drafts": open}))
 
-		side := container.NewVBox(newBtn, widget.NewSeparator(), heading(s.tr.T("home.devices")),
+		side := container.NewVBox(newBtn, summary, widget.NewSeparator(), heading(s.tr.T("home.devices")),
 			s.deviceLabel("scanner"), s.deviceLabel("camera"))
 		if b := s.simBanner(); b != nil {
 			side.Add(b)
@@ -69,6 +65,7 @@ func (s *Station) showHome() {
 	})
 	acts := []action{
 		{"home.new", fyne.KeyN, fyne.KeyModifierControl, s.newEnrollment},
+		{"help.title", fyne.KeyH, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showHelp},
 		{"sync.title", fyne.KeyS, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showSync},
 		{"password.change", fyne.KeyP, fyne.KeyModifierControl | fyne.KeyModifierShift, func() { s.askPasswordChange(false, nil) }},
 	}
@@ -78,44 +75,8 @@ func (s *Station) showHome() {
 	s.setActions(append(acts, action{"home.logout", fyne.KeyL, fyne.KeyModifierControl | fyne.KeyModifierShift, s.logout})...)
 }
 
-// summaryList shows records one per line; a tap opens one.
-func (s *Station) summaryList(load func() ([]enroll.Summary, error), open func(id string)) (fyne.CanvasObject, int) {
-	items, err := load()
-	if err != nil {
-		l := widget.NewLabel(s.tr.Err(err))
-		l.Importance = widget.DangerImportance
-		return l, 0
-	}
-	if len(items) == 0 {
-		return widget.NewLabel(s.tr.T("home.none")), 0
-	}
-	list := widget.NewList(func() int { return len(items) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.summaryText(items[i])) })
-	list.OnSelected = func(i widget.ListItemID) {
-		list.UnselectAll()
-		open(items[i].ID)
-	}
-	return list, len(items)
-}
-
-func (s *Station) summaryText(r enroll.Summary) string {
-	name := r.FullName
-	if name == "" {
-		name = s.tr.T("home.unnamed")
-	}
-	t := r.UpdatedAt.In(s.cfg.Now().Location()).Format("15:04 02/01")
-	state := s.tr.W(r.Status)
-	if r.Status == enroll.StatusDraft {
-		state += " · " + s.tr.W(r.Step)
-	}
-	if !r.Returned.IsZero() {
-		state += " · " + s.tr.F("sync.returned_because", map[string]any{"reason": s.reason(r.Returned)})
-	}
-	return fmt.Sprintf("%s   %s   %s   %s", t, name, r.PersonalID, state)
-}
-
-// openRecord shows a record: drafts reopen in the wizard, other records in a read-only view.
+// openRecord shows a record read-only, with what can be done to it (resume or delete a draft,
+// the receipt, a correction).
 func (s *Station) openRecord(id string) {
 	e, err := s.cfg.Store.Get(context.Background(), id)
 	if err != nil {
@@ -126,10 +87,6 @@ func (s *Station) openRecord(id string) {
 		s.showError(err) // an unaudited view is not allowed
 		return
 	}
-	if e.Status == enroll.StatusDraft && e.Officer == s.officer.Username {
-		s.showWizard(e)
-		return
-	}
 	title := e.Citizen.FullName
 	var body fyne.CanvasObject = container.NewVScroll(s.recordView(e))
 	if e.Status == enroll.StatusPurged {
@@ -137,6 +94,7 @@ func (s *Station) openRecord(id string) {
 		body = widget.NewLabel(s.tr.T("record.purged"))
 	}
 	d := dialog.NewCustom(title, s.tr.T("dialog.close"), body, s.win)
+	buttons := s.recordActions(e, d)
 	if s.officer.Role == enroll.RoleSupervisor && e.Status != enroll.StatusDraft && e.Status != enroll.StatusPurged && !s.provisioned() {
 		// On a station that does not sync, the supervisor's mark stands in for central's
 		// confirmation and starts retention. A synced station waits for central's verdict:
@@ -150,8 +108,9 @@ func (s *Station) openRecord(id string) {
 			deliver.SetText(s.tr.T("record.delivered"))
 			deliver.Disable()
 		}
-		d.SetButtons([]fyne.CanvasObject{deliver, widget.NewButton(s.tr.T("dialog.close"), d.Hide)})
+		buttons = append(buttons, deliver)
 	}
+	d.SetButtons(append(buttons, widget.NewButton(s.tr.T("dialog.close"), d.Hide)))
 	d.Resize(fyne.NewSize(900, 640))
 	d.Show()
 }

@@ -23,6 +23,8 @@ const (
 type Translator struct {
 	lang     string
 	catalogs map[string]map[string]string
+	// missed are keys looked up that the language lacks; tests walk the screens and read it.
+	missed map[string]bool
 }
 
 // NewTranslator loads every <lang>.json catalog from fsys.
@@ -60,7 +62,21 @@ func (t *Translator) T(key string) string {
 	if s, ok := t.catalogs[t.lang][key]; ok {
 		return s
 	}
+	if t.missed == nil {
+		t.missed = map[string]bool{}
+	}
+	t.missed[t.lang+":"+key] = true
 	return key
+}
+
+// Missed lists the keys looked up that a catalog lacks, as "lang:key", sorted.
+func (t *Translator) Missed() []string {
+	var out []string
+	for k := range t.missed {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // F fills the text's {name} placeholders; Translatable values are translated too.
@@ -76,6 +92,15 @@ func (t *Translator) render(v any) string {
 		return t.T(x.TranslationKey())
 	}
 	return fmt.Sprint(v)
+}
+
+// Device is a capture device's name for the screen: a reader's or camera's model name as the
+// device gives it, but the simulators' names in the officer's language.
+func (t *Translator) Device(name string) string {
+	if s, ok := t.catalogs[t.lang]["device.name."+name]; ok {
+		return s
+	}
+	return name
 }
 
 // W translates a domain value (a status, a finger, a gender).
@@ -115,6 +140,12 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrLastSupervisor: "err.last_supervisor",
 		enroll.ErrUnknownOfficer: "err.unknown_officer",
 		enroll.ErrNotDeliverable: "err.not_deliverable",
+		enroll.ErrRecordNotFound: "err.record_not_found",
+		enroll.ErrNotDraft:       "err.not_draft",
+		enroll.ErrStillDraft:     "err.still_draft",
+		enroll.ErrAlreadySent:    "err.already_sent",
+		enroll.ErrReasonRequired: "err.reason_required",
+		enroll.ErrNotInReview:    "err.not_in_review",
 
 		enroll.ErrNotProvisioned:        "err.not_provisioned",
 		enroll.ErrCentralUnreachable:    "err.central_unreachable",

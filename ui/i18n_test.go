@@ -32,7 +32,17 @@ func TestCatalogsComplete(t *testing.T) {
 		need = append(need, "err."+c)
 	}
 	for _, d := range enroll.NumericSettings() {
-		need = append(need, "setting."+d.Key)
+		need = append(need, "setting."+d.Key, settingHelpKey(d.Key))
+	}
+	need = append(need, themeKey(ThemeLight), themeKey(ThemeDark))
+	for _, how := range []string{"open", "print", "save"} {
+		need = append(need, documentHowKey(how), documentHowKey(how)+"_done")
+	}
+	for _, c := range recordColumns() {
+		need = append(need, c.head)
+	}
+	for _, k := range helpKeys() {
+		need = append(need, k[1])
 	}
 	for _, c := range biometric.FaceCheckNames() {
 		need = append(need, "check."+c)

@@ -15,7 +15,7 @@ import (
 
 // showRecoveryKey shows the recovery key once, right after set-up: it is the only way back to
 // the data if every password is lost, and the station never shows it again.
-func (s *Station) showRecoveryKey(key string) {
+func (s *Station) showRecoveryKey(key string, sup enroll.OfficerForm) {
 	kept := widget.NewCheck("", nil)
 	s.show(func() fyne.CanvasObject {
 		intro := widget.NewLabel(s.tr.T("setup.recovery_intro"))
@@ -35,7 +35,15 @@ func (s *Station) showRecoveryKey(key string) {
 			}
 		}
 		kept.OnChanged(kept.Checked)
-		card := widget.NewCard(s.tr.T("setup.recovery_title"), "", container.NewVBox(intro, shown, kept, done))
+		copied := widget.NewLabel("")
+		copied.Wrapping = fyne.TextWrapWord
+		copyKey := widget.NewButton(s.tr.T("setup.recovery_copy"), func() {
+			fyne.CurrentApp().Clipboard().SetContent(key)
+			copied.SetText(s.tr.T("setup.recovery_copied"))
+		})
+		paper := widget.NewButton(s.tr.T("setup.recovery_paper"), func() { s.offerRecoverySheet(key, sup) })
+		card := widget.NewCard(s.tr.T("setup.recovery_title"), "", container.NewVBox(intro, shown,
+			container.NewHBox(copyKey, paper), copied, kept, done))
 		return s.centred(card)
 	})
 	s.win.Canvas().Focus(kept)
@@ -77,7 +85,7 @@ func (s *Station) showFirstRun() {
 			}, func() {
 				s.office, s.code = setup.Office, setup.Code
 				s.cfg.Store.Lock() // the supervisor logs in like everyone else
-				s.showRecoveryKey(key)
+				s.showRecoveryKey(key, setup.Supervisor)
 			})
 		}
 		confirm.OnSubmitted = func(string) { create.OnTapped() }

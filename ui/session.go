@@ -233,7 +233,7 @@ func (s *Station) Locked() bool { return s.session.locked }
 // askPasswordChange lets an officer choose a new password. forced: a supervisor reset it,
 // and the officer may not go on before choosing their own.
 func (s *Station) askPasswordChange(forced bool, then func()) {
-	current, next, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	current, next, confirm := newDialogPasswordEntry(), newDialogPasswordEntry(), newDialogPasswordEntry()
 	msg := errorLabel()
 	items := []*widget.FormItem{
 		widget.NewFormItem(s.tr.T("password.current"), current),
@@ -275,8 +275,8 @@ func (s *Station) askPasswordChange(forced bool, then func()) {
 // askRecovery opens the data with the recovery key when every supervisor password is lost:
 // the key from the paper, the supervisor's user name and their new password.
 func (s *Station) askRecovery() {
-	key, user := widget.NewEntry(), widget.NewEntry()
-	pw, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	key, user := newDialogEntry(), newDialogEntry()
+	pw, confirm := newDialogPasswordEntry(), newDialogPasswordEntry()
 	key.SetPlaceHolder("XXXX-XXXX-…")
 	msg := errorLabel()
 	var d *dialog.CustomDialog

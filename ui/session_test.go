@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -194,9 +193,7 @@ func TestAuditBrowserFilters(t *testing.T) {
 	}
 	h.login()
 	h.tap(h.T("admin.title"))
-	tabs := find(h, "admin tabs", func(*container.AppTabs) bool { return true })
-	tabs.SelectIndex(1)
-	h.pump()
+	h.selectTab(h.T("admin.audit"))
 	sel := find(h, "action filter", func(s *widget.Select) bool { return len(s.Options) == len(enroll.AuditActions())+1 })
 	sel.SetSelected(h.T("audit.login_failed"))
 	h.tap(h.T("audit.filter"))
@@ -220,8 +217,7 @@ func TestIdleLockFollowsTheSetting(t *testing.T) {
 	h.firstRun()
 	h.login()
 	h.tap(h.T("admin.title"))
-	tabs := find(h, "admin tabs", func(*container.AppTabs) bool { return true })
-	tabs.SelectIndex(2)
+	h.selectTab(h.T("admin.settings"))
 	h.typeInto(h.T("setting.idle_minutes"), "61")
 	h.tap(h.T("dialog.save"))
 	if !h.hasText(h.s.tr.F("setting.out_of_range", map[string]any{"name": h.T("setting.idle_minutes"), "min": 1, "max": 60})) {

@@ -49,7 +49,11 @@ type Store interface {
 	DeleteDraft(ctx context.Context, officer, id string) error
 	Audit(ctx context.Context, officer, action, recordID, detail string) error
 	CreatedSince(ctx context.Context, from time.Time, limit int) ([]enroll.Summary, error)
-	Search(ctx context.Context, query string, limit int) ([]enroll.Summary, error)
+	Find(ctx context.Context, q enroll.RecordQuery) ([]enroll.Summary, error)
+	Reopen(ctx context.Context, actor, id, reason string) error
+	ReviewQueue(ctx context.Context, limit int) ([]enroll.ReviewItem, error)
+	MarkReviewed(ctx context.Context, actor, id, note string) error
+	OfficerDays(ctx context.Context, from, to time.Time) ([]enroll.OfficerDay, error)
 	ByPersonalID(ctx context.Context, id enroll.PersonalID) ([]enroll.Summary, error)
 
 	// Sync with central, as the screens show it.
@@ -88,6 +92,8 @@ type Config struct {
 	Do func(func())
 	// Sync sends records to central in the background; nil on a station without sync.
 	Sync Syncer
+	// Documents opens and prints receipts; nil offers saving them only.
+	Documents Documents
 }
 
 // Station is the running interface: one window whose content is the current screen.
@@ -113,6 +119,10 @@ type Station struct {
 	pending atomic.Int32
 	// session is the idle lock's state.
 	session session
+	// keepWork saves what the screen holds before a logout from it (the wizard's step).
+	keepWork func(then func())
+	// auditForms translate the audit trail's details.
+	auditForms []detailForm
 	// cameraBack restarts a preview that stopped when the camera was unplugged; set while
 	// the portrait step waits for the camera.
 	cameraBack func()
@@ -136,7 +146,7 @@ func New(w fyne.Window, cfg Config) *Station {
 	if cfg.Do == nil {
 		cfg.Do = fyne.Do
 	}
-	return &Station{cfg: cfg, tr: cfg.Tr, win: w}
+	return &Station{cfg: cfg, tr: cfg.Tr, win: w, auditForms: auditForms()}
 }
 
 // Start shows the first-run screen on a new station, the login screen otherwise.
@@ -157,6 +167,14 @@ func (s *Station) Start() {
 		s.fatal(err)
 		return
 	}
+	s.applyTheme()
+	// Escape closes the dialog on top when no field has the keyboard (a field in a dialog
+	// closes it itself: dialogEntry).
+	s.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape {
+			closeTop(s.win.Canvas())
+		}
+	})
 	s.startIdleWatch()
 	s.watchSync()
 	if n == 0 {
@@ -173,6 +191,7 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 		s.leave = nil
 	}
 	s.actions = nil
+	s.keepWork = nil
 	s.devLabels = nil
 	s.syncLabels = nil
 	s.rebuild = func() {
@@ -201,7 +220,8 @@ func (s *Station) setActions(acts ...action) {
 }
 
 func (s *Station) setMenu() {
-	if len(s.actions) == 0 {
+	loggedIn := s.officer != nil && !s.session.locked
+	if len(s.actions) == 0 && !loggedIn {
 		s.win.SetMainMenu(nil)
 		return
 	}
@@ -215,11 +235,38 @@ func (s *Station) setMenu() {
 		it.Shortcut = &desktop.CustomShortcut{KeyName: a.key, Modifier: a.mod}
 		items = append(items, it)
 	}
+	if loggedIn && !s.hasAction("home.logout") {
+		// Ctrl+Shift+L logs out from any screen, as on the home screen.
+		it := fyne.NewMenuItem(s.tr.T("home.logout"), func() {
+			s.touch()
+			s.logoutKeepingWork()
+		})
+		it.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierControl | fyne.KeyModifierShift}
+		items = append(items, it)
+	}
 	// Our own quit item, so Fyne does not add its untranslated one.
 	quit := fyne.NewMenuItem(s.tr.T("menu.quit"), nil)
 	quit.IsQuit = true
 	items = append(items, fyne.NewMenuItemSeparator(), quit)
 	s.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu(s.tr.T("menu.actions"), items...)))
+}
+
+func (s *Station) hasAction(label string) bool {
+	for _, a := range s.actions {
+		if a.label == label {
+			return true
+		}
+	}
+	return false
+}
+
+// logoutKeepingWork saves the screen's work first, where it has any, then logs out.
+func (s *Station) logoutKeepingWork() {
+	if s.keepWork != nil {
+		s.keepWork(s.logout)
+		return
+	}
+	s.logout()
 }
 
 // background runs work off the UI goroutine and then done on it.
@@ -298,7 +345,7 @@ func (s *Station) deviceLine(kind string) string {
 	} else if info.Simulated {
 		key = "device.simulated"
 	}
-	return s.tr.F(key, map[string]any{"kind": s.tr.T("device." + kind), "name": info.Name})
+	return s.tr.F(key, map[string]any{"kind": s.tr.T("device." + kind), "name": s.tr.Device(info.Name)})
 }
 
 // deviceLabel is a device line that follows the device: DevicesChanged rewrites it.

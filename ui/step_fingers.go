@@ -109,6 +109,7 @@ func (st *fingersStep) view() fyne.CanvasObject {
 	st.except = widget.NewButton(tr.T("fingers.exception"), st.askException)
 	st.accept = widget.NewButton(tr.T("fingers.accept"), st.askAcceptance)
 	st.accept.Importance = widget.WarningImportance
+	st.hands.setNames(tr.T("hand.left"), tr.T("hand.right"))
 	st.tenPrint.Text = tr.T("fingers.ten_print")
 	st.tenPrint.Refresh()
 	legend := widget.NewLabel(tr.T("fingers.legend"))
@@ -170,6 +171,7 @@ func (st *fingersStep) refresh() {
 		return
 	}
 	st.capture.SetText(tr.T("fingers.capture"))
+	st.capture.Importance = widget.HighImportance
 	st.capture.Enable()
 	st.accept.Hide()
 	switch st.stateOf(st.selected) {
@@ -191,13 +193,15 @@ func (st *fingersStep) refresh() {
 			st.state.SetText(tr.F("fingers.accepted", map[string]any{"name": f.AcceptedBy, "score": f.Quality.Score, "reason": f.AcceptedReason}))
 		}
 		st.capture.SetText(tr.T("fingers.retake"))
+		st.capture.Importance = widget.MediumImportance // a good print's next step is another finger
 		if st.state.Text == "" {
-			st.state.SetText(tr.F("fingers.captured_info", map[string]any{"attempts": f.Attempts, "ppi": f.PPI, "device": f.Device}))
+			st.state.SetText(tr.F("fingers.captured_info", map[string]any{"attempts": f.Attempts, "ppi": f.PPI, "device": tr.Device(f.Device)}))
 		}
 	case fingerExcepted:
 		x, _ := st.w.e.Exception(st.selected)
-		st.state.SetText(tr.F("fingers.excepted_info", map[string]any{"reason": x.Reason, "note": x.Note}))
+		st.state.SetText(tr.F("fingers.excepted_info", map[string]any{"reason": tr.W(x.Reason), "note": x.Note}))
 	}
+	st.capture.Refresh()
 	st.image.Refresh()
 }
 
@@ -333,7 +337,7 @@ func (st *fingersStep) checkSameFinger(c enroll.FingerCapture) {
 func (st *fingersStep) askAcceptance() {
 	tr := st.w.s.tr
 	p := st.selected
-	user, pw, reason := widget.NewEntry(), widget.NewPasswordEntry(), widget.NewEntry()
+	user, pw, reason := newDialogEntry(), newDialogPasswordEntry(), newDialogEntry()
 	reason.SetPlaceHolder(tr.T("fingers.accept_reason_hint"))
 	items := []*widget.FormItem{
 		widget.NewFormItem(tr.T("field.username"), user),
@@ -389,7 +393,7 @@ func (st *fingersStep) askException() {
 	}
 	reason := widget.NewSelect(labels, nil)
 	reason.PlaceHolder = tr.T("fingers.exception_choose")
-	note := widget.NewEntry()
+	note := newDialogEntry()
 	note.SetPlaceHolder(tr.T("fingers.exception_note_hint"))
 	items := []*widget.FormItem{
 		widget.NewFormItem(tr.T("field.finger_exception"), reason),

@@ -247,7 +247,7 @@ func (st *identifyStep) showDuplicate(id enroll.PersonalID, others []enroll.Summ
 		buttons = append(buttons, widget.NewButton(tr.T("duplicate.open"), func() { d.Hide(); s.openRecord(newest.ID) }))
 	}
 	if s.officer.Role == enroll.RoleSupervisor {
-		reason := widget.NewEntry()
+		reason := newDialogEntry()
 		reason.SetPlaceHolder(tr.T("duplicate.anew_reason"))
 		msg := errorLabel()
 		lines.Add(reason)

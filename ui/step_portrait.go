@@ -97,6 +97,12 @@ func (st *portraitStep) labels() {
 	default:
 		st.take.SetText(tr.T("portrait.retake"))
 	}
+	// Once a portrait is kept, the next intended action is the wizard's Next, not a retake.
+	st.take.Importance = widget.HighImportance
+	if st.crop.Image != nil {
+		st.take.Importance = widget.MediumImportance
+	}
+	st.take.Refresh()
 }
 
 // needsReason: the live checks run and the newest (or a steady recent) assessment fails, so
@@ -244,7 +250,7 @@ func (st *portraitStep) capture() {
 
 func (st *portraitStep) askOverride() {
 	tr := st.w.s.tr
-	reason := widget.NewEntry()
+	reason := newDialogEntry()
 	reason.SetPlaceHolder(tr.T("portrait.override_hint"))
 	failed := widget.NewLabel(st.failedText())
 	failed.Wrapping = fyne.TextWrapWord

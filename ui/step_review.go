@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
@@ -93,6 +94,7 @@ func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
 		row("contact.integrations", strings.Join(ints, "; ")),
 	)
 	if e.ID != "" {
+		contact.Append(tr.T("review.record_code"), widget.NewLabelWithStyle(enroll.RecordCode(e.ID), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		contact.Append(tr.T("review.record_id"), widget.NewLabel(e.ID))
 		contact.Append(tr.T("review.status"), widget.NewLabel(tr.W(e.Status)))
 	}
@@ -132,29 +134,36 @@ func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
 	return container.NewVBox(top, widget.NewCard(tr.T("review.fingers"), "", container.NewHScroll(fingers)))
 }
 
-// savedStep confirms the record is safe and gives its id.
+// savedStep confirms the record is safe, gives its code and hands over the receipt: the
+// citizen's next need, so it has the keyboard and the primary colour.
 type savedStep struct {
-	w     *wizard
-	again *widget.Button
+	w       *wizard
+	receipt *widget.Button
 }
 
 func newSavedStep(w *wizard) *savedStep { return &savedStep{w: w} }
 
 func (st *savedStep) view() fyne.CanvasObject {
 	tr := st.w.s.tr
-	id := widget.NewLabelWithStyle(st.w.e.ID, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	// The code is what the citizen reads out over the phone; the id is for other systems.
+	code := widget.NewLabelWithStyle(enroll.RecordCode(st.w.e.ID), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	code.SizeName = theme.SizeNameHeadingText
+	code.Selectable = true
+	id := widget.NewLabel(st.w.e.ID)
 	id.Selectable = true // officers copy it into other systems
+	receipt := widget.NewButton(tr.T("receipt.button"), func() { st.w.s.showReceipt(st.w.e) })
+	receipt.Importance = widget.HighImportance
+	st.receipt = receipt
 	again := widget.NewButton(tr.T("saved.new"), st.w.s.newEnrollment)
-	again.Importance = widget.HighImportance
-	st.again = again
 	home := widget.NewButton(tr.T("saved.home"), st.w.s.showHome)
 	body := widget.NewLabel(tr.F("saved.body", map[string]any{"name": st.w.e.Citizen.FullName}))
 	body.Wrapping = fyne.TextWrapWord
 	card := widget.NewCard(tr.T("saved.title"), "", container.NewVBox(body,
-		widget.NewForm(widget.NewFormItem(tr.T("review.record_id"), id)), container.NewHBox(again, home)))
+		widget.NewForm(widget.NewFormItem(tr.T("review.record_code"), code), widget.NewFormItem(tr.T("review.record_id"), id)),
+		container.NewHBox(receipt, again, home)))
 	return container.NewCenter(container.NewGridWrap(fyne.NewSize(620, card.MinSize().Height), card))
 }
 
 func (st *savedStep) commit() bool          { return false }
 func (st *savedStep) leave()                {}
-func (st *savedStep) first() fyne.Focusable { return st.again }
+func (st *savedStep) first() fyne.Focusable { return st.receipt }

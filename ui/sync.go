@@ -165,11 +165,11 @@ func (s *Station) showSync() {
 			state.Add(widget.NewButton(s.tr.T("sync.provision"), s.askProvision))
 		}
 		batches, nb := s.batchList(ctx)
-		returned, nr := s.summaryList(func() ([]enroll.Summary, error) {
+		returned, sentBack := s.loadTable(func() ([]enroll.Summary, error) {
 			return s.cfg.Store.Returned(ctx)
 		}, s.openRecord)
 		tabs := container.NewAppTabs(
-			container.NewTabItem(s.tr.F("sync.returned", map[string]any{"count": nr}), returned),
+			container.NewTabItem(s.tr.F("sync.returned", map[string]any{"count": len(sentBack)}), returned),
 			container.NewTabItem(s.tr.F("sync.batches", map[string]any{"count": nb}), batches),
 		)
 		body := container.NewHSplit(container.NewPadded(state), tabs)
@@ -227,7 +227,7 @@ func (s *Station) batchText(b enroll.Batch) string {
 // askProvision binds the station to a central with the provisioning file central wrote for it
 // (removable media): a path typed or chosen. Supervisors only.
 func (s *Station) askProvision() {
-	path := widget.NewEntry()
+	path := newDialogEntry()
 	path.SetPlaceHolder(s.tr.T("sync.provision_path"))
 	msg := errorLabel()
 	browse := widget.NewButton(s.tr.T("sync.browse"), func() {

@@ -65,6 +65,7 @@ func (s *Station) showWizard(e *enroll.Enrollment) {
 		w.at = enroll.StepReview
 	}
 	s.show(w.view)
+	s.keepWork = w.keep
 	w.focus()
 	s.leave = func() { w.current().leave() }
 	whenEnabled := func(b func() *widget.Button) func() {
@@ -119,14 +120,7 @@ func (w *wizard) render() {
 	tr := w.s.tr
 	w.bar.Objects = nil
 	for st := enroll.StepIdentify; st <= enroll.StepReview; st++ {
-		l := widget.NewLabel(tr.F("wizard.step_n", map[string]any{"n": int(st) + 1, "name": tr.W(st)}))
-		if st == w.at {
-			l.TextStyle.Bold = true
-			l.Importance = widget.HighImportance
-		} else if st > w.at {
-			l.Importance = widget.LowImportance
-		}
-		w.bar.Add(l)
+		w.bar.Add(stepMark(tr.F("wizard.step_n", map[string]any{"n": int(st) + 1, "name": tr.W(st)}), st < w.at, st == w.at))
 	}
 	w.bar.Refresh()
 	w.page.Objects = []fyne.CanvasObject{w.current().view()}
@@ -221,8 +215,15 @@ func (w *wizard) save(resumeAt enroll.Step, write func(context.Context, *enroll.
 }
 
 // saveAndExit keeps what the current step has (if it is valid) and returns home.
-func (w *wizard) saveAndExit() {
+func (w *wizard) saveAndExit() { w.keep(w.s.showHome) }
+
+// keep saves what the current step has (if it is valid), then runs then.
+func (w *wizard) keep(then func()) {
 	if w.saving {
+		return
+	}
+	if w.at == enroll.StepSaved {
+		then()
 		return
 	}
 	at := w.at
@@ -230,7 +231,7 @@ func (w *wizard) saveAndExit() {
 		at++
 	}
 	w.current().leave()
-	w.persist(at, func() { w.s.showHome() })
+	w.persist(at, then)
 }
 
 // complete records the consent and saves the record as complete in one transaction.
@@ -241,5 +242,6 @@ func (w *wizard) complete() {
 		}
 		w.at = enroll.StepSaved
 		w.render()
+		w.focus()
 	})
 }

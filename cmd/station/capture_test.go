@@ -17,11 +17,32 @@ import (
 // command can run under umockdev-run without building a second binary.
 const mainArgsEnv = "STATION_TEST_MAIN_ARGS"
 
+// reportPeakEnv makes the command print its own peak resident memory on stderr when it ends.
+// The process's rusage would not do: on Linux it also counts the test process it was started
+// from, whose memory it shared until exec.
+const reportPeakEnv = "STATION_TEST_REPORT_PEAK"
+
+func reportPeak() {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			fmt.Fprintln(os.Stderr, "peak", strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")))
+		}
+	}
+}
+
 func TestMain(m *testing.M) {
 	if args := os.Getenv(mainArgsEnv); args != "" {
-		if err := run(strings.Fields(args), os.Stdin, os.Stdout); err != nil {
+		err := run(strings.Fields(args), os.Stdin, os.Stdout)
+		if os.Getenv(reportPeakEnv) != "" {
+			reportPeak()
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "station:", err)
-			os.Exit(1)
+			os.Exit(exitStatus(err))
 		}
 		os.Exit(0)
 	}

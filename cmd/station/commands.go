@@ -28,6 +28,7 @@ var commands = []command{
 	{"sync", "sync [--user OFFICER] [--db FILE]", "one sync pass now: pack records (with a login), upload, fetch central's verdicts"},
 	{"export", "export --to DIR --user SUPERVISOR [--db FILE]", "write the batches ready for central to removable media"},
 	{"import-ack", "import-ack FILE [--user OFFICER] [--db FILE]", "apply the acknowledgement file central wrote for exported batches"},
+	{"receipt", "receipt CODE --out FILE.pdf [--db FILE] [--user U] [--lang vi|en]", "write a saved record's receipt for the citizen (PDF with the record code as a QR code)"},
 	{"help", "help", "this list"},
 }
 

@@ -16,6 +16,7 @@
 //	station sync [--user U]                     build batches (when logged in), upload, pull statuses
 //	station export --to DIR --user U            write ready batches to removable media
 //	station import-ack FILE                     apply central's acknowledgement file
+//	station receipt CODE --out FILE.pdf         write a saved record's receipt
 package main
 
 import (
@@ -48,6 +49,7 @@ import (
 	"github.com/wardpolice/enroll/sync/register"
 	"github.com/wardpolice/enroll/ui"
 	_ "github.com/wardpolice/enroll/ui/posixlocale" // before Fyne reads the locale
+	"github.com/wardpolice/enroll/ui/winmax"
 )
 
 // version matches FyneApp.toml (a test checks).
@@ -59,8 +61,16 @@ func main() {
 	syscall.Umask(0o077)
 	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "station:", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// exitStatus is 2 for input that could not be read at all, 1 for every other failure.
+func exitStatus(err error) int {
+	if errors.Is(err, errUnreadable) {
+		return 2
+	}
+	return 1
 }
 
 func run(args []string, in io.Reader, out io.Writer) error {
@@ -112,6 +122,8 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		return runExport(args, in, out)
 	case "import-ack":
 		return runImportAck(args, in, out)
+	case "receipt":
+		return runReceipt(args, in, out)
 	}
 	return fmt.Errorf("unknown command %q (station help lists the commands)", cmd)
 }
@@ -173,7 +185,14 @@ func runGUI(args []string) error {
 	a := app.NewWithID("vn.wardpolice.enrollstation")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	w := a.NewWindow(tr.T("app.title"))
-	w.Resize(fyne.NewSize(1280, 760))
+	// An office screen is 1366×768 or larger; the window opens maximised (the size below is
+	// what it returns to when un-maximised, and still fits a 1280×720 projector).
+	w.Resize(fyne.NewSize(1280, 720))
+	a.Lifecycle().SetOnStarted(func() {
+		if err := winmax.Maximise(w); err != nil {
+			fmt.Fprintln(os.Stderr, "station:", err)
+		}
+	})
 	// The reader follows the USB bus: a supported reader is used when plugged in; a station
 	// that never saw one runs on its simulated reader, and every capture screen says which.
 	// The camera follows /dev/video* the same way: the first V4L2 camera that opens is used;
@@ -203,7 +222,10 @@ func runGUI(args []string) error {
 	// Sync runs beside the officer's work: batches are built while someone is logged in, sent
 	// and answered whether or not anyone is.
 	syncer := courier.New(st, outboxOf(*db))
-	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, ReadQR: qr.Read, Tr: tr, Sync: syncer})
+	docs := &desktopDocuments{}
+	defer docs.Close()
+	s := ui.New(w, ui.Config{Store: st, Scanner: scanner, Camera: cam, Faces: faces, ReadQR: qr.Read, Tr: tr, Sync: syncer,
+		Documents: docs})
 	scanner.OnChange = func(plug.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	cam.OnChange = func(plug.State, enroll.DeviceInfo) { fyne.Do(s.DevicesChanged) }
 	ctx, stop := context.WithCancel(context.Background())

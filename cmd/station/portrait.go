@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
@@ -15,6 +14,10 @@ import (
 )
 
 var errPortraitChecks = errors.New("the photo fails a portrait check")
+
+// errUnreadable is input a command cannot read at all (exit status 2), as opposed to input it
+// read and judged (exit status 1).
+var errUnreadable = errors.New("cannot read the input")
 
 // runPortrait: `station portrait --in PHOTO --out CROP.jpg` runs the portrait checks on a file
 // (no display needed), prints each result and writes the crop the station would store. It
@@ -34,14 +37,9 @@ func runPortrait(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(*in)
+	img, err := biometric.ReadImageFile(*in, biometric.MaxPhotoPixels)
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", *in, err)
+		return fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
 	if err != nil {

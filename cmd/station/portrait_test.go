@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -61,5 +64,57 @@ func TestPortraitCommand(t *testing.T) {
 	}
 	if err := run([]string{"portrait", "--in", filepath.Join(dir, "missing.jpg"), "--out", crop}, strings.NewReader(""), &out); err == nil {
 		t.Error("a missing photo gave no error")
+	}
+}
+
+// TestPortraitRefusesAHugeImage: a PNG whose header claims 60 000 × 60 000 px is refused from
+// its header (exit 2, the size named, no crop written) without the memory decoding it takes.
+func TestPortraitRefusesAHugeImage(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "huge.png"), filepath.Join(dir, "crop.jpg")
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(kind string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		b.WriteString(kind)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(kind), data...)))
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], 60000)
+	binary.BigEndian.PutUint32(ihdr[4:], 60000)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk("IHDR", ihdr)
+	chunk("IDAT", bytes.Repeat([]byte{0}, 1<<20))
+	chunk("IEND", nil)
+	if err := os.WriteFile(in, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), mainArgsEnv+"=portrait --in "+in+" --out "+out, reportPeakEnv+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("exit %v, want status 2; stderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "60000×60000 px") {
+		t.Errorf("stderr does not name the size:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Error("a crop was written")
+	}
+	var peak int
+	at := strings.Index(stderr.String(), "peak ")
+	if at < 0 {
+		t.Fatalf("no peak memory reported:\n%s", stderr.String())
+	}
+	if _, err := fmt.Sscanf(stderr.String()[at:], "peak %d kB", &peak); err != nil {
+		t.Fatalf("peak memory unreadable: %v\n%s", err, stderr.String())
+	}
+	t.Logf("refused in %v with a peak of %d KiB", cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime(), peak)
+	if peak <= 0 || peak > 100<<10 {
+		t.Errorf("peak memory %d KiB, want under 100 MiB", peak)
 	}
 }
