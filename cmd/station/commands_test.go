@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,8 +31,12 @@ func TestHelpAndCommandLineMistakes(t *testing.T) {
 		if c.name == "gui" {
 			args = []string{"--help"}
 		}
-		if err := run(args, strings.NewReader(""), &bytes.Buffer{}); err != nil {
-			t.Errorf("station %s: %v", strings.Join(args, " "), err)
+		// As a user runs it: the help says what the command does, wherever it prints it.
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), mainArgsEnv+"="+strings.Join(args, " "))
+		help, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(help), c.what) || !strings.Contains(string(help), "usage: station ") {
+			t.Errorf("station %s: %v\n%s", strings.Join(args, " "), err, help)
 		}
 	}
 	if err := run([]string{"frobnicate"}, strings.NewReader(""), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "station help") {

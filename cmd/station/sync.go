@@ -29,7 +29,8 @@ func syncFlags(name, synopsis string, args []string, out io.Writer, more func(*f
 		more(fs)
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: station %s\n\nFlags:\n", synopsis)
+		c, _ := lookup(name)
+		fmt.Fprintf(out, "usage: station %s\n\n%s\n\nFlags:\n", synopsis, c.what)
 		fs.PrintDefaults()
 	}
 	var pos []string
