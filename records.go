@@ -101,6 +101,10 @@ var (
 	ErrAlreadySent    = errors.New("the record was already sent to central and can no longer be corrected here")
 	ErrReasonRequired = errors.New("a reason is required")
 	ErrNotInReview    = errors.New("the record is not waiting for a supervisor's review")
+	// ErrPurgeUnfinished: records were purged, but readers kept the write-ahead log from being
+	// emptied, so the deleted data is still in it until the station retries (every few
+	// seconds, and at the next purge or start).
+	ErrPurgeUnfinished = errors.New("purged, but the deleted data is still in the database's write-ahead log: it is wiped at the next quiet moment; run the purge again to check")
 )
 
 // Lengths of free text kept in a record: an address as long as any on a card, a note or a

@@ -120,11 +120,38 @@ func (s *Store) Purge(ctx context.Context, actor string) (int, error) {
 		}
 	}
 	if len(ids) > 0 {
-		if err := s.truncateWAL(ctx); err != nil {
-			return len(ids), fmt.Errorf("purge: %w", err)
+		s.purgePending.Store(true)
+	}
+	if s.purgePending.Load() {
+		if !s.finishPurge(ctx) {
+			s.committed() // the checkpointer keeps trying
+			return len(ids), fmt.Errorf("purge: %w", enroll.ErrPurgeUnfinished)
 		}
 	}
 	return len(ids), nil
+}
+
+// checkpointBusyWait is how long a purge's checkpoint waits for readers before it leaves the
+// rest to the retries.
+const checkpointBusyWait = 250 * time.Millisecond
+
+// settingPurgeWALPending marks, in the same transaction as each purge, that the WAL may hold
+// the purged pages until a truncating checkpoint succeeds; it survives a restart.
+const settingPurgeWALPending = "purge_wal_pending"
+
+// finishPurge empties the WAL so that no frame of purged data is left in it, and clears the
+// marker. It reports false when readers kept the checkpoint from finishing: the caller (a
+// purge, or the checkpointer's retry) tries again later.
+func (s *Store) finishPurge(ctx context.Context) bool {
+	if err := s.truncateWAL(ctx); err != nil {
+		return false
+	}
+	// The marker's own deletion writes a settings page to the fresh WAL: no record data.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, settingPurgeWALPending); err != nil {
+		return false
+	}
+	s.purgePending.Store(false)
+	return true
 }
 
 func (s *Store) purgeOne(ctx context.Context, tx *sql.Tx, actor, id string) error {
@@ -141,14 +168,31 @@ func (s *Store) purgeOne(ctx context.Context, tx *sql.Tx, actor, id string) erro
 		string(enroll.StatusPurged), s.now().UnixMilli(), id); err != nil {
 		return err
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, '1')
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, settingPurgeWALPending); err != nil {
+		return err
+	}
 	return s.appendAudit(ctx, tx, actor, enroll.ActionPurge, id, "personal data and biometrics deleted")
 }
 
 // truncateWAL copies the WAL into the database file and empties it, so no frame holding
 // deleted data stays in the WAL file.
+//
+// A reader in the way would make the checkpoint wait out the connection's whole busy timeout
+// (10 s, meant for writers queueing behind each other), freezing the purge button; this
+// checkpoint waits a moment only, and a busy answer is retried later instead.
 func (s *Store) truncateWAL(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", checkpointBusyWait.Milliseconds())); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
 	var busy, logged, done int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done); err != nil {
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if busy != 0 {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"testing"
@@ -83,5 +84,85 @@ func TestPurgeAfterGracePeriodLeavesAStubAndNoBytes(t *testing.T) {
 	assertActions(t, s, enroll.ActionRecordDelivered, 1)
 	if err := s.IntegrityCheck(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// filesHold reports whether the database file or its WAL holds b.
+func filesHold(t *testing.T, s *Store, b []byte) bool {
+	t.Helper()
+	for _, f := range []string{s.path, s.path + "-wal"} {
+		raw, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(raw, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPurgeFinishesWhenTheDatabaseIsBusy: a reader holding an old snapshot keeps the WAL from
+// being emptied, so the purged ciphertext is still in the files; the purge says so, and the
+// store wipes it on its own once the reader is gone.
+func TestPurgeFinishesWhenTheDatabaseIsBusy(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	s := openTest(t, WithClock(func() time.Time { return clock }), withPurgeRetry(200*time.Millisecond))
+	gone := completeRecord(t, "Nguyễn Văn An", "001087012345")
+	if err := s.Complete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	var sealed []byte
+	s.db.QueryRow(`SELECT data FROM images WHERE enrollment_id = ? AND kind = 'portrait'`, gone.ID).Scan(&sealed)
+	if len(sealed) < 40 {
+		t.Fatalf("sealed portrait of %d bytes", len(sealed))
+	}
+	if err := s.SetNumericSetting(ctx, "lan.nt", enroll.SettingRetentionDays, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDelivered(ctx, "lan.nt", gone.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another connection reads, as the courier or a second window might.
+	reader, err := sql.Open("sqlite3", "file:"+s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	tx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM images`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	purged, err := s.Purge(ctx, "lan.nt")
+	if purged != 1 || !errors.Is(err, enroll.ErrPurgeUnfinished) {
+		t.Fatalf("purge under a reader: %d, %v", purged, err)
+	}
+	if !filesHold(t, s, sealed[13:40]) {
+		t.Fatal("the test's reader did not keep the purged bytes in the files: it proves nothing")
+	}
+	tx.Rollback()
+
+	// The checkpointer's retry finishes it without another purge.
+	deadline := time.Now().Add(30 * time.Second)
+	for s.purgePending.Load() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.purgePending.Load() {
+		t.Fatal("the purge was never finished in the background")
+	}
+	if filesHold(t, s, sealed[13:40]) {
+		t.Error("the purged portrait's bytes are still in the files")
+	}
+	if v, _ := s.Setting(ctx, settingPurgeWALPending); v != "" {
+		t.Errorf("the pending marker stayed: %q", v)
+	}
+	if n, err := s.Purge(ctx, "lan.nt"); n != 0 || err != nil {
+		t.Errorf("the next purge: %d, %v", n, err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,6 +41,10 @@ type Store struct {
 	// k holds the data key between a login and Lock.
 	mu sync.Mutex
 	k  *keys
+	// purgePending is set while purged data may still sit in the WAL: a truncating
+	// checkpoint found readers in the way. The checkpointer retries until one succeeds.
+	purgePending atomic.Bool
+	purgeRetry   time.Duration
 	// wrote wakes the checkpointer after a commit; stop ends it.
 	wrote chan struct{}
 	stop  chan struct{}
@@ -61,6 +66,9 @@ func WithLockout(attempts int, d time.Duration) Option {
 	return func(s *Store) { s.lockAfter, s.lockFor = attempts, d }
 }
 
+// withPurgeRetry shortens the retry of an unfinished purge, for tests.
+func withPurgeRetry(d time.Duration) Option { return func(s *Store) { s.purgeRetry = d } }
+
 // WithBulkLoad turns off fsync, for generating benchmark data only: a crash may lose or
 // corrupt what was written. The station itself never uses it.
 func WithBulkLoad() Option { return func(s *Store) { s.bulk = true } }
@@ -68,8 +76,9 @@ func WithBulkLoad() Option { return func(s *Store) { s.bulk = true } }
 // Open opens (creating if needed) the database at path and brings its schema up to date.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{path: path, now: time.Now, kdf: DefaultPasswordParams(),
-		lockAfter: enroll.NumericSettingDefault(enroll.SettingLockAttempts),
-		lockFor:   time.Duration(enroll.NumericSettingDefault(enroll.SettingLockMinutes)) * time.Minute}
+		lockAfter:  enroll.NumericSettingDefault(enroll.SettingLockAttempts),
+		lockFor:    time.Duration(enroll.NumericSettingDefault(enroll.SettingLockMinutes)) * time.Minute,
+		purgeRetry: defaultPurgeRetry}
 	for _, o := range opts {
 		o(s)
 	}
@@ -80,7 +89,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		q.Set("_synchronous", "OFF")
 	}
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
 	// Auto-checkpoints run inside whichever commit crosses the WAL threshold, copying megabytes
 	// of images and syncing the database file while the officer waits for "saved". They are
@@ -119,6 +128,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
+	// A purge that could not empty the WAL before the station stopped is finished now.
+	if v, err := s.Setting(ctx, settingPurgeWALPending); err == nil && v != "" {
+		s.purgePending.Store(true)
+	}
 	s.wrote, s.stop, s.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go s.checkpointer()
 	return s, nil
@@ -137,6 +150,10 @@ func (c connector) Driver() driver.Driver                        { return c.drv 
 const (
 	checkpointQuiet  = 500 * time.Millisecond
 	checkpointWALMax = 64 << 20
+	// busyTimeout is how long a statement waits for another connection's write lock.
+	busyTimeout = 10 * time.Second
+	// defaultPurgeRetry is how often a purge whose data is still in the WAL tries again.
+	defaultPurgeRetry = 5 * time.Second
 )
 
 // checkpointer copies committed WAL pages into the database file after writes, off the
@@ -145,10 +162,17 @@ const (
 func (s *Store) checkpointer() {
 	defer close(s.done)
 	for {
+		var retry <-chan time.Time
+		if s.purgePending.Load() {
+			retry = time.After(s.purgeRetry)
+		}
 		select {
 		case <-s.stop:
 			return
 		case <-s.wrote:
+		case <-retry:
+			s.finishPurge(context.Background())
+			continue
 		}
 		for s.writesContinue() && s.walSize() < checkpointWALMax {
 		}
@@ -165,6 +189,9 @@ func (s *Store) checkpointer() {
 		}
 		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(` + mode + `)`); err != nil && s.db.Ping() != nil {
 			return
+		}
+		if s.purgePending.Load() {
+			s.finishPurge(context.Background())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,7 +25,8 @@ func (s *Station) purgeExpired() {
 		_, err := s.cfg.Store.Purge(context.Background(), "system")
 		return err
 	}, func(err error) {
-		if err != nil {
+		// Data still in the WAL is wiped by the store's own retries: nothing for the officer.
+		if err != nil && !errors.Is(err, enroll.ErrPurgeUnfinished) {
 			s.showError(err)
 		}
 	})
@@ -337,11 +339,15 @@ func (s *Station) settingsTab() fyne.CanvasObject {
 	save.Importance = widget.HighImportance
 	purge := widget.NewButton(s.tr.T("retention.purge"), func() {
 		n, err := s.cfg.Store.Purge(ctx, s.officer.Username)
-		if err != nil {
+		if err != nil && !errors.Is(err, enroll.ErrPurgeUnfinished) {
 			setError(msg, s.tr.Err(err))
 			return
 		}
-		result.SetText(s.tr.F("retention.purged", map[string]any{"count": n}))
+		text := s.tr.F("retention.purged", map[string]any{"count": n})
+		if err != nil {
+			text += " " + s.tr.Err(err)
+		}
+		result.SetText(text)
 	})
 	purge.Importance = widget.DangerImportance
 	intro := widget.NewLabel(s.tr.T("retention.intro"))
