@@ -104,12 +104,12 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 				updated_at = excluded.updated_at, completed_at = excluded.completed_at, summary = excluded.summary,
 				review_examined = 0`,
 			e.ID, string(to), int(e.Step), e.Station, e.Officer, e.CreatedAt.UnixMilli(), now.UnixMilli(), completed,
-			k.seal(e.ID, fieldSummary, sum), enroll.RecordCode(e.ID))
+			k.seal(e.ID, fieldSummary, padJSON(sum, summaryBucket)), enroll.RecordCode(e.ID))
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO documents (enrollment_id, data) VALUES (?, ?)
-			ON CONFLICT (enrollment_id) DO UPDATE SET data = excluded.data`, e.ID, k.seal(e.ID, fieldDocument, doc)); err != nil {
+			ON CONFLICT (enrollment_id) DO UPDATE SET data = excluded.data`, e.ID, k.seal(e.ID, fieldDocument, padJSON(doc, documentBucket))); err != nil {
 			return err
 		}
 		if err := writeSearchTerms(ctx, tx, k, e.ID, plainSum, now.UnixMilli()); err != nil {

@@ -34,9 +34,10 @@ const (
 
 // searchIndexVersion names the term scheme. Version 1 (no setting) indexed runs of name words
 // and whole numbers only; 2 indexes single words and pairs of words, so that words match in
-// any order, and ID prefixes. A database whose terms are older is reindexed at the next login.
+// any order, and ID prefixes; 3 tops every record's terms up to the same count with dummies.
+// A database whose terms are older is reindexed at the next login.
 const (
-	searchIndexVersion = "2"
+	searchIndexVersion = "3"
 	settingSearchIndex = "search_index_version"
 )
 
@@ -102,8 +103,8 @@ func writeSearchTerms(ctx context.Context, tx *sql.Tx, k *keys, id string, sum s
 }
 
 func insertTerms(ctx context.Context, ins *sql.Stmt, k *keys, id string, sum summary, updated int64) error {
-	for _, t := range searchTerms(sum) {
-		if _, err := ins.ExecContext(ctx, k.blind(t), updated, id); err != nil {
+	for _, t := range blindTerms(k, sum) {
+		if _, err := ins.ExecContext(ctx, t, updated, id); err != nil {
 			return err
 		}
 	}
@@ -200,8 +201,8 @@ func rebuildTerms(ctx context.Context, tx *sql.Tx, k *keys) error {
 		if err := openJSON(k, id, fieldSummary, sealed, &sum); err != nil {
 			return err
 		}
-		for _, t := range searchTerms(sum) {
-			args = append(args, k.blind(t), updated, id)
+		for _, t := range blindTerms(k, sum) {
+			args = append(args, t, updated, id)
 		}
 		if len(args) >= 3*batch {
 			if err := flush(); err != nil {
