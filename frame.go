@@ -14,6 +14,7 @@ type FramePool struct {
 	rect image.Rectangle
 	mu   sync.Mutex
 	free []*image.RGBA
+	lent atomic.Int64 // pictures out with a holder
 }
 
 // framesKept bounds the idle buffers a pool keeps: the camera's frame in flight, the one
@@ -41,6 +42,7 @@ func (p *FramePool) Lend() Frame {
 	if img == nil {
 		img = image.NewRGBA(p.rect)
 	}
+	p.lent.Add(1)
 	l := &lease{pool: p}
 	l.refs.Store(1)
 	return Frame{Image: img, lease: l}
@@ -53,7 +55,12 @@ func (p *FramePool) Idle() int {
 	return len(p.free)
 }
 
+// Lent is the number of pictures out with holders: what a consumer that falls behind makes
+// the pool allocate (for tests and the bench table).
+func (p *FramePool) Lent() int { return int(p.lent.Load()) }
+
 func (p *FramePool) give(img *image.RGBA) {
+	p.lent.Add(-1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.free) < framesKept {

@@ -163,6 +163,9 @@ func (s *Station) lockSession() {
 	for _, ov := range s.win.Canvas().Overlays().List() {
 		ov.Hide() // dialogs would show through the lock
 	}
+	if s.leave != nil {
+		s.leave() // no camera runs behind the lock; unlocking wakes it
+	}
 	s.cfg.Store.Lock()
 	s.syncOfficer("")
 	s.cfg.Store.Audit(context.Background(), o.Username, enroll.ActionSessionLock, "", "idle")
@@ -225,6 +228,9 @@ func (s *Station) unlockSession() {
 	s.session.saved = nil
 	s.syncOfficer(s.officer.Username)
 	s.touch()
+	if s.wake != nil {
+		s.wake()
+	}
 }
 
 // Locked tells whether the idle lock is on.

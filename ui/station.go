@@ -107,8 +107,10 @@ type Station struct {
 	// rebuild redraws the current screen, after a language switch.
 	rebuild func()
 	actions []action
-	// leave stops the current screen's device work before another screen replaces it.
+	// leave stops the current screen's device work before another screen replaces it, or
+	// the idle lock hides it; wake starts it again after the lock.
 	leave func()
+	wake  func()
 	// devLabels are the device lines on screen, rewritten when a device comes or goes.
 	devLabels []deviceLabel
 	// syncLabels are the sync lines on screen, rewritten every syncEvery.
@@ -192,6 +194,7 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 	}
 	s.actions = nil
 	s.keepWork = nil
+	s.wake = nil
 	s.devLabels = nil
 	s.syncLabels = nil
 	s.rebuild = func() {

@@ -377,4 +377,7 @@ func (st *portraitStep) leave() {
 	}
 }
 
+// resume starts the preview again after the idle lock stopped it.
+func (st *portraitStep) resume() { st.startPreview() }
+
 func (st *portraitStep) first() fyne.Focusable { return st.take }

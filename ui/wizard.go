@@ -68,6 +68,11 @@ func (s *Station) showWizard(e *enroll.Enrollment) {
 	s.keepWork = w.keep
 	w.focus()
 	s.leave = func() { w.current().leave() }
+	s.wake = func() {
+		if r, ok := w.current().(interface{ resume() }); ok {
+			r.resume()
+		}
+	}
 	whenEnabled := func(b func() *widget.Button) func() {
 		return func() {
 			if btn := b(); !btn.Disabled() && btn.Visible() {

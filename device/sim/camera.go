@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wardpolice/enroll"
@@ -34,6 +35,8 @@ type Camera struct {
 	// deadline. Sleeping, not a time.Ticker: on some virtual machines channel timers fire
 	// hundreds of milliseconds late, which made a 25 fps preview stutter at 3 fps.
 	ticks <-chan struct{}
+	// streams counts the streams running (tests check that nothing streams behind a lock).
+	streams atomic.Int32
 }
 
 // NewCamera makes a simulated camera; now drives the motion (time.Now when nil).
@@ -100,13 +103,25 @@ func motion(t time.Duration) (dx, dy float64, eyesOpen bool) {
 	return
 }
 
+// FramesLent is how many of the camera's frames are out with consumers (tests check that a
+// stalled screen does not hoard them).
+func (c *Camera) FramesLent() int {
+	c.prepare()
+	return c.pool.Lent()
+}
+
+// Streaming is the number of streams running.
+func (c *Camera) Streaming() int { return int(c.streams.Load()) }
+
 // Stream sends frames at 30 fps until ctx ends. The channel holds one frame: a consumer that
 // falls behind gets the newest frame, never a queue. Frames are lent from the camera's pool;
 // the consumer releases them.
 func (c *Camera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 	c.prepare()
 	out := make(chan enroll.Frame, 1)
+	c.streams.Add(1)
 	go func() {
+		defer c.streams.Add(-1)
 		defer close(out)
 		var seq uint64
 		next := time.Now()

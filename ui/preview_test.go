@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// waiting is how much UI work waits.
+func (h *harness) waiting() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.queue)
+}
+
+// TestStalledScreenHoldsNoFrames: with the UI goroutine stalled for 2 s while the camera
+// streams at 30 frames a second, the frames waiting for the screen do not pile up: at most the
+// newest waits, the rest go back to the pool; the face checks are paced, not queued either.
+func TestStalledScreenHoldsNoFrames(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.toPortrait()
+	h.waitFor("live checks", func() bool { return h.hasText("[" + h.T("portrait.capture") + "]") })
+	time.Sleep(2 * time.Second) // nothing pumps the UI queue: a stalled screen
+	// One frame shown, one waiting, one being measured, one in the camera's hands.
+	if n := h.camera.FramesLent(); n > 4 {
+		t.Errorf("%d frames held by a stalled screen, want at most 4", n)
+	}
+	// One draw waits, and the checks' results: one per measurement at most, each a small
+	// closure without a frame, and measurements are paced to one every measureEvery.
+	if n := h.waiting(); n > 2+int(2*time.Second/measureEvery) {
+		t.Errorf("%d UI updates queued in 2 s", n)
+	}
+	h.pump()
+	if n := h.camera.FramesLent(); n > 4 {
+		t.Errorf("%d frames held after the screen caught up", n)
+	}
+}
+
+// TestPreviewStopsBehindTheLock: the idle lock stops the camera; unlocking starts it again.
+func TestPreviewStopsBehindTheLock(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.toPortrait()
+	h.waitFor("live checks", func() bool { return h.hasText("[" + h.T("portrait.capture") + "]") })
+	h.advance(time.Hour)
+	h.s.CheckIdle()
+	if !h.s.Locked() {
+		t.Fatal("no lock after an idle hour")
+	}
+	h.waitFor("the camera to stop behind the lock", func() bool { return h.camera.Streaming() == 0 })
+	h.typeInto(h.T("field.password"), testPassword)
+	h.tap(h.T("lock.unlock"))
+	h.waitFor("unlocked", func() bool { return !h.s.Locked() })
+	h.waitFor("live checks again", func() bool { return h.hasText("[" + h.T("portrait.capture") + "]") })
+	if n := h.camera.Streaming(); n != 1 {
+		t.Errorf("%d streams after unlocking, want 1", n)
+	}
+}
