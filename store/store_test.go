@@ -269,3 +269,60 @@ func TestOfficers(t *testing.T) {
 		t.Errorf("key slot: params %q, salt %d bytes, wrapped %d bytes", params, len(salt), len(wrapped))
 	}
 }
+
+// TestUnchangedImagesAreNotRewritten: a draft saved again with the same pictures leaves their
+// sealed rows as they were (a rewrite would seal them under a fresh nonce); a retaken finger
+// is the only row that changes.
+func TestUnchangedImagesAreNotRewritten(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	e := completeRecord(t, "Lê Thị Hoa", "001187012345")
+	e.SetFinger(enroll.FingerCapture{Position: enroll.LeftIndex, PNG: []byte("left print"), Quality: enroll.FingerScore{Score: 70}})
+	if err := s.SaveDraft(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	sealed := func() map[string]string {
+		rows, err := s.db.Query(`SELECT kind || position, hex(data) FROM images WHERE enrollment_id = ?`, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var k, v string
+			rows.Scan(&k, &v)
+			out[k] = v
+		}
+		return out
+	}
+	before := sealed()
+	if len(before) != 3 {
+		t.Fatalf("%d image rows, want portrait and two fingers", len(before))
+	}
+	e.Step = enroll.StepReview
+	if err := s.SaveDraft(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range sealed() {
+		if before[k] != v {
+			t.Errorf("%s rewritten by a save that did not change it", k)
+		}
+	}
+	e.SetFinger(enroll.FingerCapture{Position: enroll.LeftIndex, PNG: []byte("left print, retaken"), Quality: enroll.FingerScore{Score: 80}})
+	if err := s.SaveDraft(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	after := sealed()
+	for k, v := range after {
+		if changed := before[k] != v; changed != (k == "finger7") {
+			t.Errorf("%s changed = %v", k, changed)
+		}
+	}
+	got, err := s.Get(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := got.Finger(enroll.LeftIndex); string(f.PNG) != "left print, retaken" {
+		t.Errorf("left index reads back %q", f.PNG)
+	}
+}
