@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -38,10 +40,34 @@ type fingersStep struct {
 	// duplicate marks fingers whose kept print matched another position: a retake then
 	// replaces it whatever the scores, since a better print of the wrong finger is no use.
 	duplicate map[enroll.FingerPosition]bool
+	// decoded keeps the picture of each print as captured, so showing it or comparing it
+	// needs no PNG decoding (on the UI goroutine, that delayed the score on screen).
+	decoded map[enroll.FingerPosition]decodedPrint
+}
+
+// decodedPrint is a print's picture and the PNG it was stored as.
+type decodedPrint struct {
+	png []byte
+	img *image.Gray
+}
+
+// picture is the print's picture: the one captured when it is still the one kept, else
+// decoded from the record (a resumed draft, a kept earlier try).
+func (st *fingersStep) picture(f enroll.FingerCapture) (*image.Gray, error) {
+	if d, ok := st.decoded[f.Position]; ok && bytes.Equal(d.png, f.PNG) {
+		return d.img, nil
+	}
+	img, _, err := biometric.DecodeFingerPNG(f.PNG)
+	if err != nil {
+		return nil, err
+	}
+	st.decoded[f.Position] = decodedPrint{f.PNG, img}
+	return img, nil
 }
 
 func newFingersStep(w *wizard) *fingersStep {
-	st := &fingersStep{w: w, attempts: map[enroll.FingerPosition]int{}, duplicate: map[enroll.FingerPosition]bool{}}
+	st := &fingersStep{w: w, attempts: map[enroll.FingerPosition]int{}, duplicate: map[enroll.FingerPosition]bool{},
+		decoded: map[enroll.FingerPosition]decodedPrint{}}
 	for _, f := range w.e.Fingers {
 		st.attempts[f.Position] = f.Attempts
 	}
@@ -177,7 +203,7 @@ func (st *fingersStep) refresh() {
 	switch st.stateOf(st.selected) {
 	case fingerCaptured:
 		f, _ := st.w.e.Finger(st.selected)
-		if img, _, err := biometric.DecodeFingerPNG(f.PNG); err == nil {
+		if img, err := st.picture(f); err == nil {
 			st.image.Image = img
 		}
 		if st.quality.Text == "" {
@@ -225,19 +251,28 @@ func (st *fingersStep) captureSelected() {
 	st.attempts[p]++
 	attempts := st.attempts[p]
 	var fc enroll.FingerCapture
+	var shot *image.Gray
 	st.w.s.background(func() error {
 		img, err := scanner.Capture(ctx)
 		if err != nil {
 			return err
 		}
-		png, err := biometric.EncodeFingerPNG(img.Image, img.PPI)
-		if err != nil {
+		// Scoring and storing the print are independent: one core each.
+		var png []byte
+		encoded := make(chan error, 1)
+		go func() {
+			var err error
+			png, err = biometric.EncodeFingerPNG(img.Image, img.PPI)
+			encoded <- err
+		}()
+		quality := biometric.MeasureFinger(img.Image).Record()
+		if err := <-encoded; err != nil {
 			return err
 		}
 		info := scanner.Info()
 		fc = enroll.FingerCapture{Position: p, PNG: png, Width: img.Image.Rect.Dx(), Height: img.Image.Rect.Dy(),
-			PPI: img.PPI, Device: info.Name, Driver: info.Driver, Attempts: attempts,
-			Quality: biometric.MeasureFinger(img.Image).Record()}
+			PPI: img.PPI, Device: info.Name, Driver: info.Driver, Attempts: attempts, Quality: quality}
+		shot = img.Image
 		return nil
 	}, func(err error) {
 		cancel()
@@ -255,6 +290,9 @@ func (st *fingersStep) captureSelected() {
 		}
 		st.keepBest(fc)
 		kept, _ := st.w.e.Finger(p)
+		if bytes.Equal(kept.PNG, fc.PNG) {
+			st.decoded[p] = decodedPrint{fc.PNG, shot}
+		}
 		st.checkSameFinger(kept)
 		switch {
 		case !kept.Acceptable() && kept.TriesLeft():
@@ -308,15 +346,24 @@ func (st *fingersStep) checkSameFinger(c enroll.FingerCapture) {
 		return
 	}
 	var match enroll.FingerPosition
-	st.w.s.background(func() error {
-		img, _, err := biometric.DecodeFingerPNG(c.PNG)
-		if err != nil {
-			return err
+	img, err := st.picture(c)
+	if err != nil {
+		return
+	}
+	pictures := make([]*image.Gray, len(others))
+	for i, o := range others {
+		if d, ok := st.decoded[o.Position]; ok && bytes.Equal(d.png, o.PNG) {
+			pictures[i] = d.img
 		}
-		for _, o := range others {
-			other, _, err := biometric.DecodeFingerPNG(o.PNG)
-			if err != nil {
-				return err
+	}
+	st.w.s.background(func() error {
+		for i, o := range others {
+			other := pictures[i]
+			if other == nil {
+				var err error
+				if other, _, err = biometric.DecodeFingerPNG(o.PNG); err != nil {
+					return err
+				}
 			}
 			if _, same := biometric.SameFinger(img, other); same {
 				match = o.Position
