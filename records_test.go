@@ -46,3 +46,23 @@ func TestParseRecordCode(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRecordCode: whatever is typed, a code read back is canonical and reads back as
+// itself.
+func FuzzParseRecordCode(f *testing.F) {
+	for _, s := range []string{"K7Q-M3X-D9A", "k7qm3xd9a", "O1L-IOO-000", "", "Nguyễn", "012345678901", "ZZZ ZZZ ZZZ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		code, ok := ParseRecordCode(s)
+		if !ok {
+			return
+		}
+		if len(code) != 11 || code[3] != '-' || code[7] != '-' {
+			t.Fatalf("%q read as %q", s, code)
+		}
+		if again, ok := ParseRecordCode(code); !ok || again != code {
+			t.Fatalf("%q read back as %q %v", code, again, ok)
+		}
+	})
+}

@@ -51,3 +51,21 @@ func TestDecodeBoundedRefusesHugeHeaders(t *testing.T) {
 		t.Errorf("640×480 png: %v %s", err, format)
 	}
 }
+
+// FuzzDecodeBounded: any file either decodes within the limit or is refused with an error;
+// nothing panics, and nothing over the limit is decoded.
+func FuzzDecodeBounded(f *testing.F) {
+	var ok bytes.Buffer
+	png.Encode(&ok, image.NewGray(image.Rect(0, 0, 16, 12)))
+	f.Add(ok.Bytes())
+	f.Add(pngHeader(60000, 60000))
+	f.Add(pngHeader(100, 100))
+	f.Add([]byte("\xff\xd8\xff\xe0 not really a jpeg"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const limit = 1 << 16
+		img, _, err := DecodeBounded(data, limit)
+		if err == nil && img.Bounds().Dx()*img.Bounds().Dy() > limit {
+			t.Fatalf("decoded %v past the limit", img.Bounds())
+		}
+	})
+}
