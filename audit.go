@@ -34,16 +34,21 @@ const (
 	ActionRecordReviewed = "record_reviewed"
 	// ActionReceiptPrint: a receipt was written out (opened, printed or saved).
 	ActionReceiptPrint = "receipt_print"
+	// ActionAuditAlarm: at a login the station found its audit damaged (the database older
+	// than its head file, an entry changed before it could be countersigned …), recorded
+	// before the head file is rewritten so that the evidence stays.
+	ActionAuditAlarm = "audit_alarm"
 )
 
 // AuditActions lists every action, for the browser's filter.
 func AuditActions() []string {
-	return []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionLock, ActionRecordCreate, ActionRecordEdit,
+	actions := []string{ActionLogin, ActionLoginFailed, ActionLogout, ActionSessionLock, ActionRecordCreate, ActionRecordEdit,
 		ActionRecordComplete, ActionRecordView, ActionDraftDelete, ActionFingerAccept, ActionRecordDelivered, ActionPurge,
 		ActionStationInit, ActionOfficerCreate, ActionOfficerReset, ActionOfficerDisable, ActionOfficerEnable,
 		ActionPasswordChange, ActionRecovery, ActionSettingChange, ActionAuditView,
 		ActionProvision, ActionBatchCreate, ActionBatchUpload, ActionBatchRefused, ActionBatchExport, ActionAckImport,
-		ActionRecordStatus, ActionDuplicateOverride, ActionRecordCorrect, ActionRecordReviewed, ActionReceiptPrint}
+		ActionRecordStatus, ActionDuplicateOverride, ActionRecordCorrect, ActionRecordReviewed, ActionReceiptPrint, ActionAuditAlarm}
+	return append(actions, KeyAuditActions()...)
 }
 
 // AuditFilter selects trail entries for the supervisor's browser. Zero fields do not filter.

@@ -7,7 +7,7 @@ import (
 
 // What a copy of the file must not tell about a record beyond what the README lists: how long
 // the name is, how many words it has, whether a phone was given. Sealing hides content but
-// not size (a sealed value is its plain text plus 28 bytes), and a record's number of search
+// not size (a sealed value is its plain text plus 33 bytes), and a record's number of search
 // terms follows from its words; so sealed JSON is padded to size buckets and every record has
 // the same number of search terms, real ones topped up with random dummies.
 

@@ -36,8 +36,12 @@ func (s *Store) SetNumericSetting(ctx context.Context, actor, key string, value 
 	if value < def.Min || value > def.Max {
 		return fmt.Errorf("setting %s: %d is out of range (%d-%d)", key, value, def.Min, def.Max)
 	}
+	k, err := s.keys()
+	if err != nil {
+		return fmt.Errorf("setting %s: %w", key, err)
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := requireSupervisor(ctx, tx, actor); err != nil {
+		if err := requireCheckedSupervisor(ctx, tx, k, actor); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
@@ -65,8 +69,12 @@ func (s *Store) NumericSetting(ctx context.Context, key string, fallback int) (i
 // stands in for central's confirmation; either starts the retention clock. Drafts cannot be
 // marked: they were never sent.
 func (s *Store) MarkDelivered(ctx context.Context, actor, id string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := requireSupervisor(ctx, tx, actor); err != nil {
+	k, err := s.keys()
+	if err != nil {
+		return fmt.Errorf("mark %s delivered: %w", id, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := requireCheckedSupervisor(ctx, tx, k, actor); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = ?

@@ -246,7 +246,7 @@ func (s *Store) MarkReviewed(ctx context.Context, actor, id, note string) error 
 		return fmt.Errorf("mark %s reviewed: %w", id, err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := requireSupervisor(ctx, tx, actor); err != nil {
+		if err := requireCheckedSupervisor(ctx, tx, k, actor); err != nil {
 			return err
 		}
 		pending, err := loadPending(ctx, tx, k)

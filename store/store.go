@@ -41,6 +41,8 @@ type Store struct {
 	// k holds the data key between a login and Lock.
 	mu sync.Mutex
 	k  *keys
+	// audit is the keyed audit's state in this process (auditkey.go).
+	audit auditState
 	// purgePending is set while purged data may still sit in the WAL: a truncating
 	// checkpoint found readers in the way. The checkpointer retries until one succeeds.
 	purgePending atomic.Bool
@@ -241,6 +243,7 @@ func (s *Store) committed() {
 
 // Close stops the checkpointer, checkpoints what is left and closes the database.
 func (s *Store) Close() error {
+	s.closeAudit()
 	if s.stop != nil {
 		close(s.stop)
 		<-s.done
@@ -345,6 +348,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if s.wrote != nil {
 		s.committed()
 	}
+	s.auditCommitted()
 	return nil
 }
 

@@ -265,7 +265,8 @@ func TestOfficers(t *testing.T) {
 	var params string
 	var salt, wrapped []byte
 	s.db.QueryRow(`SELECT params, salt, wrapped FROM key_slots WHERE name = 'officer:lan.nt'`).Scan(&params, &salt, &wrapped)
-	if params != "m=8192,t=1,p=1" || len(salt) != 16 || len(wrapped) != 12+32+16 {
+	// The data key sealed to the slot: HPKE's encapsulated ML-KEM-768+X25519 key, the key, the tag.
+	if params != "m=8192,t=1,p=1" || len(salt) != 16 || len(wrapped) != 1120+32+16 {
 		t.Errorf("key slot: params %q, salt %d bytes, wrapped %d bytes", params, len(salt), len(wrapped))
 	}
 }

@@ -43,7 +43,7 @@ func (s *Store) Provision(ctx context.Context, actor string, p Provisioning, sig
 		return fmt.Errorf("provision: the file is for station %s; this station is %s: ask central for this station's file", p.Station, code)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := requireSupervisor(ctx, tx, actor); err != nil {
+		if err := requireCheckedSupervisor(ctx, tx, k, actor); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sync_config (id, station, provisioning, signing_key, signing_public,

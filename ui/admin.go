@@ -64,9 +64,20 @@ func (s *Station) showAdmin() {
 	s.setActions(action{"admin.back", fyne.KeyLeft, fyne.KeyModifierAlt, s.showHome})
 }
 
-// officersTab lists the accounts with their state, and adds, disables, enables and resets.
+// keyAdmin is what the officers tab uses beyond Store when the station's store has it: the
+// accounts' check against what the station wrote, key slots, and data key rotation.
+type keyAdmin interface {
+	VerifyOfficers(ctx context.Context) ([]*enroll.OfficerTampered, error)
+	HasKeySlot(ctx context.Context, username string) (bool, error)
+	Rekey(ctx context.Context, actor string, progress func(done, total int)) (enroll.KeyRotation, error)
+	UpgradeRecovery(ctx context.Context, actor, key string) error
+}
+
+// officersTab lists the accounts with their state (and any account changed outside the
+// station), adds, disables, enables and resets, and rotates the data key.
 func (s *Station) officersTab() fyne.CanvasObject {
 	ctx := context.Background()
+	keysAdmin, _ := s.cfg.Store.(keyAdmin)
 	rows := container.NewVBox()
 	msg := errorLabel()
 	var reload func()
@@ -85,11 +96,25 @@ func (s *Station) officersTab() fyne.CanvasObject {
 			setError(msg, s.tr.Err(err))
 			return
 		}
+		var found []*enroll.OfficerTampered
+		if keysAdmin != nil {
+			if found, err = keysAdmin.VerifyOfficers(ctx); err != nil {
+				setError(msg, s.tr.Err(err))
+			}
+		}
 		for _, o := range list {
 			state := s.tr.T("admin.active")
-			if o.Disabled {
+			noSlot := false
+			if keysAdmin != nil && !o.Disabled {
+				has, err := keysAdmin.HasKeySlot(ctx, o.Username)
+				noSlot = err == nil && !has
+			}
+			switch {
+			case o.Disabled:
 				state = s.tr.T("admin.disabled")
-			} else if o.MustChange {
+			case noSlot:
+				state = s.tr.T("admin.no_slot")
+			case o.MustChange:
 				state = s.tr.T("admin.must_change")
 			}
 			line := widget.NewLabel(fmt.Sprintf("%s — %s — %s — %s", o.Username, o.FullName, s.tr.W(o.Role), state))
@@ -99,10 +124,30 @@ func (s *Station) officersTab() fyne.CanvasObject {
 			}
 			user, disabled := o.Username, o.Disabled
 			toggle.OnTapped = func() {
-				act(func() error { return s.cfg.Store.SetDisabled(ctx, s.officer.Username, user, !disabled) })
+				act(func() error {
+					if err := s.cfg.Store.SetDisabled(ctx, s.officer.Username, user, !disabled); err != nil {
+						return err
+					}
+					if disabled {
+						// Disabling deleted the account's key slot: its old password opens
+						// nothing, so enabling asks for a new one at once.
+						s.askReset(user, s.tr.T("admin.enable_reset"), reload)
+					}
+					return nil
+				})
 			}
-			reset := widget.NewButton(s.tr.T("admin.reset"), func() { s.askReset(user, reload) })
+			reset := widget.NewButton(s.tr.T("admin.reset"), func() { s.askReset(user, "", reload) })
 			rows.Add(container.NewBorder(nil, nil, nil, container.NewHBox(toggle, reset), line))
+		}
+		for _, f := range found {
+			who := f.Username
+			if who == "" {
+				who = s.tr.T("admin.tamper_accounts")
+			}
+			warn := widget.NewLabel(s.tr.F("admin.tampered", map[string]any{"user": who, "what": s.tr.T(tamperKey(f.What))}))
+			warn.Importance = widget.DangerImportance
+			warn.Wrapping = fyne.TextWrapWord
+			rows.Add(warn)
 		}
 		s.watchInput()
 	}
@@ -135,17 +180,33 @@ func (s *Station) officersTab() fyne.CanvasObject {
 		widget.NewFormItem(s.tr.T("field.password"), pw),
 		widget.NewFormItem(s.tr.T("field.password_confirm"), confirm))
 	addCard := widget.NewCard(s.tr.T("admin.add_title"), s.tr.T("admin.add_hint"), container.NewVBox(form, add))
-	return container.NewVScroll(container.NewVBox(msg, rows, addCard))
+	body := container.NewVBox(msg, rows, addCard)
+	if keysAdmin != nil {
+		rekey := widget.NewButton(s.tr.T("admin.rekey"), func() { s.askRekey(keysAdmin, reload) })
+		rekey.Importance = widget.DangerImportance
+		about := hint(s.tr.T("admin.rekey_hint"))
+		body.Add(widget.NewCard(s.tr.T("admin.rekey_title"), "", container.NewVBox(about, container.NewHBox(rekey))))
+	}
+	return container.NewVScroll(body)
 }
 
-// askReset lets a supervisor set a forgotten password; the officer chooses their own at the
-// next login.
-func (s *Station) askReset(username string, then func()) {
+// tamperKey is the translation key of what was found changed in an account.
+func tamperKey(what string) string { return "admin.tamper_" + what }
+
+// askReset lets a supervisor set a forgotten password, or a new one for an account enabled
+// again (intro says why); the officer chooses their own at the next login.
+func (s *Station) askReset(username, intro string, then func()) {
 	pw, confirm := newDialogPasswordEntry(), newDialogPasswordEntry()
-	items := []*widget.FormItem{
+	var items []*widget.FormItem
+	if intro != "" {
+		l := widget.NewLabel(intro)
+		l.Wrapping = fyne.TextWrapWord
+		items = append(items, widget.NewFormItem("", l))
+	}
+	items = append(items,
 		widget.NewFormItem(s.tr.T("password.new"), pw),
 		widget.NewFormItem(s.tr.T("field.password_confirm"), confirm),
-	}
+	)
 	d := dialog.NewForm(s.tr.F("admin.reset_title", map[string]any{"user": username}), s.tr.T("dialog.save"), s.tr.T("dialog.cancel"),
 		items, func(ok bool) {
 			if !ok {
@@ -159,6 +220,86 @@ func (s *Station) askReset(username string, then func()) {
 			then()
 		}, s.win)
 	d.Resize(fyne.NewSize(480, 260))
+	d.Show()
+}
+
+// askRekey confirms a data key rotation and runs it in the background behind a progress
+// dialog that nothing can be done past. A recovery slot from before rotation existed needs
+// the recovery key first.
+func (s *Station) askRekey(ka keyAdmin, then func()) {
+	d := dialog.NewConfirm(s.tr.T("admin.rekey_title"), s.tr.T("admin.rekey_confirm"), func(ok bool) {
+		if ok {
+			s.runRekey(ka, then)
+		}
+	}, s.win)
+	d.SetConfirmText(s.tr.T("admin.rekey_go"))
+	d.SetDismissText(s.tr.T("dialog.cancel"))
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+}
+
+func (s *Station) runRekey(ka keyAdmin, then func()) {
+	actor := s.officer.Username
+	status := widget.NewLabel(s.tr.T("admin.rekey_starting"))
+	status.Wrapping = fyne.TextWrapWord
+	bar := widget.NewProgressBar()
+	d := dialog.NewCustomWithoutButtons(s.tr.T("admin.rekey_title"), container.NewVBox(status, bar), s.win)
+	d.Resize(fyne.NewSize(480, 160))
+	d.Show()
+	var rep enroll.KeyRotation
+	s.background(func() error {
+		var err error
+		rep, err = ka.Rekey(context.Background(), actor, func(done, total int) {
+			s.cfg.Do(func() {
+				s.touch() // the rotation is the officer's work: the idle lock waits for it
+				status.SetText(s.tr.F("admin.rekey_progress", map[string]any{"done": done, "total": total}))
+				if total > 0 {
+					bar.SetValue(float64(done) / float64(total))
+				}
+			})
+		})
+		return err
+	}, func(err error) {
+		d.Hide()
+		if errors.Is(err, enroll.ErrRecoverySlotOld) {
+			s.askRecoveryRenewal(ka, then)
+			return
+		}
+		if err != nil {
+			s.showError(err)
+			then()
+			return
+		}
+		text := s.tr.F("admin.rekey_done", map[string]any{"count": rep.Records, "generation": rep.Generation})
+		if len(rep.Dropped) > 0 {
+			text += "\n" + s.tr.F("admin.rekey_dropped", map[string]any{"users": strings.Join(rep.Dropped, ", ")})
+		}
+		if len(rep.Unreadable) > 0 {
+			text += "\n" + s.tr.F("admin.rekey_unreadable", map[string]any{"count": len(rep.Unreadable)})
+		}
+		s.inform(s.tr.T("admin.rekey_title"), text)
+		then()
+	})
+}
+
+// askRecoveryRenewal asks for the recovery key to renew a recovery slot from before rotation
+// existed, then starts the rotation.
+func (s *Station) askRecoveryRenewal(ka keyAdmin, then func()) {
+	key := newDialogPasswordEntry()
+	intro := widget.NewLabel(s.tr.T("admin.rekey_recovery"))
+	intro.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{widget.NewFormItem("", intro), widget.NewFormItem(s.tr.T("recovery.key"), key)}
+	d := dialog.NewForm(s.tr.T("admin.rekey_title"), s.tr.T("admin.rekey_go"), s.tr.T("dialog.cancel"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := ka.UpgradeRecovery(context.Background(), s.officer.Username, key.Text); err != nil {
+			s.showError(err)
+			return
+		}
+		s.runRekey(ka, then)
+	}, s.win)
+	d.Resize(fyne.NewSize(560, 280))
 	d.Show()
 }
 

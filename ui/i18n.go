@@ -151,6 +151,10 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrNotProvisioned:        "err.not_provisioned",
 		enroll.ErrCentralUnreachable:    "err.central_unreachable",
 		enroll.ErrCentralRefusedStation: "err.central_refused_station",
+
+		enroll.ErrOfficerTampered:    "err.officer_tampered",
+		enroll.ErrRotationUnfinished: "err.rotation_unfinished",
+		enroll.ErrRecoverySlotOld:    "err.recovery_slot_old",
 	} {
 		if errors.Is(err, sentinel) {
 			return t.T(key)

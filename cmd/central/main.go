@@ -37,6 +37,7 @@ Commands:
   serve     [--listen ADDR]                        serve stations over HTTPS with mutual TLS
   status                                          count batches and records by status
   import    DIR                                   ingest batch files from removable media, write acknowledgement files
+  audit check STATION                             whether the audit heads a station's batches carried only moved forward
   version                                         print the version
 
 Every command takes --dir DIR (default $CENTRAL_DIR, else ~/.local/share/enrollment-central)
@@ -82,6 +83,8 @@ func run(args []string, out, errOut io.Writer) error {
 		return runStatus(args, out, errOut)
 	case "import":
 		return runImport(args, out, errOut)
+	case "audit":
+		return runAudit(args, out, errOut)
 	}
 	fmt.Fprint(errOut, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -8,7 +8,7 @@
 //	station purge --user U                      delete delivered records past the grace period
 //	station demo --records N [--db FILE] [--user U]  add N synthetic complete enrollments
 //	station bench [--db FILE] --user U [--runs N]    time record searches on a database
-//	station audit verify [--db FILE]            check the audit trail's hash chain
+//	station audit verify [--user U]             check the audit trail (its MACs with a supervisor's password)
 //	station devices                             list the capture devices found
 //	station capture --out FILE.png              capture one print from the first reader
 //	station portrait --in PHOTO --out CROP.jpg  check a photo as a portrait and write the crop
@@ -102,12 +102,14 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		return runRecover(args, in, out)
 	case "purge":
 		return runPurge(args, in, out)
+	case "rekey":
+		return runRekey(args, in, out)
 	case "demo":
 		return runDemo(args, in, out)
 	case "bench":
 		return runBench(args, in, out)
 	case "audit":
-		return runAudit(args, out)
+		return runAudit(args, in, out)
 	case "devices":
 		return runDevices(args, out)
 	case "capture":

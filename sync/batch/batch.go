@@ -156,6 +156,29 @@ type Manifest struct {
 	Seq     int64     `json:"seq"`
 	Created time.Time `json:"created"`
 	Records []Entry   `json:"records"`
+	// Audit is the station's audit head when it made the batch; omitted when its audit has no
+	// authenticated entry yet. Signed with the batch, so central can keep it as the station's
+	// word on how far its history had reached.
+	Audit *AuditHead `json:"audit,omitempty"`
+}
+
+// AuditHead is the sequence number and MAC of a station's last authenticated audit entry.
+// Central cannot check the MAC (only the station holds its key); it compares the heads a
+// station sent over time: they must only ever move forward, and one entry number must always
+// come with the same MAC (`central audit check`).
+type AuditHead struct {
+	Seq int64  `json:"seq"`
+	MAC string `json:"mac"` // 64 lower-case hex digits (HMAC-SHA256)
+}
+
+func (a *AuditHead) check() error {
+	if a.Seq < 1 {
+		return fmt.Errorf("audit head: entry number %d: entries are numbered from 1", a.Seq)
+	}
+	if !isLowerHex(a.MAC, 64) {
+		return fmt.Errorf("audit head: MAC %q is not 64 lower-case hex digits", a.MAC)
+	}
+	return nil
 }
 
 // check validates a header's content. Errors are plain descriptions; readers wrap them.
@@ -206,6 +229,11 @@ func (m *Manifest) check() error {
 	if m.Created.IsZero() {
 		return errors.New("manifest creation time missing")
 	}
+	if m.Audit != nil {
+		if err := m.Audit.check(); err != nil {
+			return fmt.Errorf("manifest %v", err)
+		}
+	}
 	seen := make(map[string]int, len(m.Records))
 	for i, e := range m.Records {
 		if err := checkRecordID(e.ID); err != nil {
@@ -245,7 +273,8 @@ func (m *Manifest) matches(h *Header) error {
 // in another time zone still matches the file's.
 func (m *Manifest) equal(o *Manifest) bool {
 	if m.Format != o.Format || m.Batch != o.Batch || m.Station != o.Station || m.Seq != o.Seq ||
-		!m.Created.Equal(o.Created) || len(m.Records) != len(o.Records) {
+		!m.Created.Equal(o.Created) || len(m.Records) != len(o.Records) || (m.Audit == nil) != (o.Audit == nil) ||
+		m.Audit != nil && *m.Audit != *o.Audit {
 		return false
 	}
 	for i := range m.Records {

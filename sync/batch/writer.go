@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/wardpolice/enroll"
@@ -36,6 +37,7 @@ type Writer struct {
 	entries      []Entry
 	ids          map[string]struct{}
 	manifestSize int
+	audit        *AuditHead
 
 	// err is sticky: once part of a record or frame may have reached the output, the batch
 	// is spoilt and nothing more is written.
@@ -173,6 +175,17 @@ func (w *Writer) Add(e *enroll.Enrollment) error {
 	return nil
 }
 
+// SetAudit puts the station's audit head into the manifest (docs/batch-format.md §7). The
+// station takes it just before Close, so the batch reports its history as of the moment it
+// was signed.
+func (w *Writer) SetAudit(a AuditHead) error {
+	if err := a.check(); err != nil {
+		return fmt.Errorf("batch: %v", err)
+	}
+	w.audit = &a
+	return nil
+}
+
 // Close seals the final chunk and writes the manifest and the signature. It does not close
 // the output. The manifest it returns is the one written.
 func (w *Writer) Close() (Manifest, error) {
@@ -186,7 +199,7 @@ func (w *Writer) Close() (Manifest, error) {
 	w.seal(true)
 	m := Manifest{
 		Format: Format, Batch: w.h.ID, Station: w.h.Station, Seq: w.h.Seq, Created: w.h.Created,
-		Records: w.entries,
+		Records: w.entries, Audit: w.audit,
 	}
 	mj, err := json.Marshal(&m)
 	if err != nil {
@@ -260,9 +273,10 @@ func (w *Writer) write(p []byte) {
 	}
 }
 
-// manifestBaseSize is the manifest JSON's length with no records.
+// manifestBaseSize is the manifest JSON's length with no records and the longest audit head.
 func manifestBaseSize(h *Header) int {
-	b, _ := json.Marshal(&Manifest{Format: Format, Batch: h.ID, Station: h.Station, Seq: h.Seq, Created: h.Created, Records: []Entry{}})
+	b, _ := json.Marshal(&Manifest{Format: Format, Batch: h.ID, Station: h.Station, Seq: h.Seq, Created: h.Created, Records: []Entry{},
+		Audit: &AuditHead{Seq: math.MaxInt64, MAC: strings.Repeat("0", 64)}})
 	return len(b)
 }
 

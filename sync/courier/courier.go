@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,9 @@ type Store interface {
 	BatchExported(ctx context.Context, actor, id, dir string) error
 	AwaitingVerdict(ctx context.Context) ([]string, error)
 	ApplyVerdicts(ctx context.Context, actor string, verdicts []enroll.Verdict) (store.Applied, error)
+	// AuditHead is the station's last authenticated audit entry, which every batch carries so
+	// that central can tell when the station's history went backwards.
+	AuditHead(ctx context.Context) (store.AuditHead, error)
 	Provisioner
 }
 
@@ -266,6 +270,15 @@ func (c *Courier) write(ctx context.Context, f io.Writer, h batch.Header, to hpk
 			break
 		} else if err != nil {
 			return nil, 0, fmt.Errorf("record %s: %w", id, err)
+		}
+	}
+	head, err := c.Store.AuditHead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if head.Seq > 0 {
+		if err := w.SetAudit(batch.AuditHead{Seq: head.Seq, MAC: hex.EncodeToString(head.MAC)}); err != nil {
+			return nil, 0, err
 		}
 	}
 	m, err := w.Close()

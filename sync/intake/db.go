@@ -204,6 +204,18 @@ func schema(blob string) []string {
 			reason   TEXT NOT NULL
 		)`,
 		`CREATE INDEX IF NOT EXISTS intake_log_batch ON intake_log (batch_id)`,
+		// Every audit head a station's signed batches reported (audit.go): kept even when the
+		// batch itself was refused, since a refused replay is what a rolled-back station sends.
+		`CREATE TABLE IF NOT EXISTS audit_heads (
+			station     TEXT NOT NULL,
+			batch_id    TEXT NOT NULL,
+			batch_seq   BIGINT NOT NULL,
+			signing_key ` + blob + ` NOT NULL,
+			audit_seq   BIGINT NOT NULL,
+			mac         TEXT NOT NULL,
+			received_at BIGINT NOT NULL,
+			PRIMARY KEY (station, batch_id)
+		)`,
 	}
 }
 

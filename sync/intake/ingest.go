@@ -162,6 +162,11 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 	if pinned != nil && !bytes.Equal(pinned, h.SigningKey) {
 		return out, nil, refuse("batch %s: signed with a key other than the one station %s signs with: refused (provision the station anew if it was set up again)", h.ID, h.Station)
 	}
+	// Signed by the station's key: its audit head is its word, kept whatever becomes of the
+	// batch (a replay refused just below is exactly what a rolled-back station sends).
+	if err := c.noteAuditHead(ctx, h, m); err != nil {
+		return out, nil, err
+	}
 	if _, err := c.seen(ctx, h, digest); err != nil {
 		return out, nil, err
 	}
