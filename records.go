@@ -101,6 +101,8 @@ var (
 	ErrAlreadySent    = errors.New("the record was already sent to central and can no longer be corrected here")
 	ErrReasonRequired = errors.New("a reason is required")
 	ErrNotInReview    = errors.New("the record is not waiting for a supervisor's review")
+	// ErrImageMissing: the record's sealed document lists a picture whose image row is gone.
+	ErrImageMissing = errors.New("its image is missing from the database, which was changed outside the station")
 	// ErrPurgeUnfinished: records were purged, but readers kept the write-ahead log from being
 	// emptied, so the deleted data is still in it until the station retries (every few
 	// seconds, and at the next purge or start).

@@ -294,6 +294,16 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read images of %s: %w", id, err)
 	}
+	// The sealed document says which pictures the record has; a row gone from the images
+	// table (deleted with the sqlite3 tool, say) must not read back as a record without it.
+	if e.Portrait != nil && len(e.Portrait.JPEG) == 0 {
+		return nil, fmt.Errorf("read record %s: the portrait: %w", id, enroll.ErrImageMissing)
+	}
+	for _, f := range e.Fingers {
+		if len(f.PNG) == 0 {
+			return nil, fmt.Errorf("read record %s: the print of finger %d: %w", id, f.Position, enroll.ErrImageMissing)
+		}
+	}
 	return e, nil
 }
 

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"testing"
+
+	"github.com/wardpolice/enroll"
 )
 
 // TestFileDoesNotTellNameLengthWordsOrPhone reads a real station file as someone with the
@@ -52,6 +56,31 @@ func TestFileDoesNotTellNameLengthWordsOrPhone(t *testing.T) {
 		found, err := s.Search(ctx, e.q, 10)
 		if err != nil || len(found) != 1 || found[0].ID != e.id {
 			t.Errorf("search %q: %+v %v", e.q, found, err)
+		}
+	}
+}
+
+// TestDeletedImageIsAnError: a portrait or print row deleted from the file makes the record
+// unreadable with the picture named, instead of reading back as a record without it.
+func TestDeletedImageIsAnError(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	e := completeRecord(t, "Nguyễn Văn An", "001087012345")
+	if err := s.Complete(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, c := range []struct{ kind, named string }{{"finger", "finger 2"}, {"portrait", "the portrait"}} {
+		if _, err := raw.Exec(`DELETE FROM images WHERE enrollment_id = ? AND kind = ?`, e.ID, c.kind); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Get(ctx, e.ID)
+		if !errors.Is(err, enroll.ErrImageMissing) || !strings.Contains(err.Error(), c.named) {
+			t.Errorf("%s row deleted: %v", c.kind, err)
 		}
 	}
 }

@@ -146,6 +146,7 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrAlreadySent:     "err.already_sent",
 		enroll.ErrReasonRequired:  "err.reason_required",
 		enroll.ErrNotInReview:     "err.not_in_review",
+		enroll.ErrImageMissing:    "err.image_missing",
 		enroll.ErrPurgeUnfinished: "err.purge_unfinished",
 
 		enroll.ErrNotProvisioned:        "err.not_provisioned",
