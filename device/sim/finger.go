@@ -143,13 +143,19 @@ func smoothstep(a, b, x float64) float64 {
 
 // render draws one capture of the finger at the given placement.
 func (f *finger) render(p placement, r *rand.Rand) *image.Gray {
-	const w, h = FingerWidth, FingerHeight
+	return f.renderSkin(p, plainSkin(), r)
+}
+
+// renderSkin draws one capture of the finger at the given placement, on a platen of the
+// skin's size, with the skin's contact area, distortion and ridge width.
+func (f *finger) renderSkin(p placement, s skin, r *rand.Rand) *image.Gray {
+	w, h := s.w, s.h
 	img := image.NewGray(image.Rect(0, 0, w, h))
-	blot := newValueNoise(r, 14)  // dry patches
-	press := newValueNoise(r, 90) // uneven pressure
+	blot := newValueNoise(r, 14, w, h)  // dry patches
+	press := newValueNoise(r, 90, w, h) // uneven pressure
 	sin, cos := math.Sincos(-p.angle)
 	cx, cy := float64(w)/2+p.dx, float64(h)/2+p.dy
-	ax, ay := 135*p.scale, 190*p.scale // contact ellipse semi-axes
+	ax, ay := s.ax*p.scale, s.ay*p.scale // contact ellipse semi-axes
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			// Pixel to finger coordinates: undo the placement.
@@ -161,6 +167,9 @@ func (f *finger) render(p placement, r *rand.Rand) *image.Gray {
 			edge := 1 - smoothstep(0.80, 1.0, e)
 			grey := 242.0
 			if edge > 0 {
+				if s.distort != nil {
+					u, v = s.distort(u, v)
+				}
 				u += f.warpAmp * math.Sin(v/f.warpLen+f.warpPhase[0])
 				v += f.warpAmp * math.Sin(u/f.warpLen+f.warpPhase[1])
 				ph := f.ridgePhase(u, v)
@@ -169,7 +178,7 @@ func (f *finger) render(p placement, r *rand.Rand) *image.Gray {
 				}
 				ridge := math.Cos(2 * math.Pi * ph) // 1 at a ridge's centre
 				// Sharpen toward the flat-topped profile real ridges have.
-				ridge = math.Tanh(2.2*ridge) / math.Tanh(2.2)
+				ridge = math.Tanh(2.2*(ridge+s.ridgeBias)) / math.Tanh(2.2)
 				darkness := (ridge + 1) / 2
 				if p.dryness > 0 && blot.at(x, y) < p.dryness {
 					darkness *= 0.25
@@ -187,16 +196,17 @@ func (f *finger) render(p placement, r *rand.Rand) *image.Gray {
 	return img
 }
 
-// valueNoise is smooth random variation: random values on a grid, bilinearly interpolated.
+// valueNoise is smooth random variation over a w×h platen: random values on a grid,
+// bilinearly interpolated.
 type valueNoise struct {
 	cell   int
 	cols   int
 	values []float64
 }
 
-func newValueNoise(r *rand.Rand, cell int) valueNoise {
-	cols := FingerWidth/cell + 2
-	rows := FingerHeight/cell + 2
+func newValueNoise(r *rand.Rand, cell, w, h int) valueNoise {
+	cols := w/cell + 2
+	rows := h/cell + 2
 	n := valueNoise{cell: cell, cols: cols, values: make([]float64, cols*rows)}
 	for i := range n.values {
 		n.values[i] = r.Float64()
