@@ -38,6 +38,7 @@ Commands:
   status                                          count batches and records by status
   import    DIR                                   ingest batch files from removable media, write acknowledgement files
   audit check STATION                             whether the audit heads a station's batches carried only moved forward
+  eval-matcher [--fingers N] [--impostors N] [--plot FILE.png]   measure the fingerprint matcher's error rates
   version                                         print the version
 
 Every command takes --dir DIR (default $CENTRAL_DIR, else ~/.local/share/enrollment-central)
@@ -85,6 +86,8 @@ func run(args []string, out, errOut io.Writer) error {
 		return runImport(args, out, errOut)
 	case "audit":
 		return runAudit(args, out, errOut)
+	case "eval-matcher":
+		return runEvalMatcher(args, out, errOut)
 	}
 	fmt.Fprint(errOut, usage)
 	return fmt.Errorf("unknown command %q", cmd)
