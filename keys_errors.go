@@ -49,6 +49,17 @@ const (
 	TamperRecoverySlot = "recovery_slot"
 )
 
+// TamperFinding is the What whose text an OfficerTampered error carries, so that the audit
+// browser can show the trail's English detail in the officer's language.
+func TamperFinding(text string) (string, bool) {
+	for what, t := range tamperText {
+		if t == text {
+			return what, true
+		}
+	}
+	return "", false
+}
+
 // TamperFindings lists every What, for the screens' translations.
 func TamperFindings() []string {
 	return []string{TamperRole, TamperDisabled, TamperMustChange, TamperFullName, TamperCreated, TamperSlot, TamperUnknown,

@@ -59,6 +59,16 @@ func (s *Station) auditDetail(action, detail string) string {
 	if action == enroll.ActionAuditView {
 		return s.filterDetail(detail)
 	}
+	// A login refused because an account was edited in the file: "officer U: what changed".
+	if rest, ok := strings.CutPrefix(detail, "officer "); ok {
+		user, text, _ := strings.Cut(rest, ": ")
+		if user == "accounts" {
+			user = ""
+		}
+		if what, ok := enroll.TamperFinding(text); ok {
+			return s.tr.F("auditd.officer_tampered", map[string]any{"user": user, "what": s.tr.T(tamperKey(what))})
+		}
+	}
 	for _, f := range s.auditForms {
 		m := f.re.FindStringSubmatch(detail)
 		if m == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image/color"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/assets"
 )
 
 // TestWizardByKeysOnly completes an enrollment with key events alone: the QR scanner types
@@ -317,5 +319,29 @@ func TestSupervisorReviewAndCorrection(t *testing.T) {
 	trail, _ := h.st.AuditTrail(context.Background(), enroll.AuditFilter{Action: enroll.ActionRecordCorrect})
 	if len(trail) != 1 || trail[0].Detail != "sai số điện thoại" {
 		t.Errorf("correction not audited with its reason: %+v", trail)
+	}
+}
+
+// TestAuditDetailsInVietnamese: the details the store writes into the trail in English show
+// in Vietnamese in the audit browser, a refused login of an edited account included.
+func TestAuditDetailsInVietnamese(t *testing.T) {
+	tr, err := NewTranslator(assets.Translations(), LangVI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(nil, Config{Tr: tr})
+	for _, c := range []struct{ action, detail, want string }{
+		{enroll.ActionLoginFailed, (&enroll.OfficerTampered{Username: "mai.tt", What: enroll.TamperRole}).Error(), "mai.tt"},
+		{enroll.ActionLoginFailed, "wrong password (2 in a row)", "2"},
+		{enroll.ActionRecordEdit, "step 3", tr.W(enroll.Step(3))},
+		{enroll.ActionReceiptPrint, "receipt print", tr.T(documentHowKey("print"))},
+	} {
+		got := s.auditDetail(c.action, c.detail)
+		if m := englishWords.FindAllString(got, -1); len(m) > 0 || !strings.Contains(got, c.want) || got == c.detail {
+			t.Errorf("%q shows as %q", c.detail, got)
+		}
+	}
+	if got := s.auditDetail(enroll.ActionLoginFailed, (&enroll.OfficerTampered{Username: "mai.tt", What: enroll.TamperRole}).Error()); !strings.Contains(got, tr.T(tamperKey(enroll.TamperRole))) {
+		t.Errorf("the edited column is not named: %q", got)
 	}
 }
