@@ -101,7 +101,7 @@ func (s *Station) showFirstRun() {
 func (s *Station) centred(card fyne.CanvasObject) fyne.CanvasObject {
 	top := container.NewBorder(nil, nil, nil, s.langSelect(),
 		widget.NewLabelWithStyle(s.tr.T("app.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	box := container.NewGridWrap(fyne.NewSize(560, card.MinSize().Height), card)
+	box := fixedWidth(card, 560)
 	return container.NewBorder(container.NewPadded(top), nil, nil, nil, container.NewCenter(box))
 }
 

@@ -345,3 +345,19 @@ func TestAuditDetailsInVietnamese(t *testing.T) {
 		t.Errorf("the edited column is not named: %q", got)
 	}
 }
+
+// TestCardHoldsItsRows: the recovery key card's last rows (the box to tick and the button) lie
+// inside the card, not spilled out below it, at the width its wrapped text really has.
+func TestCardHoldsItsRows(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.setUp("HN-DD-KT-01")
+	card := find(h, "recovery card", func(c *widget.Card) bool { return c.Title == h.T("setup.recovery_title") })
+	h.win.Content().Refresh()
+	d := fyne.CurrentApp().Driver()
+	bottom := d.AbsolutePositionForObject(card).Y + card.Size().Height
+	for _, o := range []fyne.CanvasObject{h.check(h.T("setup.recovery_kept")), h.button(h.T("setup.recovery_done"))} {
+		if end := d.AbsolutePositionForObject(o).Y + o.Size().Height; end > bottom {
+			t.Errorf("%T ends at %.0f, below the card's bottom at %.0f", o, end, bottom)
+		}
+	}
+}

@@ -432,6 +432,15 @@ func setError(l *widget.Label, msg string) {
 	}
 }
 
+// fixedWidth holds a card at width w and the height its content needs there. A wrapped label
+// reports the height of its lines at the width it has, so the card is laid out at w before it
+// is measured; measured unlaid, its text wraps into more lines than the box holds and the last
+// rows spill out below it.
+func fixedWidth(card fyne.CanvasObject, w float32) fyne.CanvasObject {
+	card.Resize(fyne.NewSize(w, card.MinSize().Height))
+	return container.NewGridWrap(fyne.NewSize(w, card.MinSize().Height), card)
+}
+
 func heading(text string) *widget.Label {
 	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }

@@ -161,7 +161,7 @@ func (st *savedStep) view() fyne.CanvasObject {
 	card := widget.NewCard(tr.T("saved.title"), "", container.NewVBox(body,
 		widget.NewForm(widget.NewFormItem(tr.T("review.record_code"), code), widget.NewFormItem(tr.T("review.record_id"), id)),
 		container.NewHBox(receipt, again, home)))
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(620, card.MinSize().Height), card))
+	return container.NewCenter(fixedWidth(card, 620))
 }
 
 func (st *savedStep) commit() bool          { return false }
