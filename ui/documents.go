@@ -25,16 +25,9 @@ type Documents interface {
 
 // receiptPDF renders a saved record's receipt in the officer's language.
 func (s *Station) receiptPDF(e *enroll.Enrollment) ([]byte, error) {
-	officer := e.Officer
-	if all, err := s.cfg.Store.Officers(context.Background()); err == nil {
-		for _, o := range all {
-			if o.Username == e.Officer {
-				officer = o.FullName
-			}
-		}
-	}
-	r := receipt.FromEnrollment(e, s.office, officer)
-	r.At = r.At.In(s.cfg.Now().Location())
+	// Without the accounts the receipt still names the officer, by user name.
+	officers, _ := s.cfg.Store.Officers(context.Background())
+	r := receipt.ForRecord(e, s.office, s.code, officers, s.cfg.Now().Location())
 	r.Lang = s.tr.Lang()
 	var b bytes.Buffer
 	if err := receipt.Write(&b, r, s.tr.F); err != nil {

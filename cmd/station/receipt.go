@@ -132,10 +132,14 @@ func findByCode(ctx context.Context, st *store.Store, code string) (string, erro
 	return "", errors.New(b.String())
 }
 
-// receiptOf fills a receipt from the record and the station's settings: the office's name, the
-// full name of the officer who took the record, the time in Vietnam's zone.
+// receiptOf fills a receipt from the record and the station's settings and accounts, the
+// time in Vietnam's zone.
 func receiptOf(ctx context.Context, st *store.Store, e *enroll.Enrollment) (receipt.Receipt, error) {
 	office, err := st.Setting(ctx, enroll.SettingOffice)
+	if err != nil {
+		return receipt.Receipt{}, err
+	}
+	station, err := st.Setting(ctx, enroll.SettingStation)
 	if err != nil {
 		return receipt.Receipt{}, err
 	}
@@ -143,19 +147,5 @@ func receiptOf(ctx context.Context, st *store.Store, e *enroll.Enrollment) (rece
 	if err != nil {
 		return receipt.Receipt{}, err
 	}
-	// Should the account not be found, the user name on the record still says who it was.
-	name := e.Officer
-	for _, o := range officers {
-		if o.Username == e.Officer {
-			name = o.FullName
-		}
-	}
-	r := receipt.FromEnrollment(e, office, name)
-	if r.Station == "" {
-		if r.Station, err = st.Setting(ctx, enroll.SettingStation); err != nil {
-			return receipt.Receipt{}, err
-		}
-	}
-	r.At = r.At.In(vietnam)
-	return r, nil
+	return receipt.ForRecord(e, office, station, officers, vietnam), nil
 }

@@ -84,6 +84,24 @@ func FromEnrollment(e *enroll.Enrollment, office, officerName string) Receipt {
 	return r
 }
 
+// ForRecord is FromEnrollment with what the station knows around the record: the officer
+// named by full name from the station's accounts (by user name, should the account be gone),
+// the record's station or else this one's, and the time in the zone the paper shows.
+func ForRecord(e *enroll.Enrollment, office, station string, officers []enroll.Officer, zone *time.Location) Receipt {
+	name := e.Officer
+	for _, o := range officers {
+		if o.Username == e.Officer {
+			name = o.FullName
+		}
+	}
+	r := FromEnrollment(e, office, name)
+	if r.Station == "" {
+		r.Station = station
+	}
+	r.At = r.At.In(zone)
+	return r
+}
+
 // Page geometry in millimetres: A4, the paper every office printer holds, with the margins of
 // Vietnamese administrative documents (Decree 30/2020: left 30-35, right 15-20, top and
 // bottom 20-25), the left and top ones narrowed a little so that a receipt fits one page.
