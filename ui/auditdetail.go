@@ -45,6 +45,7 @@ func auditForms() []detailForm {
 		f(`resume draft`, "auditd.resume_draft"),
 		f(`receipt (open|print|save)`, "auditd.receipt", "how"),
 		f(`recovery key sheet (open|print|save)`, "auditd.recovery_sheet", "how"),
+		f(`written to (.+)`, "auditd.written_to", "path"),
 		f(`idle`, "auditd.idle"),
 		f(`theme (light|dark)`, "auditd.theme", "look"),
 		f(`(\w+) (\d+)`, "auditd.setting", "setting", "value"),

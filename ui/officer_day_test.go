@@ -335,6 +335,7 @@ func TestAuditDetailsInVietnamese(t *testing.T) {
 		{enroll.ActionLoginFailed, "wrong password (2 in a row)", "2"},
 		{enroll.ActionRecordEdit, "step 3", tr.W(enroll.Step(3))},
 		{enroll.ActionReceiptPrint, "receipt print", tr.T(documentHowKey("print"))},
+		{enroll.ActionReceiptPrint, "written to /media/usb/bien-nhan.pdf", "/media/usb/bien-nhan.pdf"}, // station receipt
 	} {
 		got := s.auditDetail(c.action, c.detail)
 		if m := englishWords.FindAllString(got, -1); len(m) > 0 || !strings.Contains(got, c.want) || got == c.detail {
