@@ -20,6 +20,7 @@ const (
 	ReasonPortraitMissing = "portrait_missing" // no portrait image
 	ReasonFingerMissing   = "finger_missing"   // a required finger has neither image nor exception ({finger})
 	ReasonFingerQuality   = "finger_quality"   // a print below the threshold nobody accepted ({finger})
+	ReasonFingerMismatch  = "finger_mismatch"  // the print is not the register's reference for that finger ({finger})
 	ReasonRecordInvalid   = "record_invalid"   // the record fails the station's own validation ({detail})
 	ReasonRecordConflict  = "record_conflict"  // a changed copy of a record central already accepted
 	ReasonAlreadyEnrolled = "already_enrolled" // the citizen already has a verified level-2 record ({detail}: where)
@@ -64,6 +65,7 @@ var englishReasons = map[string]string{
 	ReasonPortraitMissing: "the portrait is missing; take it again",
 	ReasonFingerMissing:   "the {finger} is missing; capture it or record an exception",
 	ReasonFingerQuality:   "the {finger} print is below the quality threshold; capture it again",
+	ReasonFingerMismatch:  "the {finger} print does not match the citizen ID database; check the person against the card and capture the finger again",
 	ReasonRecordInvalid:   "the record is incomplete: {detail}",
 	ReasonRecordConflict:  "central already holds a different copy of this record",
 	ReasonAlreadyEnrolled: "the citizen already has a verified level-2 account ({detail}); do not enrol them again",

@@ -105,6 +105,22 @@ func NewISORecord(t *Template, position, impression uint8) (*ISORecord, error) {
 	return r, nil
 }
 
+// AddView adds the template as another finger view (a record of several fingers, as a
+// register holds for one citizen). Every view of a record shares its image size and
+// resolution, so the template must have them too.
+func (r *ISORecord) AddView(t *Template, position, impression uint8) error {
+	v, err := NewISORecord(t, position, impression)
+	if err != nil {
+		return err
+	}
+	if v.Width != r.Width || v.Height != r.Height || v.ResolutionX != r.ResolutionX || v.ResolutionY != r.ResolutionY {
+		return fmt.Errorf("ISO minutiae record: a %d×%d view at %d pixels/cm cannot join a record of %d×%d at %d pixels/cm",
+			v.Width, v.Height, v.ResolutionX, r.Width, r.Height, r.ResolutionX)
+	}
+	r.Views = append(r.Views, v.Views[0])
+	return r.check()
+}
+
 // Template turns view i of the record into a template for matching. The resolution is the
 // record's x resolution in pixels per inch.
 func (r *ISORecord) Template(i int) (*Template, error) {

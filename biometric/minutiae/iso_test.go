@@ -182,3 +182,34 @@ func TestISORecordEncodeRefusesInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestISORecordOfSeveralFingers: a register's record holds one view per finger; a view of
+// another image size or resolution cannot join it.
+func TestISORecordOfSeveralFingers(t *testing.T) {
+	a := &minutiae.Template{Width: 320, Height: 400, PPI: 500, Minutiae: []minutiae.Minutia{{X: 10, Y: 20, Angle: 1, Kind: minutiae.Ending, Quality: 50}}}
+	r, err := minutiae.NewISORecord(a, 2, minutiae.LiveScanPlain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AddView(a, 7, minutiae.LiveScanPlain); err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := minutiae.ParseISORecord(b)
+	if err != nil || len(back.Views) != 2 || back.Views[0].Position != 2 || back.Views[1].Position != 7 {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+	other := *a
+	other.PPI = 1000
+	if err := r.AddView(&other, 3, minutiae.LiveScanPlain); err == nil || len(r.Views) != 2 {
+		t.Fatalf("a view at another resolution joined the record: %v", err)
+	}
+	other = *a
+	other.Width = 400
+	if err := r.AddView(&other, 3, minutiae.LiveScanPlain); err == nil {
+		t.Fatal("a view of another image size joined the record")
+	}
+}

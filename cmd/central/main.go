@@ -33,10 +33,11 @@ Commands:
   station add CODE --name NAME [--out FILE] [--reissue]   register a station, write its provisioning file
   station remove CODE                             stop trusting a station
   station list                                    list stations
-  register load FILE.csv                          load the citizen register (personal_id,full_name,date_of_birth,gender)
+  register load FILE.csv                          load the citizen register (personal_id,full_name,date_of_birth,gender[,fingerprints])
   serve     [--listen ADDR]                        serve stations over HTTPS with mutual TLS
   status                                          count batches and records by status
   import    DIR                                   ingest batch files from removable media, write acknowledgement files
+  review    list | verify | reject STATION RECORD  records whose fingerprints an examiner must judge
   audit check STATION                             whether the audit heads a station's batches carried only moved forward
   eval-matcher [--fingers N] [--impostors N] [--plot FILE.png]   measure the fingerprint matcher's error rates
   version                                         print the version
@@ -86,6 +87,8 @@ func run(args []string, out, errOut io.Writer) error {
 		return runImport(args, out, errOut)
 	case "audit":
 		return runAudit(args, out, errOut)
+	case "review":
+		return runReview(args, out, errOut)
 	case "eval-matcher":
 		return runEvalMatcher(args, out, errOut)
 	}
@@ -330,7 +333,7 @@ func runRegister(args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "register: %d citizens loaded\n", n)
+	fmt.Fprintf(out, "register: %d citizens loaded, %d reference prints\n", n.Citizens, n.Prints)
 	return nil
 }
 
@@ -375,6 +378,9 @@ func runStatus(args []string, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "stations  %d active\nbatches   %d stored, %d refused\nrecords   %d\n", n.Stations, n.Batches, n.Refused, total)
 	for _, s := range []enroll.Status{enroll.StatusReceived, enroll.StatusVerified, enroll.StatusRejected} {
 		fmt.Fprintf(out, "  %-9s %d\n", s, n.Records[s])
+		if s == enroll.StatusReceived && n.Review > 0 {
+			fmt.Fprintf(out, "    %-17s %d  (an examiner decides: central review list)\n", "manual review", n.Review)
+		}
 	}
 	codes := make([]string, 0, len(n.Reasons))
 	for code := range n.Reasons {
@@ -382,7 +388,17 @@ func runStatus(args []string, out, errOut io.Writer) error {
 	}
 	sort.Strings(codes)
 	for _, code := range codes {
-		fmt.Fprintf(out, "    %-17s %d  (%s)\n", code, n.Reasons[code], enroll.Reason{Code: code})
+		split := false
+		for _, p := range enroll.TenPrint() {
+			r := enroll.Reason{Code: code, Finger: p}
+			if k := n.ByFinger[r]; k > 0 {
+				fmt.Fprintf(out, "    %-17s %d  (%s)\n", code, k, r)
+				split = true
+			}
+		}
+		if !split {
+			fmt.Fprintf(out, "    %-17s %d  (%s)\n", code, n.Reasons[code], enroll.Reason{Code: code})
+		}
 	}
 	return nil
 }

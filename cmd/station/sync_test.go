@@ -66,7 +66,7 @@ func TestSyncCommands(t *testing.T) {
 		t.Fatalf("demo printed no password: %q", out.String())
 	}
 	password := pw[1] + "\n"
-	if got := c.run("register", "load", reg); !strings.Contains(got, "citizens loaded") {
+	if got := c.run("register", "load", reg); !regexp.MustCompile(`\d+ citizens loaded, [1-9]\d* reference prints`).MatchString(got) {
 		t.Fatalf("register load: %q", got)
 	}
 	prov := filepath.Join(tmp, "DEMO-01.provision.json")
@@ -120,6 +120,14 @@ func TestSyncCommands(t *testing.T) {
 		t.Fatalf("central status disagrees with the station (%s verified, %s rejected):\n%s", verdicts[1], verdicts[2], status)
 	}
 	t.Logf("station: %s\ncentral:\n%s", strings.TrimSpace(out.String()), status)
+	// Two of the forty demo citizens were given someone else's fingers in the register: the
+	// matcher rejects them, and no genuine citizen waits for an examiner.
+	if m := regexp.MustCompile(`finger_mismatch +(\d+) +\(the (right|left) index print does not match`).FindStringSubmatch(status); m == nil || m[1] != "2" {
+		t.Fatalf("central status should count 2 records rejected for another person's fingers:\n%s", status)
+	}
+	if got := c.run("review", "list"); !strings.Contains(got, "no record is waiting for manual review") {
+		t.Fatalf("review list: %s", got)
+	}
 
 	// Removable media: new records exported, imported at central, acknowledged back.
 	out.Reset()
@@ -171,7 +179,8 @@ func TestCentralCommandLine(t *testing.T) {
 	}
 	for _, args := range [][]string{{"--help"}, {"help"}, {"init", "--help"}, {"station", "add", "--help"},
 		{"serve", "--help"}, {"import", "--help"}, {"status", "--help"}, {"register", "load", "--help"},
-		{"station", "--help"}, {"register", "--help"}, {"station", "remove", "--help"}, {"station", "list", "--help"}} {
+		{"station", "--help"}, {"register", "--help"}, {"station", "remove", "--help"}, {"station", "list", "--help"},
+		{"review", "--help"}, {"review", "list", "--help"}, {"review", "reject", "--help"}} {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "HOME="+t.TempDir())
 		out, err := cmd.CombinedOutput()

@@ -41,6 +41,7 @@ var (
 // the pool holds.
 type Population struct {
 	rng       *rand.Rand
+	seed      uint64
 	fingers   [][]byte
 	scores    []enroll.FingerScore
 	portraits [][]byte
@@ -48,7 +49,7 @@ type Population struct {
 
 // NewPopulation renders a pool of pool fingerprints and pool/4+1 portraits.
 func NewPopulation(ctx context.Context, seed uint64, pool int) (*Population, error) {
-	p := &Population{rng: rand.New(rand.NewPCG(seed, 0xc17))}
+	p := &Population{rng: rand.New(rand.NewPCG(seed, 0xc17)), seed: seed}
 	for i := range pool {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -131,9 +132,21 @@ func QR(c enroll.Citizen) string {
 
 // Enrollment draws a complete, consented level-2 record for station and officer.
 func (p *Population) Enrollment(station, officer string, at time.Time) (*enroll.Enrollment, error) {
+	e, _, err := p.Person(station, officer, at)
+	return e, err
+}
+
+// Fingers says which simulated finger each captured position of a record shows: the finger
+// identity NewImpression renders, so that another impression of the same finger (a reference
+// print taken at card issuance) can be made.
+type Fingers map[enroll.FingerPosition]uint64
+
+// Person draws a record as Enrollment does, and the fingers its prints are of. A citizen's
+// positions hold different fingers of the pool (while the pool has enough of them).
+func (p *Population) Person(station, officer string, at time.Time) (*enroll.Enrollment, Fingers, error) {
 	c, err := p.Citizen()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e := &enroll.Enrollment{Status: enroll.StatusDraft, Station: station, Officer: officer, Citizen: c,
 		FingerSet: enroll.Level2Fingers(), Consent: true, ConsentAt: at, Step: enroll.StepSaved}
@@ -152,15 +165,18 @@ func (p *Population) Enrollment(station, officer string, at time.Time) (*enroll.
 	}
 	e.Portrait = &enroll.Portrait{JPEG: p.portraits[p.rng.IntN(len(p.portraits))], Width: biometric.PortraitWidth,
 		Height: biometric.PortraitHeight, Device: "Simulated camera", CapturedAt: at}
-	for _, pos := range e.FingerSet {
+	fingers := Fingers{}
+	first := p.rng.IntN(len(p.fingers))
+	for j, pos := range e.FingerSet {
 		if p.rng.Float64() < 0.01 {
 			e.SetException(enroll.FingerException{Position: pos, Reason: enroll.ExceptionInjured, Note: "băng bó"})
 			continue
 		}
-		i := p.rng.IntN(len(p.fingers))
+		i := (first + j) % len(p.fingers)
+		fingers[pos] = p.seed + uint64(i)
 		e.SetFinger(enroll.FingerCapture{Position: pos, PNG: p.fingers[i], Quality: p.scores[i],
 			Width: FingerWidth, Height: FingerHeight, PPI: FingerPPI, Device: "Simulated fingerprint reader",
 			Driver: "sim", Attempts: 1 + p.rng.IntN(2)})
 	}
-	return e, nil
+	return e, fingers, nil
 }

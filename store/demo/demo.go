@@ -38,13 +38,17 @@ type Generator struct {
 	// created in their name.
 	Actor string
 	// Register, when set, receives the demo citizen register central checks the records
-	// against (see RegisterEntry for who is deliberately absent or recorded differently).
+	// against, with every citizen's reference prints (see RegisterEntry and DiscrepancyOf for
+	// who is deliberately absent or recorded differently).
 	Register *register.Writer
+	// Noted, when set, hears of each record saved and how its register entry differs: the
+	// ground truth a test holds central's verdicts to.
+	Noted func(e *enroll.Enrollment, d Discrepancy)
 }
 
 // registerCycle: of every 20 demo citizens, 2 are absent from the register, 2 have another
-// date of birth there and 1 another name, so a quarter of demo records are rejected at central
-// (for a reason an officer can act on) and three quarters verified.
+// date of birth there, 1 another name and 1 someone else's fingerprints, so 30 % of demo
+// records are rejected at central (for a reason an officer can act on) and the rest verified.
 const registerCycle = 20
 
 // Discrepancy is how the demo register differs from a record, by the record's place in the run.
@@ -55,6 +59,9 @@ const (
 	RegisterAbsent
 	RegisterOtherBirth
 	RegisterOtherName
+	// RegisterOtherFingers: the register's reference prints are another person's, as when
+	// someone enrols with another citizen's card.
+	RegisterOtherFingers
 )
 
 // DiscrepancyOf says how the register entry of the i-th record (from 0) differs from it.
@@ -66,6 +73,8 @@ func DiscrepancyOf(i int) Discrepancy {
 		return RegisterOtherBirth
 	case 11:
 		return RegisterOtherName
+	case 9:
+		return RegisterOtherFingers
 	}
 	return RegisterSame
 }
@@ -110,11 +119,13 @@ func (g Generator) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pool := min(g.Records, 64)
-	pop, err := sim.NewPopulation(ctx, g.Seed, max(pool, 1))
+	// Enough prints in the pool that each citizen's fingers differ from each other.
+	pool := max(min(g.Records, 64), len(enroll.TenPrint()))
+	pop, err := sim.NewPopulation(ctx, g.Seed, pool)
 	if err != nil {
 		return fmt.Errorf("demo: render images: %w", err)
 	}
+	refs := newReferences()
 	start := g.Now().Add(-g.Span)
 	began := time.Now()
 	for i := range g.Records {
@@ -126,19 +137,27 @@ func (g Generator) Run(ctx context.Context) error {
 			at = start.Add(time.Duration(int64(g.Span) / int64(g.Records) * int64(i)))
 		}
 		g.SetClock(at)
-		e, err := pop.Enrollment(station, Officer, at)
+		e, fingers, err := pop.Person(station, Officer, at)
 		if err != nil {
 			return fmt.Errorf("demo: record %d: %w", i+1, err)
 		}
 		if err := g.Store.Complete(ctx, e); err != nil {
 			return fmt.Errorf("demo: record %d (%s): %w", i+1, e.Citizen.FullName, err)
 		}
+		d := DiscrepancyOf(i)
 		if g.Register != nil {
-			if entry, ok := RegisterEntry(e.Citizen, DiscrepancyOf(i)); ok {
-				if err := g.Register.Write(entry); err != nil {
+			if entry, ok := RegisterEntry(e.Citizen, d); ok {
+				reg := register.Entry{RegisterEntry: entry}
+				if reg.Prints, err = refs.of(e.FingerSet, fingers, d == RegisterOtherFingers); err != nil {
+					return fmt.Errorf("demo: register: %w", err)
+				}
+				if err := g.Register.Write(reg); err != nil {
 					return fmt.Errorf("demo: register: %w", err)
 				}
 			}
+		}
+		if g.Noted != nil {
+			g.Noted(e, d)
 		}
 		if g.Progress != nil && (i+1)%1000 == 0 {
 			fmt.Fprintf(g.Progress, "%d records\n", i+1)

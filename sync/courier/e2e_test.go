@@ -83,9 +83,12 @@ func startCentral(t *testing.T, dir, dsn, addr string, opts ...intake.Option) *c
 
 // stationUnderTest is a demo station with records, provisioned for a central.
 type stationUnderTest struct {
-	st         *store.Store
-	courier    *courier.Courier
-	register   []byte // the demo register CSV its records are checked against
+	st       *store.Store
+	courier  *courier.Courier
+	register []byte // the demo register CSV its records are checked against
+	// truth is how each record's register entry differs from it, as the demo made it: whose
+	// fingerprints the register holds is not in the CSV in a form a test can read.
+	truth      map[string]demo.Discrepancy
 	dir        string
 	code       string
 	supervisor string
@@ -127,7 +130,9 @@ func newStationCode(t *testing.T, code string, records int, seed uint64) *statio
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := demo.Generator{Store: st, Records: records, Seed: seed, Span: 24 * time.Hour, Register: w, Actor: actor}
+	truth := map[string]demo.Discrepancy{}
+	g := demo.Generator{Store: st, Records: records, Seed: seed, Span: 24 * time.Hour, Register: w, Actor: actor,
+		Noted: func(e *enroll.Enrollment, d demo.Discrepancy) { truth[e.ID] = d }}
 	if err := g.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +143,7 @@ func newStationCode(t *testing.T, code string, records int, seed uint64) *statio
 		actor = demo.Officer
 	}
 	return &stationUnderTest{st: st, courier: courier.New(st, filepath.Join(dir, "outbox")), register: reg.Bytes(), dir: dir,
-		code: code, supervisor: actor}
+		code: code, supervisor: actor, truth: truth}
 }
 
 func (s *stationUnderTest) provision(t *testing.T, c *centralUnderTest) {
@@ -155,8 +160,8 @@ func (s *stationUnderTest) provision(t *testing.T, c *centralUnderTest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n == 0 {
-		t.Fatal("empty register")
+	if n.Citizens == 0 || n.Prints == 0 {
+		t.Fatalf("register of %d citizens with %d prints", n.Citizens, n.Prints)
 	}
 }
 
@@ -166,8 +171,8 @@ func (s *stationUnderTest) expected(t *testing.T) (verified int, rejected map[st
 	t.Helper()
 	ctx := context.Background()
 	byID := map[enroll.PersonalID]enroll.RegisterEntry{}
-	if err := register.Read(bytes.NewReader(s.register), func(e enroll.RegisterEntry) error {
-		byID[e.PersonalID] = e
+	if err := register.Read(bytes.NewReader(s.register), func(e register.Entry) error {
+		byID[e.PersonalID] = e.RegisterEntry
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -192,6 +197,8 @@ func (s *stationUnderTest) expected(t *testing.T) (verified int, rejected map[st
 			rejected[r.ID] = enroll.ReasonDOBMismatch
 		case entry.Gender != e.Citizen.Gender:
 			rejected[r.ID] = enroll.ReasonGenderMismatch
+		case s.truth[r.ID] == demo.RegisterOtherFingers:
+			rejected[r.ID] = enroll.ReasonFingerMismatch
 		default:
 			verified++
 		}

@@ -216,21 +216,52 @@ func (c *Central) trustAs(ctx context.Context, cert *x509.Certificate, column st
 	return code, nil
 }
 
-// LoadRegister adds (or updates) the citizen register from a CSV file.
-func (c *Central) LoadRegister(ctx context.Context, r io.Reader) (int, error) {
-	n := 0
+// RegisterLoaded is what a register file added: citizens, and reference prints among them.
+type RegisterLoaded struct {
+	Citizens, Prints int
+}
+
+// LoadRegister adds (or updates) the citizen register from a CSV file. A citizen's reference
+// prints in the file replace those central held for them; a line without prints leaves the
+// ones held as they are (an identity-only update).
+func (c *Central) LoadRegister(ctx context.Context, r io.Reader) (RegisterLoaded, error) {
+	var n RegisterLoaded
 	err := c.db.inTx(ctx, func(t tx) error {
-		return register.Read(r, func(e enroll.RegisterEntry) error {
-			_, err := t.exec(ctx, `INSERT INTO register (personal_id, full_name, date_of_birth, gender) VALUES (?, ?, ?, ?)
+		n = RegisterLoaded{}
+		return register.Read(r, func(e register.Entry) error {
+			if _, err := t.exec(ctx, `INSERT INTO register (personal_id, full_name, date_of_birth, gender) VALUES (?, ?, ?, ?)
 				ON CONFLICT (personal_id) DO UPDATE SET full_name = excluded.full_name,
 					date_of_birth = excluded.date_of_birth, gender = excluded.gender`,
-				string(e.PersonalID), e.FullName, e.DateOfBirth.ISO(), e.Gender.CardWord())
-			n++
-			return err
+				string(e.PersonalID), e.FullName, e.DateOfBirth.ISO(), e.Gender.CardWord()); err != nil {
+				return err
+			}
+			n.Citizens++
+			if e.Prints == nil {
+				return nil
+			}
+			if _, err := t.exec(ctx, `DELETE FROM register_prints WHERE personal_id = ?`, string(e.PersonalID)); err != nil {
+				return err
+			}
+			for i, v := range e.Prints.Views {
+				tmpl, err := e.Prints.Template(i)
+				if err != nil {
+					return fmt.Errorf("register: %s: %w", e.PersonalID, err)
+				}
+				b, err := tmpl.MarshalBinary()
+				if err != nil {
+					return fmt.Errorf("register: %s: %w", e.PersonalID, err)
+				}
+				if _, err := t.exec(ctx, `INSERT INTO register_prints (personal_id, position, template) VALUES (?, ?, ?)`,
+					string(e.PersonalID), int(v.Position), b); err != nil {
+					return err
+				}
+				n.Prints++
+			}
+			return nil
 		})
 	})
 	if err != nil {
-		return 0, err // register.Read names the file's line and field
+		return RegisterLoaded{}, err // register.Read names the file's line and field
 	}
 	return n, nil
 }
@@ -333,17 +364,22 @@ type Counts struct {
 	Refused  int // batches refused (intake log)
 	Records  map[enroll.Status]int
 	Reasons  map[string]int // rejected records by reason code
+	// ByFinger splits the reasons that name a finger by that finger (key: code and finger).
+	ByFinger map[enroll.Reason]int
+	Review   int // received records waiting for an examiner
 }
 
 // Count gathers Counts.
 func (c *Central) Count(ctx context.Context) (Counts, error) {
-	n := Counts{Records: map[enroll.Status]int{}, Reasons: map[string]int{}}
+	n := Counts{Records: map[enroll.Status]int{}, Reasons: map[string]int{}, ByFinger: map[enroll.Reason]int{}}
 	for _, q := range []struct {
 		sql  string
 		into *int
 	}{
 		{`SELECT count(*) FROM stations WHERE active = 1`, &n.Stations},
 		{`SELECT count(*) FROM batches`, &n.Batches},
+		{`SELECT count(*) FROM reviews v JOIN records r ON r.station = v.station AND r.id = v.record_id
+			AND r.revision = v.revision WHERE v.decided_at IS NULL AND r.status = 'received'`, &n.Review},
 		{`SELECT count(*) FROM (SELECT DISTINCT station, batch_id FROM intake_log l WHERE outcome = 'refused'
 			AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = l.batch_id AND b.station = l.station)) r`, &n.Refused},
 	} {
@@ -367,6 +403,9 @@ func (c *Central) Count(ctx context.Context) (Counts, error) {
 			var r enroll.Reason
 			if json.Unmarshal([]byte(reason), &r) == nil {
 				n.Reasons[r.Code] += k
+				if r.Finger.Valid() {
+					n.ByFinger[enroll.Reason{Code: r.Code, Finger: r.Finger}] += k
+				}
 			}
 		}
 	}

@@ -193,6 +193,29 @@ func schema(blob string) []string {
 			date_of_birth TEXT NOT NULL,
 			gender        TEXT NOT NULL
 		)`,
+		// The register's reference prints, one minutiae template (minutiae.Template's own
+		// format) per citizen and finger position, taken when the citizen's card was issued.
+		`CREATE TABLE IF NOT EXISTS register_prints (
+			personal_id TEXT NOT NULL REFERENCES register (personal_id) ON DELETE CASCADE,
+			position    INTEGER NOT NULL,
+			template    ` + blob + ` NOT NULL,
+			PRIMARY KEY (personal_id, position)
+		)`,
+		// Records whose fingers an examiner must judge (review.go): the copy held, the
+		// comparisons that called for it, and the examiner's decision once made.
+		`CREATE TABLE IF NOT EXISTS reviews (
+			station    TEXT NOT NULL,
+			record_id  TEXT NOT NULL,
+			revision   TEXT NOT NULL,
+			flagged_at BIGINT NOT NULL,
+			fingers    TEXT NOT NULL,
+			decided_at BIGINT,
+			decision   TEXT,
+			reason     TEXT,
+			examiner   TEXT,
+			PRIMARY KEY (station, record_id, revision),
+			FOREIGN KEY (station, record_id) REFERENCES records (station, id) ON DELETE CASCADE
+		)`,
 		// Every batch that reached central and what became of it, refusals included: the
 		// operator's trace. It holds ids and reasons, never a batch's content.
 		`CREATE TABLE IF NOT EXISTS intake_log (

@@ -317,20 +317,21 @@ func documentOf(e *enroll.Enrollment) ([]byte, error) {
 	return json.Marshal(e.WithoutImages())
 }
 
-// record reads a stored record back whole.
-func (c *Central) record(ctx context.Context, k recordKey) (*enroll.Enrollment, error) {
+// record reads a stored record back whole, with the revision (content hash) of the copy.
+func (c *Central) record(ctx context.Context, k recordKey) (*enroll.Enrollment, string, error) {
 	id := k.ID
 	var doc []byte
-	if err := c.db.queryRow(ctx, `SELECT document FROM records WHERE station = ? AND id = ?`, k.Station, k.ID).Scan(&doc); err != nil {
-		return nil, fmt.Errorf("record %s of %s: %w", id, k.Station, err)
+	var revision string
+	if err := c.db.queryRow(ctx, `SELECT document, revision FROM records WHERE station = ? AND id = ?`, k.Station, k.ID).Scan(&doc, &revision); err != nil {
+		return nil, "", fmt.Errorf("record %s of %s: %w", id, k.Station, err)
 	}
 	var e enroll.Enrollment
 	if err := json.Unmarshal(doc, &e); err != nil {
-		return nil, fmt.Errorf("record %s: %w", id, err)
+		return nil, "", fmt.Errorf("record %s: %w", id, err)
 	}
 	rows, err := c.db.query(ctx, `SELECT kind, position, data FROM images WHERE station = ? AND record_id = ?`, k.Station, k.ID)
 	if err != nil {
-		return nil, fmt.Errorf("record %s images: %w", id, err)
+		return nil, "", fmt.Errorf("record %s images: %w", id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -338,18 +339,21 @@ func (c *Central) record(ctx context.Context, k recordKey) (*enroll.Enrollment, 
 		var pos int
 		var data []byte
 		if err := rows.Scan(&kind, &pos, &data); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		e.AttachImage(kind, pos, data)
 	}
-	return &e, rows.Err()
+	return &e, revision, rows.Err()
 }
 
-// VerifyPending verifies received records (the given ones, or every received record when ids
-// is empty: after a crash between storing and verifying) and returns how many it decided.
+// VerifyPending verifies received records (the given ones, or every received record not
+// waiting for an examiner when ids is empty: after a crash between storing and verifying) and
+// returns how many it decided or sent to manual review.
 func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, error) {
 	if len(ids) == 0 {
-		rows, err := c.db.query(ctx, `SELECT station, id FROM records WHERE status = ?`, string(enroll.StatusReceived))
+		rows, err := c.db.query(ctx, `SELECT station, id FROM records WHERE status = ? AND NOT EXISTS (
+			SELECT 1 FROM reviews r WHERE r.station = records.station AND r.record_id = records.id
+				AND r.revision = records.revision AND r.decided_at IS NULL)`, string(enroll.StatusReceived))
 		if err != nil {
 			return 0, fmt.Errorf("records to verify: %w", err)
 		}
@@ -368,30 +372,7 @@ func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, erro
 	}
 	n := 0
 	for _, k := range ids {
-		e, err := c.record(ctx, k)
-		if err != nil {
-			return n, err
-		}
-		reason, err := c.verify(ctx, e)
-		if err != nil {
-			return n, err
-		}
-		status, why := enroll.StatusVerified, ""
-		if !reason.IsZero() {
-			b, _ := json.Marshal(reason)
-			status, why = enroll.StatusRejected, string(b)
-		}
-		_, err = c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ?`,
-			string(status), why, c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived))
-		if err != nil && status == enroll.StatusVerified && uniqueViolation(err) {
-			// Another central process verified the same citizen a moment ago: decide again.
-			if reason, err = c.verify(ctx, e); err == nil {
-				b, _ := json.Marshal(reason)
-				_, err = c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ?`,
-					string(enroll.StatusRejected), string(b), c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived))
-			}
-		}
-		if err != nil {
+		if err := c.verifyOne(ctx, k); err != nil {
 			return n, fmt.Errorf("record %s of %s: %w", k.ID, k.Station, err)
 		}
 		n++
@@ -399,29 +380,94 @@ func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, erro
 	return n, nil
 }
 
+// verifyOne decides one received record: verified, rejected with its reason, or held for an
+// examiner.
+func (c *Central) verifyOne(ctx context.Context, k recordKey) error {
+	e, revision, err := c.record(ctx, k)
+	if err != nil {
+		return err
+	}
+	d, err := c.verify(ctx, e)
+	if err != nil {
+		return err
+	}
+	if d.review {
+		return c.flagForReview(ctx, k, revision, d.fingers)
+	}
+	err = c.decide(ctx, k, revision, d.reason)
+	if err != nil && d.reason.IsZero() && uniqueViolation(err) {
+		// Another central process verified the same citizen a moment ago: decide again.
+		if d, err = c.verify(ctx, e); err == nil {
+			err = c.decide(ctx, k, revision, d.reason)
+		}
+	}
+	return err
+}
+
+// decide records central's verdict on a received record's copy: verified when reason is zero,
+// rejected for reason otherwise.
+func (c *Central) decide(ctx context.Context, k recordKey, revision string, reason enroll.Reason) error {
+	status, why := enroll.StatusVerified, ""
+	if !reason.IsZero() {
+		b, _ := json.Marshal(reason)
+		status, why = enroll.StatusRejected, string(b)
+	}
+	_, err := c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ? AND revision = ?`,
+		string(status), why, c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived), revision)
+	return err
+}
+
+// decision is what verification concluded: a reason to reject (zero: verified), or that an
+// examiner must look at the fingers compared.
+type decision struct {
+	reason  enroll.Reason
+	review  bool
+	fingers []fingerComparison
+}
+
 // verify is central's verification step: the record is whole and valid, the citizen is in the
-// register with the same identity, and the captures pass the biometric gate.
-func (c *Central) verify(ctx context.Context, e *enroll.Enrollment) (enroll.Reason, error) {
+// register with the same identity, the captures pass the biometric gate, the captured fingers
+// are the register's citizen's, and the citizen has no other level-2 account.
+func (c *Central) verify(ctx context.Context, e *enroll.Enrollment) (decision, error) {
+	reject := func(r enroll.Reason) (decision, error) { return decision{reason: r}, nil }
 	if errs := e.CheckComplete(enroll.DateOf(c.now())); len(errs) > 0 {
-		return enroll.Reason{Code: enroll.ReasonRecordInvalid, Detail: errs.Error()}, nil
+		return reject(enroll.Reason{Code: enroll.ReasonRecordInvalid, Detail: errs.Error()})
 	}
 	entry, ok, err := c.lookup(ctx, e.Citizen.PersonalID)
 	if err != nil {
-		return enroll.Reason{}, err
+		return decision{}, err
 	}
 	if !ok {
-		return enroll.Reason{Code: enroll.ReasonNotInRegister}, nil
+		return reject(enroll.Reason{Code: enroll.ReasonNotInRegister})
 	}
 	if r := entry.CheckIdentity(e.Citizen); !r.IsZero() {
-		return r, nil
+		return reject(r)
 	}
 	if r := e.CheckCaptures(); !r.IsZero() {
-		return r, nil
+		return reject(r)
 	}
-	// One level-2 account per citizen: a second verified record would be a second account.
+	fingers, err := c.compareFingers(ctx, e)
+	if err != nil {
+		return decision{}, err
+	}
+	switch verdict, r := decideFingers(fingers); verdict {
+	case fingersRejected:
+		return decision{reason: r, fingers: fingers}, nil
+	case fingersReview:
+		return decision{review: true, fingers: fingers}, nil
+	}
+	if r, err := c.alreadyEnrolled(ctx, e); err != nil || !r.IsZero() {
+		return decision{reason: r, fingers: fingers}, err
+	}
+	return decision{fingers: fingers}, nil
+}
+
+// alreadyEnrolled enforces one level-2 account per citizen: a second verified record would be
+// a second account.
+func (c *Central) alreadyEnrolled(ctx context.Context, e *enroll.Enrollment) (enroll.Reason, error) {
 	var station string
 	var decided sql.NullInt64
-	err = c.db.queryRow(ctx, `SELECT station, decided_at FROM records WHERE personal_id = ? AND status = ?
+	err := c.db.queryRow(ctx, `SELECT station, decided_at FROM records WHERE personal_id = ? AND status = ?
 		AND NOT (station = ? AND id = ?) LIMIT 1`, string(e.Citizen.PersonalID), string(enroll.StatusVerified), e.Station, e.ID).
 		Scan(&station, &decided)
 	switch {
