@@ -13,6 +13,9 @@ var (
 	// ErrRecoverySlotOld: the recovery slot predates key rotation; the recovery key must be
 	// typed once to renew it before the data key can be rotated.
 	ErrRecoverySlotOld = errors.New("the recovery slot was made by an older version: type the recovery key to renew it before rotating the data key")
+	// ErrSettingTampered: a station setting differs from what a supervisor last set (the
+	// store's error names it and wraps this).
+	ErrSettingTampered = errors.New("a station setting was changed outside the station")
 )
 
 // Audit actions of key management. Each is also a translation key ("audit.<action>").
@@ -25,11 +28,17 @@ const (
 	// ActionOfficersSealed: the station sealed its list of officer accounts at the first login
 	// after an upgrade, or renewed the recovery slot.
 	ActionOfficersSealed = "officers_sealed"
+	// ActionRecordsSealed: the station sealed the rows of the records saved before row seals
+	// existed, at the first login after the upgrade.
+	ActionRecordsSealed = "records_sealed"
+	// ActionVerdictsQueued: central's verdicts arrived while nobody was logged in; they are
+	// applied at the next login.
+	ActionVerdictsQueued = "verdicts_queued"
 )
 
 // KeyAuditActions lists the key-management actions, for the audit browser's filter.
 func KeyAuditActions() []string {
-	return []string{ActionRekeyStart, ActionRekeyFinish, ActionOfficersSealed}
+	return []string{ActionRekeyStart, ActionRekeyFinish, ActionOfficersSealed, ActionRecordsSealed}
 }
 
 // The columns of an officer's account the station vouches for, named when one differs from

@@ -101,6 +101,10 @@ var (
 	ErrAlreadySent    = errors.New("the record was already sent to central and can no longer be corrected here")
 	ErrReasonRequired = errors.New("a reason is required")
 	ErrNotInReview    = errors.New("the record is not waiting for a supervisor's review")
+	// ErrRecordTampered: a record's status, dates, markers or set of images differ from what
+	// the station last wrote (edited, or an older copy put back, with a database tool); the
+	// store's error names the record.
+	ErrRecordTampered = errors.New("the record was changed outside the station: its status, dates or images are not the ones the station wrote; restore the database from a backup and tell a supervisor")
 	// ErrImageMissing: the record's sealed document lists a picture whose image row is gone.
 	ErrImageMissing = errors.New("its image is missing from the database, which was changed outside the station")
 	// ErrPurgeUnfinished: records were purged, but readers kept the write-ahead log from being

@@ -88,6 +88,12 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		if current != "" && current != string(enroll.StatusDraft) {
 			return ErrNotDraft
 		}
+		if current != "" {
+			// Saving over a draft edited outside the station would seal the edit as ours.
+			if err := checkRow(ctx, tx, k, e.ID); err != nil {
+				return err
+			}
+		}
 		if to != enroll.StatusDraft {
 			if err := enroll.CheckMove(enroll.StatusDraft, to); err != nil {
 				return err
@@ -126,7 +132,10 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		if err := s.appendAudit(ctx, tx, e.Officer, action, e.ID, fmt.Sprintf("step %d", e.Step)); err != nil {
 			return err
 		}
-		return writeImages(ctx, tx, k, e)
+		if err := writeImages(ctx, tx, k, e); err != nil {
+			return err
+		}
+		return sealRow(ctx, tx, k, e.ID)
 	})
 	if err != nil {
 		if fresh {
@@ -228,6 +237,9 @@ func writeImages(ctx context.Context, tx *sql.Tx, k *keys, e *enroll.Enrollment)
 func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) {
 	k, err := s.keys()
 	if err != nil {
+		return nil, fmt.Errorf("read record %s: %w", id, err)
+	}
+	if err := checkRow(ctx, s.db, k, id); err != nil {
 		return nil, fmt.Errorf("read record %s: %w", id, err)
 	}
 	e := &enroll.Enrollment{ID: id}

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -277,6 +278,19 @@ func initAt(t *testing.T, path string) *Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// resealForTest seals a record's row as it is now, as the station would after its own write:
+// a test that sets a state directly, or that reaches past the row seal to a check under it.
+func resealForTest(t *testing.T, s *Store, id string) {
+	t.Helper()
+	k, err := s.keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.inTx(context.Background(), func(tx *sql.Tx) error { return sealRow(context.Background(), tx, k, id) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func mustExec(t *testing.T, s *Store, q string, args ...any) {

@@ -32,6 +32,7 @@ type keyGen struct {
 	data  []byte
 	seal  []byte
 	index []byte
+	rows  []byte // authenticates records' clear columns (rowseal.go)
 	aead  cipher.AEAD
 }
 
@@ -47,11 +48,15 @@ func deriveGen(gen uint32, data []byte) (*keyGen, error) {
 	if err != nil {
 		return nil, err
 	}
+	rows, err := hkdf.Key(sha256.New, data, nil, "enroll/v1 row seal", 32)
+	if err != nil {
+		return nil, err
+	}
 	aead, err := gcm(seal)
 	if err != nil {
 		return nil, err
 	}
-	return &keyGen{gen: gen, data: data, seal: seal, index: index, aead: aead}, nil
+	return &keyGen{gen: gen, data: data, seal: seal, index: index, rows: rows, aead: aead}, nil
 }
 
 // zero overwrites the key bytes this generation owns. The AES key schedule inside aead is
@@ -61,6 +66,7 @@ func (g *keyGen) zero() {
 	clear(g.data)
 	clear(g.seal)
 	clear(g.index)
+	clear(g.rows)
 	g.aead = nil
 }
 
@@ -275,6 +281,40 @@ func (k *keys) blind(term string) []byte {
 	m := hmac.New(sha256.New, k.cur.index)
 	m.Write([]byte(term))
 	return m.Sum(nil)[:16]
+}
+
+// rowMAC authenticates msg under the current generation: the generation, then the HMAC. A
+// closed holder gives nil, which the row_mac column refuses.
+func (k *keys) rowMAC(msg []byte) []byte {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.cur == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, k.cur.rows)
+	m.Write(msg)
+	return m.Sum(binary.BigEndian.AppendUint32(nil, k.cur.gen))
+}
+
+// checkRowMAC tells whether mac authenticates msg under a generation this session holds.
+func (k *keys) checkRowMAC(msg, mac []byte) (bool, error) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.cur == nil {
+		return false, enroll.ErrStationLocked
+	}
+	if len(mac) != 4+sha256.Size {
+		return false, nil
+	}
+	gen := binary.BigEndian.Uint32(mac)
+	for _, g := range []*keyGen{k.cur, k.old} {
+		if g != nil && g.gen == gen {
+			m := hmac.New(sha256.New, g.rows)
+			m.Write(msg)
+			return hmac.Equal(m.Sum(nil), mac[4:]), nil
+		}
+	}
+	return false, nil
 }
 
 // sealTo seals the current generation's data key to a slot's public key (see Key slots below).

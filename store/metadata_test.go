@@ -78,6 +78,11 @@ func TestDeletedImageIsAnError(t *testing.T) {
 		if _, err := raw.Exec(`DELETE FROM images WHERE enrollment_id = ? AND kind = ?`, e.ID, c.kind); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := s.Get(ctx, e.ID); !errors.Is(err, enroll.ErrRecordTampered) {
+			t.Errorf("%s row deleted: %v, want the row seal to refuse it", c.kind, err)
+		}
+		// Under the row seal, the document still names the missing picture.
+		resealForTest(t, s, e.ID)
 		_, err := s.Get(ctx, e.ID)
 		if !errors.Is(err, enroll.ErrImageMissing) || !strings.Contains(err.Error(), c.named) {
 			t.Errorf("%s row deleted: %v", c.kind, err)

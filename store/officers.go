@@ -80,6 +80,14 @@ func (s *Store) unlock(ctx context.Context, k *keys, actor string) error {
 		k.close()
 		return err
 	}
+	if err := s.sealRows(ctx, k, actor); err != nil {
+		k.close()
+		return err
+	}
+	if err := s.catchUpBatches(ctx, k); err != nil {
+		k.close()
+		return err
+	}
 	s.mu.Lock()
 	old := s.k
 	if old != nil && old.same(k) {
@@ -406,13 +414,17 @@ type roster struct {
 	AuditSeq int64
 	Officers map[string]officerAttest
 	Recovery []byte // the recovery slot's digest
+	// RowsSealed says every record carries its row seal (rowseal.go): set at setup, or once
+	// the first login after the upgrade sealed the older records. From then on a record
+	// without a seal had it removed.
+	RowsSealed bool `json:",omitempty"`
 }
 
 // officerChanges are the audit actions written with a roster change: one after the roster's
 // AuditSeq means the roster is older than the trail.
 var officerChanges = []string{enroll.ActionStationInit, enroll.ActionOfficerCreate, enroll.ActionOfficerReset,
 	enroll.ActionOfficerDisable, enroll.ActionOfficerEnable, enroll.ActionPasswordChange, enroll.ActionOfficersSealed,
-	enroll.ActionRekeyStart, enroll.ActionRekeyFinish}
+	enroll.ActionRekeyStart, enroll.ActionRekeyFinish, enroll.ActionRecordsSealed}
 
 // currentOfficers reads the rows as they are now, in the roster's terms.
 func currentOfficers(ctx context.Context, q sqlRunner) (map[string]officerAttest, []byte, error) {
@@ -461,6 +473,14 @@ func (s *Store) officerChange(ctx context.Context, tx *sql.Tx, k *keys, actor, a
 // in the same transaction.
 func (s *Store) writeRoster(ctx context.Context, tx *sql.Tx, k *keys) error {
 	var r roster
+	if prev, err := loadRoster(ctx, tx, k); err == nil && prev != nil {
+		r.RowsSealed = prev.RowsSealed
+	}
+	return s.sealRoster(ctx, tx, k, r)
+}
+
+// sealRoster writes r with the officers' rows as they are now.
+func (s *Store) sealRoster(ctx context.Context, tx *sql.Tx, k *keys, r roster) error {
 	var err error
 	if r.Officers, r.Recovery, err = currentOfficers(ctx, tx); err != nil {
 		return fmt.Errorf("officer roster: %w", err)
@@ -721,8 +741,15 @@ func (s *Store) init(ctx context.Context, setup enroll.StationSetup) (RecoveryKe
 			return err
 		}
 		// The roster is sealed from the start, with the public-key slots that tell a station
-		// set up with rosters from one set up before (ensureRoster).
-		return s.officerChange(ctx, tx, k, sup.Username, enroll.ActionStationInit, "", "station "+setup.Code+"; supervisor "+sup.Username)
+		// set up with rosters from one set up before (ensureRoster), and says that records
+		// carry row seals from the first.
+		if err := s.appendAudit(ctx, tx, sup.Username, enroll.ActionStationInit, "", "station "+setup.Code+"; supervisor "+sup.Username); err != nil {
+			return err
+		}
+		if err := sealSettings(ctx, tx, k); err != nil {
+			return err
+		}
+		return s.sealRoster(ctx, tx, k, roster{RowsSealed: true})
 	})
 	if err != nil {
 		k.close()

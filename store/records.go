@@ -32,6 +32,10 @@ func (s *Store) Reopen(ctx context.Context, actor, id, reason string) error {
 	if err != nil {
 		return fmt.Errorf("correct record %s: %w", id, err)
 	}
+	k, err := s.keys()
+	if err != nil {
+		return fmt.Errorf("correct record %s: %w", id, err)
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var disabled bool
 		err := tx.QueryRowContext(ctx, `SELECT disabled FROM officers WHERE username = ?`, actor).Scan(&disabled)
@@ -50,6 +54,9 @@ func (s *Store) Reopen(ctx context.Context, actor, id, reason string) error {
 			return ErrNotFound
 		}
 		if err != nil {
+			return err
+		}
+		if err := checkRow(ctx, tx, k, id); err != nil {
 			return err
 		}
 		switch enroll.Status(status) {
@@ -75,7 +82,10 @@ func (s *Store) Reopen(ctx context.Context, actor, id, reason string) error {
 		if err := touchRecord(ctx, tx, id, s.now().UnixMilli()); err != nil {
 			return err
 		}
-		return s.appendAudit(ctx, tx, actor, enroll.ActionRecordCorrect, id, reason)
+		if err := s.appendAudit(ctx, tx, actor, enroll.ActionRecordCorrect, id, reason); err != nil {
+			return err
+		}
+		return sealRow(ctx, tx, k, id)
 	})
 	if err != nil {
 		return fmt.Errorf("correct record %s: %w", id, err)

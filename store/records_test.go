@@ -43,6 +43,7 @@ func TestReopenOnlyACompleteRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustExec(t, s, `UPDATE enrollments SET status = ? WHERE id = ?`, string(st), e.ID)
+		resealForTest(t, s, e.ID)
 		before := len(trailOf(t, s, e.ID))
 		err := s.Reopen(ctx, "lan.nt", e.ID, "sai ngày sinh")
 		switch {

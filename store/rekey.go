@@ -349,6 +349,17 @@ func resealRecords(ctx context.Context, tx *sql.Tx, k *keys, ids []string) ([]st
 // terms under the current index key. It returns the values it could not open.
 func resealRecord(ctx context.Context, tx *sql.Tx, k *keys, id string) ([]string, error) {
 	var bad []string
+	// A record edited outside the station keeps its old row seal, which fails for good once
+	// the old key is forgotten, instead of being sealed anew under the new one.
+	tampered := false
+	if err := checkRow(ctx, tx, k, id); err != nil {
+		var t *RecordTampered
+		if !errors.As(err, &t) {
+			return nil, err
+		}
+		tampered = true
+		bad = append(bad, id+" row")
+	}
 	var updated int64
 	var sum, doc []byte
 	err := tx.QueryRowContext(ctx, `SELECT e.updated_at, e.summary, d.data FROM enrollments e
@@ -423,6 +434,11 @@ func resealRecord(ctx context.Context, tx *sql.Tx, k *keys, id string) ([]string
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE images SET data = ? WHERE enrollment_id = ? AND kind = ? AND position = ?`,
 			out, id, im.kind, im.pos); err != nil {
+			return nil, err
+		}
+	}
+	if !tampered {
+		if err := sealRow(ctx, tx, k, id); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -48,21 +49,23 @@ func (s *Store) SetNumericSetting(ctx context.Context, actor, key string, value 
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, strconv.Itoa(value)); err != nil {
 			return err
 		}
+		if err := sealSettings(ctx, tx, k); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, actor, enroll.ActionSettingChange, "", fmt.Sprintf("%s %d", key, value))
 	})
 }
 
-// NumericSetting reads one of the supervisor's settings; fallback when unset.
+// NumericSetting reads one of the supervisor's settings; fallback when unset. With a login it
+// is the value a supervisor set: a value edited in the file is not used, and is reported
+// (SettingTampered, with the supervisor's value returned).
 func (s *Store) NumericSetting(ctx context.Context, key string, fallback int) (int, error) {
-	v, err := s.Setting(ctx, key)
-	if err != nil || v == "" {
-		return fallback, err
-	}
-	n, err := strconv.Atoi(v)
+	v, err := s.checkedSetting(ctx, key)
+	n, nerr := numeric(key, v, fallback)
 	if err != nil {
-		return fallback, fmt.Errorf("setting %s: %q is not a number", key, v)
+		return n, err
 	}
-	return n, nil
+	return n, nerr
 }
 
 // MarkDelivered records that central has the record. Until sync exists a supervisor's mark
@@ -77,6 +80,9 @@ func (s *Store) MarkDelivered(ctx context.Context, actor, id string) error {
 		if err := requireCheckedSupervisor(ctx, tx, k, actor); err != nil {
 			return err
 		}
+		if err := checkRow(ctx, tx, k, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = ?
 			WHERE id = ? AND status NOT IN ('draft', 'purged') AND delivered_at IS NULL`, s.now().UnixMilli(), actor, id)
 		if err != nil {
@@ -85,7 +91,10 @@ func (s *Store) MarkDelivered(ctx context.Context, actor, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return enroll.ErrNotDeliverable
 		}
-		return s.appendAudit(ctx, tx, actor, enroll.ActionRecordDelivered, id, "")
+		if err := s.appendAudit(ctx, tx, actor, enroll.ActionRecordDelivered, id, ""); err != nil {
+			return err
+		}
+		return sealRow(ctx, tx, k, id)
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s delivered: %w", id, err)
@@ -99,6 +108,10 @@ func (s *Store) MarkDelivered(ctx context.Context, actor, id string) error {
 // truncated, so the sealed data does not linger anywhere in the database's files. actor is
 // the supervisor, or "system" for the automatic run after login.
 func (s *Store) Purge(ctx context.Context, actor string) (int, error) {
+	k, err := s.keys()
+	if err != nil {
+		return 0, fmt.Errorf("purge: %w", err)
+	}
 	grace, err := s.Retention(ctx)
 	if err != nil {
 		return 0, err
@@ -122,21 +135,40 @@ func (s *Store) Purge(ctx context.Context, actor string) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("purge: %w", err)
 	}
+	// A record whose row does not match its seal may have had its delivered date moved into
+	// the past: it is kept, and named, rather than purged early.
+	var kept []error
+	purged := 0
 	for _, id := range ids {
-		if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.purgeOne(ctx, tx, actor, id) }); err != nil {
-			return 0, fmt.Errorf("purge %s: %w", id, err)
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := checkRow(ctx, tx, k, id); err != nil {
+				return err
+			}
+			return s.purgeOne(ctx, tx, k, actor, id)
+		})
+		var tampered *RecordTampered
+		switch {
+		case errors.As(err, &tampered):
+			kept = append(kept, err)
+			continue
+		case err != nil:
+			return purged, fmt.Errorf("purge %s: %w", id, err)
 		}
+		purged++
 	}
-	if len(ids) > 0 {
+	if purged > 0 {
 		s.purgePending.Store(true)
 	}
 	if s.purgePending.Load() {
 		if !s.finishPurge(ctx) {
 			s.committed() // the checkpointer keeps trying
-			return len(ids), fmt.Errorf("purge: %w", enroll.ErrPurgeUnfinished)
+			return purged, fmt.Errorf("purge: %w", enroll.ErrPurgeUnfinished)
 		}
 	}
-	return len(ids), nil
+	if len(kept) > 0 {
+		return purged, fmt.Errorf("purge: %d records not purged: %w", len(kept), errors.Join(kept...))
+	}
+	return purged, nil
 }
 
 // checkpointBusyWait is how long a purge's checkpoint waits for readers before it leaves the
@@ -162,7 +194,7 @@ func (s *Store) finishPurge(ctx context.Context) bool {
 	return true
 }
 
-func (s *Store) purgeOne(ctx context.Context, tx *sql.Tx, actor, id string) error {
+func (s *Store) purgeOne(ctx context.Context, tx *sql.Tx, k *keys, actor, id string) error {
 	for _, q := range []string{
 		`DELETE FROM images WHERE enrollment_id = ?`,
 		`DELETE FROM documents WHERE enrollment_id = ?`,
@@ -180,7 +212,10 @@ func (s *Store) purgeOne(ctx context.Context, tx *sql.Tx, actor, id string) erro
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, settingPurgeWALPending); err != nil {
 		return err
 	}
-	return s.appendAudit(ctx, tx, actor, enroll.ActionPurge, id, "personal data and biometrics deleted")
+	if err := s.appendAudit(ctx, tx, actor, enroll.ActionPurge, id, "personal data and biometrics deleted"); err != nil {
+		return err
+	}
+	return sealRow(ctx, tx, k, id)
 }
 
 // truncateWAL copies the WAL into the database file and empties it, so no frame holding

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +58,9 @@ func (s *Store) Provision(ctx context.Context, actor string, p Provisioning, sig
 		if err != nil {
 			return err
 		}
+		if err := sealConfig(ctx, tx, k); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, actor, enroll.ActionProvision, "", "station "+p.Station)
 	})
 	if err != nil {
@@ -81,6 +85,73 @@ func (s *Store) Provisioning(ctx context.Context) (*Provisioning, error) {
 	}
 	p.SigningPublic, p.At = pub, time.UnixMilli(at)
 	return &p, nil
+}
+
+// VerifiedProvisioning reads the binding and checks it is the one a supervisor provisioned
+// (its seal, made with the data key): what batches are encrypted to and what central's
+// acknowledgements are checked against when they change records. It needs a login.
+func (s *Store) VerifiedProvisioning(ctx context.Context) (*Provisioning, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("read provisioning: %w", err)
+	}
+	p, err := s.Provisioning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msg, mac, err := configMessage(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	good, err := k.checkRowMAC(msg, mac)
+	if err != nil {
+		return nil, fmt.Errorf("read provisioning: %w", err)
+	}
+	if !good {
+		return nil, fmt.Errorf("read provisioning: %w", ErrConfigTampered)
+	}
+	return p, nil
+}
+
+// ErrConfigTampered: the binding to central differs from what a supervisor provisioned.
+var ErrConfigTampered = fmt.Errorf("the station's binding to central was changed outside the station: provision the station again (%w)", enroll.ErrRecordTampered)
+
+// configMessage is what the binding's seal covers.
+func configMessage(ctx context.Context, q sqlRunner) (msg, mac []byte, err error) {
+	var station, by string
+	var file, pub, endorsement, signing []byte
+	var at int64
+	err = q.QueryRowContext(ctx, `SELECT station, provisioning, signing_key, signing_public, endorsement, provisioned_at,
+		provisioned_by, mac FROM sync_config WHERE id = 1`).Scan(&station, &file, &signing, &pub, &endorsement, &at, &by, &mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, enroll.ErrNotProvisioned
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read provisioning: %w", err)
+	}
+	b := []byte("enroll/v1 sync_config\x00")
+	for _, v := range [][]byte{[]byte(station), file, signing, pub, endorsement, []byte(by)} {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return binary.AppendVarint(b, at), mac, nil
+}
+
+// sealConfig seals the binding as tx leaves it.
+func sealConfig(ctx context.Context, tx *sql.Tx, k *keys) error {
+	msg, _, err := configMessage(ctx, tx)
+	if errors.Is(err, enroll.ErrNotProvisioned) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	mac := k.rowMAC(msg)
+	if mac == nil {
+		return fmt.Errorf("seal provisioning: %w", enroll.ErrStationLocked)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE sync_config SET mac = ? WHERE id = 1`, mac)
+	return err
 }
 
 // SigningKey opens the station's batch-signing key; it needs a login.
@@ -156,13 +227,20 @@ type Sent struct {
 // records from complete to batched, in one transaction. A record that is no longer complete
 // fails the whole batch: the file is then discarded and built again.
 func (s *Store) AddBatch(ctx context.Context, actor string, b enroll.Batch, records []Sent) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	k, err := s.keys()
+	if err != nil {
+		return fmt.Errorf("record batch %s: %w", b.ID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO batches (id, seq, created_at, records, size, file, state)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.ID, b.Seq, b.CreatedAt.UnixMilli(), len(records), b.Size, b.File, string(enroll.BatchReady))
 		if err != nil {
 			return err
 		}
 		for _, r := range records {
+			if err := checkRow(ctx, tx, k, r.ID); err != nil {
+				return err
+			}
 			res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, batch_id = ?, sent_revision = ?
 				WHERE id = ? AND status = ?`, string(enroll.StatusBatched), b.ID, r.Revision, r.ID, string(enroll.StatusComplete))
 			if err != nil {
@@ -170,6 +248,9 @@ func (s *Store) AddBatch(ctx context.Context, actor string, b enroll.Batch, reco
 			}
 			if n, _ := res.RowsAffected(); n != 1 {
 				return fmt.Errorf("record %s is no longer complete", r.ID)
+			}
+			if err := sealRow(ctx, tx, k, r.ID); err != nil {
+				return err
 			}
 		}
 		return s.appendAudit(ctx, tx, actor, enroll.ActionBatchCreate, "", fmt.Sprintf("batch %s #%d: %d records, %d bytes", b.ID, b.Seq, len(records), b.Size))
@@ -292,12 +373,119 @@ func (s *Store) settleBatch(ctx context.Context, tx *sql.Tx, actor, id string, t
 	if err != nil {
 		return nil, false, err
 	}
+	k, err := s.keys()
+	if err != nil {
+		// Uploads finish while nobody is logged in; a record's status changes with its row
+		// seal, so its records follow the batch at the next login (catchUpBatches).
+		return ids, true, nil
+	}
 	for _, rid := range ids {
-		if err := s.move(ctx, tx, actor, rid, enroll.StatusBatched, to); err != nil {
+		if err := s.moveSealed(ctx, tx, k, actor, rid, enroll.StatusBatched, to); err != nil {
 			return nil, false, err
 		}
 	}
 	return ids, true, nil
+}
+
+// moveSealed is move for a record whose row seal is checked before and renewed after.
+func (s *Store) moveSealed(ctx context.Context, tx *sql.Tx, k *keys, actor, id string, from, to enroll.Status) error {
+	if err := checkRow(ctx, tx, k, id); err != nil {
+		return err
+	}
+	if err := s.move(ctx, tx, actor, id, from, to); err != nil {
+		return err
+	}
+	return sealRow(ctx, tx, k, id)
+}
+
+// catchUpBatches moves the records of batches settled while nobody was logged in to where
+// their batch says: uploaded, or back to complete when central refused it.
+func (s *Store) catchUpBatches(ctx context.Context, k *keys) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT e.id, b.state FROM enrollments e JOIN batches b ON b.id = e.batch_id
+		WHERE e.status = ? AND b.state IN (?, ?) ORDER BY e.id`, string(enroll.StatusBatched), string(enroll.BatchUploaded), string(enroll.BatchRefused))
+	if err != nil {
+		return fmt.Errorf("records of settled batches: %w", err)
+	}
+	type move struct{ id, state string }
+	var moves []move
+	for rows.Next() {
+		var m move
+		if err := rows.Scan(&m.id, &m.state); err != nil {
+			rows.Close()
+			return err
+		}
+		moves = append(moves, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, m := range moves {
+		to := enroll.StatusUploaded
+		if m.state == string(enroll.BatchRefused) {
+			to = enroll.StatusComplete
+		}
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			return s.moveSealed(ctx, tx, k, "system", m.id, enroll.StatusBatched, to)
+		})
+		var tampered *RecordTampered
+		switch {
+		case errors.As(err, &tampered):
+			// It stays where it is, refused whenever it is opened: the login goes on.
+		case err != nil:
+			return fmt.Errorf("record %s of a settled batch: %w", m.id, err)
+		}
+	}
+	return nil
+}
+
+// QueuedAck is central's signed acknowledgement kept for the next login.
+type QueuedAck struct {
+	Seq    int64
+	At     time.Time
+	Source string
+	Data   []byte
+}
+
+// QueueAck keeps central's signed acknowledgement, as it arrived, for the next login: its
+// verdicts change records, which needs the data key. source says where it came from (a status
+// pull, or a file's name).
+func (s *Store) QueueAck(ctx context.Context, source string, data []byte, verdicts int) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO verdict_inbox (received_at, source, ack) VALUES (?, ?, ?)`,
+			s.now().UnixMilli(), source, data); err != nil {
+			return fmt.Errorf("keep central's verdicts: %w", err)
+		}
+		return s.appendAudit(ctx, tx, "system", enroll.ActionVerdictsQueued, "", fmt.Sprintf("%d verdicts from %s", verdicts, source))
+	})
+}
+
+// QueuedAcks lists the kept acknowledgements, oldest first.
+func (s *Store) QueuedAcks(ctx context.Context) ([]QueuedAck, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, received_at, source, ack FROM verdict_inbox ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("kept verdicts: %w", err)
+	}
+	defer rows.Close()
+	var out []QueuedAck
+	for rows.Next() {
+		var q QueuedAck
+		var at int64
+		if err := rows.Scan(&q.Seq, &at, &q.Source, &q.Data); err != nil {
+			return nil, err
+		}
+		q.At = time.UnixMilli(at)
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// DropQueuedAck forgets a kept acknowledgement once applied (or found not to be central's).
+func (s *Store) DropQueuedAck(ctx context.Context, seq int64) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM verdict_inbox WHERE seq = ?`, seq); err != nil {
+		return fmt.Errorf("kept verdicts: %w", err)
+	}
+	return nil
 }
 
 // BatchExported notes that a batch was written to removable media.
@@ -334,6 +522,13 @@ type Applied struct {
 // has already passed is ignored, so verdicts may be applied twice or late.
 func (s *Store) ApplyVerdicts(ctx context.Context, actor string, verdicts []enroll.Verdict) (Applied, error) {
 	var a Applied
+	var refused []error
+	k, err := s.keys()
+	if err != nil {
+		// A status changes only with its row seal: the caller keeps central's signed answer
+		// for the next login (QueueAck).
+		return a, fmt.Errorf("apply central's verdicts: %w", err)
+	}
 	for _, v := range verdicts {
 		if err := v.Check(); err != nil {
 			return a, fmt.Errorf("apply verdicts: %w", err)
@@ -352,6 +547,11 @@ func (s *Store) ApplyVerdicts(ctx context.Context, actor string, verdicts []enro
 				return nil
 			}
 			path := verdictPath(enroll.Status(status), v.Status)
+			if len(path) > 1 {
+				if err := checkRow(ctx, tx, k, v.ID); err != nil {
+					return err
+				}
+			}
 			for i := 1; i < len(path); i++ {
 				if err := s.move(ctx, tx, actor, v.ID, path[i-1], path[i]); err != nil {
 					return err
@@ -371,8 +571,18 @@ func (s *Store) ApplyVerdicts(ctx context.Context, actor string, verdicts []enro
 						WHERE id = ?`, string(reason), int(enroll.StepIdentify), v.ID)
 				}
 			}
-			return err
+			if err != nil || !changed {
+				return err
+			}
+			return sealRow(ctx, tx, k, v.ID)
 		})
+		var tampered *RecordTampered
+		if errors.As(err, &tampered) {
+			// The other verdicts still apply; this record is refused wherever it is opened.
+			refused = append(refused, err)
+			a.Unchanged++
+			continue
+		}
 		if err != nil {
 			return a, fmt.Errorf("apply central's verdict on %s: %w", v.ID, err)
 		}
@@ -386,6 +596,9 @@ func (s *Store) ApplyVerdicts(ctx context.Context, actor string, verdicts []enro
 		default:
 			a.Received++
 		}
+	}
+	if len(refused) > 0 {
+		return a, fmt.Errorf("apply central's verdicts: %d records not changed: %w", len(refused), errors.Join(refused...))
 	}
 	return a, nil
 }

@@ -147,6 +147,8 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrReasonRequired:  "err.reason_required",
 		enroll.ErrNotInReview:     "err.not_in_review",
 		enroll.ErrImageMissing:    "err.image_missing",
+		enroll.ErrRecordTampered:  "err.record_tampered",
+		enroll.ErrSettingTampered: "err.setting_tampered",
 		enroll.ErrPurgeUnfinished: "err.purge_unfinished",
 
 		enroll.ErrNotProvisioned:        "err.not_provisioned",

@@ -166,6 +166,10 @@ func printReport(out io.Writer, r courier.Report, acknowledged bool) {
 	a := r.Applied
 	fmt.Fprintf(out, "central's verdicts: %d received, %d verified, %d rejected (back in their officers' drafts)\n",
 		a.Received, a.Verified, a.Rejected)
+	if r.Queued > 0 {
+		fmt.Fprintf(out, "central's verdicts kept for the next login: %d (a record's status changes only with an officer logged in; run again with --user to apply them now)\n",
+			r.Queued)
+	}
 }
 
 func runExport(args []string, in io.Reader, out io.Writer) error {

@@ -102,8 +102,17 @@ func TestSyncCommands(t *testing.T) {
 	}
 	go io.Copy(io.Discard, stdout)
 
+	// Without a login the batch uploads and central's verdicts are kept: a record's status
+	// changes only with an officer logged in.
 	out.Reset()
 	if err := run([]string{"sync", "--db", db}, strings.NewReader(""), &out); err != nil {
+		t.Fatalf("sync: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "central's verdicts kept for the next login: 40") {
+		t.Fatalf("sync without a login: %s", out.String())
+	}
+	out.Reset()
+	if err := run([]string{"sync", "--user", "demo.officer", "--db", db}, strings.NewReader(password), &out); err != nil {
 		t.Fatalf("sync: %v\n%s", err, out.String())
 	}
 	verdicts := regexp.MustCompile(`(\d+) verified, (\d+) rejected`).FindStringSubmatch(out.String())
@@ -155,7 +164,7 @@ func TestSyncCommands(t *testing.T) {
 		t.Fatalf("no acknowledgement file in %s", media)
 	}
 	out.Reset()
-	if err := run([]string{"import-ack", acks[0], "--db", db}, strings.NewReader(""), &out); err != nil {
+	if err := run([]string{"import-ack", acks[0], "--user", "demo.officer", "--db", db}, strings.NewReader(password), &out); err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(\d+) verified, (\d+) rejected`).FindStringSubmatch(out.String())

@@ -31,6 +31,7 @@ import (
 // Store is what the courier needs of the station database.
 type Store interface {
 	Provisioning(ctx context.Context) (*store.Provisioning, error)
+	VerifiedProvisioning(ctx context.Context) (*store.Provisioning, error)
 	SigningKey(ctx context.Context) (ed25519.PrivateKey, error)
 	Unlocked() bool
 	Unbatched(ctx context.Context, limit int) ([]string, error)
@@ -45,6 +46,9 @@ type Store interface {
 	BatchExported(ctx context.Context, actor, id, dir string) error
 	AwaitingVerdict(ctx context.Context) ([]string, error)
 	ApplyVerdicts(ctx context.Context, actor string, verdicts []enroll.Verdict) (store.Applied, error)
+	QueueAck(ctx context.Context, source string, data []byte, verdicts int) error
+	QueuedAcks(ctx context.Context) ([]store.QueuedAck, error)
+	DropQueuedAck(ctx context.Context, seq int64) error
 	// AuditHead is the station's last authenticated audit entry, which every batch carries so
 	// that central can tell when the station's history went backwards.
 	AuditHead(ctx context.Context) (store.AuditHead, error)
@@ -140,12 +144,15 @@ func (c *Courier) update(fn func(*enroll.SyncState)) {
 
 // Report is what one pass did.
 type Report struct {
-	Built     int // batches built
-	Packed    int // records packed into them
-	Uploaded  int // batches central now holds
-	Refused   int // batches central refused
-	Pending   int // batches left to upload
-	Applied   store.Applied
+	Built    int // batches built
+	Packed   int // records packed into them
+	Uploaded int // batches central now holds
+	Refused  int // batches central refused
+	Pending  int // batches left to upload
+	Applied  store.Applied
+	// Queued counts central's verdicts that arrived while nobody was logged in: they change
+	// records, which needs a login, so they are applied at the next one.
+	Queued    int
 	Refusals  []string // central's reasons for refused batches
 	BytesSent int64
 }
@@ -178,12 +185,14 @@ func (c *Courier) Tidy(ctx context.Context) error {
 // Build packs every complete record into batches of at most MaxRecords. It needs a login;
 // actor is the officer whose session it runs in (or System).
 func (c *Courier) Build(ctx context.Context, actor string) (built, packed int, err error) {
-	p, err := c.Store.Provisioning(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
 	if !c.Store.Unlocked() {
 		return 0, 0, enroll.ErrStationLocked
+	}
+	// Batches are encrypted to the central a supervisor provisioned, not to whatever the
+	// file says now.
+	p, err := c.Store.VerifiedProvisioning(ctx)
+	if err != nil {
+		return 0, 0, err
 	}
 	file, err := provision.Parse(p.File)
 	if err != nil {

@@ -120,12 +120,13 @@ func TestCentralRefuses(t *testing.T) {
 	// already used: a replay, refused.
 	restored := newStationCode(t, "HN-KL-02", 2, 9)
 	restored.provision(t, c)
+	backup := backupRows(t, restored)
 	first := builtBatch(t, restored)
 	if out, err := c.Ingest(ctx, first.File, intake.From{Source: intake.SourceImport}); err != nil || out.Outcome != ack.BatchReceived {
 		t.Fatalf("first batch of the second station: %+v %v", out, err)
 	}
 	// Roll the station's batch table back, as a restore from backup would.
-	forgetBatches(t, restored)
+	forgetBatches(t, restored, backup)
 	replay := builtBatch(t, restored)
 	if replay.Seq != first.Seq || replay.ID == first.ID {
 		t.Fatalf("the restored station should reuse sequence %d under a new id; built #%d %s", first.Seq, replay.Seq, replay.ID)
@@ -142,21 +143,47 @@ func TestCentralRefuses(t *testing.T) {
 
 // forgetBatches rolls the station database back to before its first batch, as a restore
 // from an old backup would: the batch rows are gone and their records complete again.
-func forgetBatches(t *testing.T, s *stationUnderTest) {
+func forgetBatches(t *testing.T, s *stationUnderTest, backup map[string][]byte) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", filepath.Join(s.dir, "station.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range []string{
-		`UPDATE enrollments SET status = 'complete', batch_id = NULL, sent_revision = '' WHERE batch_id IS NOT NULL`,
-		`DELETE FROM batches`,
-	} {
-		if _, err := db.Exec(q); err != nil {
+	for id, mac := range backup {
+		if _, err := db.Exec(`UPDATE enrollments SET status = 'complete', batch_id = NULL, sent_revision = '', row_mac = ? WHERE id = ?`, mac, id); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if _, err := db.Exec(`DELETE FROM batches`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// backupRows keeps what a backup of the station's file holds of its complete records: their
+// rows as they are before a batch, seals included (forgetBatches puts them back).
+func backupRows(t *testing.T, s *stationUnderTest) map[string][]byte {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(s.dir, "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, row_mac FROM enrollments WHERE status = 'complete'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var id string
+		var mac []byte
+		if err := rows.Scan(&id, &mac); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = mac
+	}
+	return out
 }
 
 // newStationFor makes one more batch on s: new records saved after the last batch.

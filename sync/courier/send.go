@@ -178,7 +178,7 @@ func (c *Courier) pull(ctx context.Context, l *link, r *Report) error {
 	if err != nil {
 		return err
 	}
-	return c.apply(ctx, a, r)
+	return c.apply(ctx, data, "status", a, r)
 }
 
 // ImportAck applies an acknowledgement file central wrote when it imported batches from
@@ -197,12 +197,65 @@ func (c *Courier) ImportAck(ctx context.Context, actor string, data []byte) (Rep
 	if err != nil {
 		return r, err
 	}
-	return r, c.apply(ctx, a, &r)
+	if err := c.drain(ctx, &r); err != nil {
+		return r, err
+	}
+	return r, c.apply(ctx, data, "acknowledgement file", a, &r)
 }
 
-// apply takes central's acknowledgement: batch outcomes first (so their records are
-// uploaded), then verdicts.
-func (c *Courier) apply(ctx context.Context, a *ack.Ack, r *Report) error {
+// verifiedAck checks central's acknowledgement against the provisioning a supervisor sealed:
+// what changes records must be central's word, whatever the file holds now. It needs a login.
+func (c *Courier) verifiedAck(ctx context.Context, data []byte) (*ack.Ack, error) {
+	p, err := c.Store.VerifiedProvisioning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := provision.Parse(p.File)
+	if err != nil {
+		return nil, err
+	}
+	return ack.Parse(data, f.AckKey, f.Station)
+}
+
+// drain applies the acknowledgements kept while nobody was logged in, oldest first; one that
+// is not central's (its signature fails against the sealed provisioning) is dropped.
+func (c *Courier) drain(ctx context.Context, r *Report) error {
+	if !c.Store.Unlocked() {
+		return nil
+	}
+	queued, err := c.Store.QueuedAcks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, q := range queued {
+		a, err := c.verifiedAck(ctx, q.Data)
+		switch {
+		case errors.Is(err, enroll.ErrStationLocked):
+			return nil
+		case err != nil:
+			if derr := c.Store.DropQueuedAck(ctx, q.Seq); derr != nil {
+				return derr
+			}
+			return fmt.Errorf("verdicts kept since %s were discarded, they are not central's (someone changed the station's file): %w",
+				q.At.Format(time.DateTime), err)
+		}
+		if err := c.applyVerdicts(ctx, a, r); err != nil {
+			if errors.Is(err, enroll.ErrStationLocked) {
+				return nil
+			}
+			return err
+		}
+		if err := c.Store.DropQueuedAck(ctx, q.Seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply takes central's acknowledgement (data, as signed; a, parsed): batch outcomes first (so
+// their records are uploaded), then verdicts, which change records: with nobody logged in they
+// are kept for the next login.
+func (c *Courier) apply(ctx context.Context, data []byte, source string, a *ack.Ack, r *Report) error {
 	if len(a.Batches) > 0 {
 		ready, err := c.Store.Batches(ctx, enroll.BatchReady)
 		if err != nil {
@@ -230,6 +283,26 @@ func (c *Courier) apply(ctx context.Context, a *ack.Ack, r *Report) error {
 			}
 		}
 	}
+	if len(a.Verdicts) == 0 {
+		return nil
+	}
+	if c.Store.Unlocked() {
+		verified, err := c.verifiedAck(ctx, data)
+		if err == nil {
+			err = c.applyVerdicts(ctx, verified, r)
+		}
+		if !errors.Is(err, enroll.ErrStationLocked) {
+			return err
+		}
+	}
+	if err := c.Store.QueueAck(ctx, source, data, len(a.Verdicts)); err != nil {
+		return err
+	}
+	r.Queued += len(a.Verdicts)
+	return nil
+}
+
+func (c *Courier) applyVerdicts(ctx context.Context, a *ack.Ack, r *Report) error {
 	applied, err := c.Store.ApplyVerdicts(ctx, System, a.Verdicts)
 	r.Applied.Received += applied.Received
 	r.Applied.Verified += applied.Verified
@@ -309,6 +382,9 @@ func (c *Courier) Pass(ctx context.Context, actor string) (Report, error) {
 
 func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
 	if err := c.Tidy(ctx); err != nil {
+		return err
+	}
+	if err := c.drain(ctx, r); err != nil {
 		return err
 	}
 	if c.Store.Unlocked() {

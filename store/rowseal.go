@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/wardpolice/enroll"
+)
+
+// Row seals. A record's personal data and images are sealed, but what the station does with
+// a record is decided by clear columns: its status (which records go into a batch, which may
+// be corrected), its dates and delivered marker (when its biometrics are purged), central's
+// reason. Someone with the file and a database tool could edit them, or put back an older
+// copy of a document or an image (which still opens: it was sealed for that record). So
+// every write of a record ends by sealing the row: an HMAC, under a key derived from the data
+// key, of those columns and of the hashes of the record's sealed values. Reading a record for
+// any purpose the station acts on (opening it, packing it, correcting it, purging it, applying
+// central's verdict) checks the seal first and refuses a record that does not match.
+//
+// review_examined is left out: it only tells the review queue to look at a record again, which
+// an edit can ask for harmlessly. Search terms are left out: they find records, and a record
+// found is opened through its seal.
+
+// rowChangeActions are the audit actions every write of a record appends, in SQL: the seal
+// covers the newest of them (viewing or printing a record appends others, which do not count).
+var rowChangeActions = func() string {
+	out := ""
+	for i, a := range []string{enroll.ActionRecordCreate, enroll.ActionRecordEdit, enroll.ActionRecordComplete,
+		enroll.ActionRecordStatus, enroll.ActionRecordCorrect, enroll.ActionRecordDelivered, enroll.ActionPurge} {
+		if i > 0 {
+			out += ", "
+		}
+		out += "'" + a + "'"
+	}
+	return out
+}()
+
+// ErrRecordTampered wraps enroll.ErrRecordTampered with the record it is about.
+type RecordTampered struct {
+	ID   string
+	Code string // the receipt code, to find it on screen
+}
+
+func (e *RecordTampered) Error() string {
+	return fmt.Sprintf("record %s (%s): %v", e.Code, e.ID, enroll.ErrRecordTampered)
+}
+
+func (e *RecordTampered) Unwrap() error { return enroll.ErrRecordTampered }
+
+// rowMessage is what a record's row seal covers, read in q (the writing transaction, or the
+// database for a check). ok is false when the record does not exist.
+func rowMessage(ctx context.Context, q sqlRunner, id string) (msg, mac []byte, ok bool, err error) {
+	var (
+		status, station, officer, deliveredBy, sentRevision, reason, code string
+		step                                                              int64
+		created, updated                                                  int64
+		completed, delivered, purged                                      sql.NullInt64
+		batch                                                             sql.NullString
+		summary, doc                                                      []byte
+	)
+	err = q.QueryRowContext(ctx, `SELECT e.status, e.step, e.station, e.officer, e.created_at, e.updated_at, e.completed_at,
+			e.delivered_at, e.delivered_by, e.purged_at, e.batch_id, e.sent_revision, e.central_reason, e.code,
+			e.summary, e.row_mac, d.data
+		FROM enrollments e LEFT JOIN documents d ON d.enrollment_id = e.id WHERE e.id = ?`, id).
+		Scan(&status, &step, &station, &officer, &created, &updated, &completed, &delivered, &deliveredBy, &purged,
+			&batch, &sentRevision, &reason, &code, &summary, &mac, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("row seal of %s: %w", id, err)
+	}
+	b := []byte("enroll/v1 row\x00")
+	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
+	num := func(n int64) { b = binary.AppendVarint(b, n) }
+	opt := func(n sql.NullInt64) {
+		if !n.Valid {
+			b = append(b, 0)
+			return
+		}
+		b = append(b, 1)
+		num(n.Int64)
+	}
+	sum := func(v []byte) {
+		if v == nil {
+			b = append(b, 0)
+			return
+		}
+		h := sha256.Sum256(v)
+		b = append(append(b, 1), h[:]...)
+	}
+	str(id)
+	str(status)
+	num(step)
+	str(station)
+	str(officer)
+	num(created)
+	num(updated)
+	opt(completed)
+	opt(delivered)
+	str(deliveredBy)
+	opt(purged)
+	if batch.Valid {
+		str("batch:" + batch.String)
+	} else {
+		str("")
+	}
+	str(sentRevision)
+	str(reason)
+	str(code)
+	sum(summary)
+	sum(doc)
+	// The record's last change in the audit trail: a whole row put back from an older copy
+	// of the file, seal and all, was sealed when the trail ended earlier for it.
+	var last int64
+	q2 := `SELECT COALESCE(max(seq), 0) FROM audit WHERE record_id = ? AND action IN (` + rowChangeActions + `)`
+	if err := q.QueryRowContext(ctx, q2, id).Scan(&last); err != nil {
+		return nil, nil, false, fmt.Errorf("row seal of %s: audit: %w", id, err)
+	}
+	num(last)
+	rows, err := q.QueryContext(ctx, `SELECT kind, position, media_type, data FROM images WHERE enrollment_id = ?
+		ORDER BY kind, position`, id)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, media string
+		var pos int64
+		var data []byte
+		if err := rows.Scan(&kind, &pos, &media, &data); err != nil {
+			return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
+		}
+		str("image:" + kind)
+		num(pos)
+		str(media)
+		sum(data)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
+	}
+	return b, mac, true, nil
+}
+
+// sealRow seals the record's row as tx leaves it; every write of a record calls it last.
+func sealRow(ctx context.Context, tx *sql.Tx, k *keys, id string) error {
+	msg, _, ok, err := rowMessage(ctx, tx, id)
+	if err != nil || !ok {
+		return err
+	}
+	mac := k.rowMAC(msg)
+	if mac == nil {
+		return fmt.Errorf("seal record %s: %w", id, enroll.ErrStationLocked)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET row_mac = ? WHERE id = ?`, mac, id); err != nil {
+		return fmt.Errorf("seal record %s: %w", id, err)
+	}
+	return nil
+}
+
+// checkRow refuses a record whose row does not match its seal (RecordTampered). A record that
+// does not exist passes: the caller says so in its own words.
+func checkRow(ctx context.Context, q sqlRunner, k *keys, id string) error {
+	msg, mac, ok, err := rowMessage(ctx, q, id)
+	if err != nil || !ok {
+		return err
+	}
+	good, err := k.checkRowMAC(msg, mac)
+	if err != nil {
+		return fmt.Errorf("check record %s: %w", id, err)
+	}
+	if !good {
+		return &RecordTampered{ID: id, Code: enroll.RecordCode(id)}
+	}
+	return nil
+}
+
+// sealRows gives every record saved before row seals existed its seal, once: at the first
+// login after the upgrade (the key is needed). The officers' roster, sealed under the data
+// key, then says so (a station set up since says so from the start), and the audit entry of
+// the sealing dates it, so that an older roster put back is found like any roster rollback.
+// From then on a record without a seal is one whose seal was removed, refused like any other
+// mismatch: deleting seals cannot make the station seal edited rows anew.
+func (s *Store) sealRows(ctx context.Context, k *keys, actor string) error {
+	r, err := loadRoster(ctx, s.db, k)
+	if err != nil || r == nil || r.RowsSealed {
+		return err // no roster yet: ensureRoster comes first, at the login
+	}
+	ids, err := s.ids(ctx, `SELECT id FROM enrollments WHERE row_mac IS NULL ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("seal records: %w", err)
+	}
+	for start := 0; start == 0 || start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		last := start+500 >= len(ids)
+		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+			for _, id := range part {
+				if err := sealRow(ctx, tx, k, id); err != nil {
+					return err
+				}
+			}
+			if !last {
+				return nil
+			}
+			if err := sealConfig(ctx, tx, k); err != nil {
+				return err
+			}
+			if err := sealSettings(ctx, tx, k); err != nil {
+				return err
+			}
+			if err := s.appendAudit(ctx, tx, actor, enroll.ActionRecordsSealed, "", fmt.Sprintf("%d records", len(ids))); err != nil {
+				return err
+			}
+			r, err := loadRoster(ctx, tx, k)
+			if err != nil || r == nil {
+				return fmt.Errorf("seal records: the officers' roster: %v", err)
+			}
+			r.RowsSealed = true
+			return s.sealRoster(ctx, tx, k, *r)
+		}); err != nil {
+			return fmt.Errorf("seal records: %w", err)
+		}
+	}
+	return nil
+}
