@@ -25,6 +25,7 @@ var commands = []command{
 	{"devices", "devices", "list the fingerprint readers and cameras connected"},
 	{"capture", "capture --out FILE.png", "capture one print from the first reader and print its quality"},
 	{"portrait", "portrait --in PHOTO --out CROP.jpg [--lang vi|en]", "check a photo as a portrait and write the crop"},
+	{"quality", "quality FILE.png [--ppi N]", "score a finger image as the station scores a capture, and print the components"},
 	{"provision", "provision FILE --user SUPERVISOR [--db FILE]", "bind the station to central with the provisioning file central wrote"},
 	{"sync", "sync [--user OFFICER] [--db FILE]", "one sync pass now: pack records (with a login), upload, fetch central's verdicts"},
 	{"export", "export --to DIR --user SUPERVISOR [--db FILE]", "write the batches ready for central to removable media"},

@@ -116,6 +116,8 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		return runCapture(args, out)
 	case "portrait":
 		return runPortrait(args, out)
+	case "quality":
+		return runQuality(args, out)
 	case "provision":
 		return runProvision(args, in, out)
 	case "sync":
