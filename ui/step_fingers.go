@@ -269,7 +269,7 @@ func (st *fingersStep) captureSelected() {
 			png, err = biometric.EncodeFingerPNG(img.Image, img.PPI)
 			encoded <- err
 		}()
-		quality := biometric.MeasureFinger(img.Image).Record()
+		quality := biometric.MeasureCapture(img).Record()
 		if err := <-encoded; err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func TestCaptureUnderUmockdevMatchesRecording(t *testing.T) {
 	if got.Bounds() != want.Bounds() || !bytes.Equal(got.Pix, want.Pix) {
 		t.Fatalf("captured image differs from capture.png (%v vs %v)", got.Bounds(), want.Bounds())
 	}
-	if !strings.Contains(text, "144x384, 500 ppi") || !strings.Contains(text, "quality 44/100 (acceptable) [too_light]") {
+	if !strings.Contains(text, "144x384, 500 ppi") || !strings.Contains(text, "quality 19/100 (below the threshold: capture again) [partial] [too_light]") {
 		t.Errorf("capture output %q", text)
 	}
 }

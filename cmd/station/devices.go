@@ -120,7 +120,7 @@ func runCapture(args []string, out io.Writer) error {
 	}
 	info := scanner.Info()
 	fmt.Fprintf(out, "wrote %s: %dx%d, %d ppi, %s (driver %s)\n", *path, f.Image.Rect.Dx(), f.Image.Rect.Dy(), f.PPI, info.Name, info.Driver)
-	q := biometric.MeasureFinger(f.Image)
+	q := biometric.MeasureCapture(f)
 	verdict := "acceptable"
 	if q.Score < biometric.FingerQualityThreshold {
 		verdict = "below the threshold: capture again"

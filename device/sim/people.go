@@ -60,7 +60,7 @@ func NewPopulation(ctx context.Context, seed uint64, pool int) (*Population, err
 			return nil, err
 		}
 		p.fingers = append(p.fingers, png)
-		p.scores = append(p.scores, biometric.MeasureFinger(img).Record())
+		p.scores = append(p.scores, biometric.MeasureFingerAt(img, FingerPPI).Record())
 	}
 	cam := NewCamera(func() time.Time { return time.Unix(0, 0) })
 	for i := range pool/4 + 1 {
