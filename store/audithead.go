@@ -293,36 +293,57 @@ func readTrailFacts(ctx context.Context, tx *sql.Tx, headSeq int64) (trailFacts,
 // trail, nil when they agree. With auditKey it also checks the file's tag. A head file
 // behind the trail is fine as long as no entry says the file was further: a crash between a
 // commit and the file's update leaves it so.
+//
+// What it finds is also what a login records as an audit_alarm entry; the audit browser
+// shows those details translated by matching these forms (AlarmSamples lists one of each).
 func compareHead(h *headFile, herr error, f trailFacts, auditKey []byte) *AuditBreak {
 	switch {
 	case errors.Is(herr, os.ErrNotExist) && f.macs:
-		return &AuditBreak{Fault: FaultHeadFile, Reason: "the audit head file beside the database is missing " +
-			"(deleted, or the database was copied without it), though the trail has authenticated entries"}
+		return &AuditBreak{Fault: FaultHeadFile, Reason: alarmHeadMissing}
 	case errors.Is(herr, os.ErrNotExist):
 		return nil
 	case herr != nil:
-		return &AuditBreak{Fault: FaultHeadFile, Reason: fmt.Sprintf("the audit head file is unreadable: %v", herr)}
+		return &AuditBreak{Fault: FaultHeadFile, Reason: fmt.Sprintf(alarmHeadUnreadable, herr)}
 	}
 	if auditKey != nil {
 		key, err := keyFor(auditKey, h.Key)
 		if err != nil || !hmac.Equal(h.Tag, headTag(key, *h)) {
-			return &AuditBreak{Fault: FaultHeadFile, Reason: "the audit head file is not tagged by this station's audit key: forged, or another station's"}
+			return &AuditBreak{Fault: FaultHeadFile, Reason: alarmHeadForeign}
 		}
 	}
 	switch {
 	case h.Seq > f.last:
-		return &AuditBreak{Seq: f.last + 1, Fault: FaultRolledBack, Reason: fmt.Sprintf(
-			"rolled back or cut short: the audit head file says the trail reached entry %d, the database ends at %d "+
-				"(the database was put back to an older copy, or entries were deleted from its end)", h.Seq, f.last)}
+		return &AuditBreak{Seq: f.last + 1, Fault: FaultRolledBack, Reason: fmt.Sprintf(alarmCut, h.Seq, f.last)}
 	case f.atHead == nil:
-		return &AuditBreak{Seq: h.Seq, Fault: FaultRolledBack, Reason: "rolled back: the audit head file names this entry as authenticated, " +
-			"but in the database it carries no MAC (an older copy written on since, or its MAC stripped)"}
+		return &AuditBreak{Seq: h.Seq, Fault: FaultRolledBack, Reason: alarmMACStripped}
 	case !bytes.Equal(f.atHead, h.MAC):
-		return &AuditBreak{Seq: h.Seq, Fault: FaultRolledBack, Reason: "rolled back: this is not the entry the audit head file names " +
-			"(the database was put back to an older copy and written on since, or its history rewritten)"}
+		return &AuditBreak{Seq: h.Seq, Fault: FaultRolledBack, Reason: alarmOtherEntry}
 	case f.anchored > h.Seq:
-		return &AuditBreak{Fault: FaultHeadFile, Reason: fmt.Sprintf("the audit head file was put back to an older copy: "+
-			"it says entry %d, but entry %d records that the file had reached %d", h.Seq, f.anchoredBy, f.anchored)}
+		return &AuditBreak{Fault: FaultHeadFile, Reason: fmt.Sprintf(alarmHeadOld, h.Seq, f.anchoredBy, f.anchored)}
 	}
 	return nil
+}
+
+// The details of audit_alarm entries: what a login found wrong with the audit.
+const (
+	alarmNoKey           = "an audit head file (entry %d) exists but the database has no audit key: the keyed part of its audit was removed"
+	alarmForged          = "entry %d carries a MAC this station did not make: forged (added behind its back after entry %d, the last its head file names)"
+	alarmChangedUnsigned = "entry %d, written by this station while nobody was logged in, was changed in the database before this login could countersign it"
+	alarmHeadMissing     = "the audit head file beside the database is missing (deleted, or the database was copied without it), though the trail has authenticated entries"
+	alarmHeadUnreadable  = "the audit head file is unreadable: %v"
+	alarmHeadForeign     = "the audit head file is not tagged by this station's audit key: forged, or another station's"
+	alarmCut             = "rolled back or cut short: the audit head file says the trail reached entry %d, the database ends at %d (the database was put back to an older copy, or entries were deleted from its end)"
+	alarmMACStripped     = "rolled back: the audit head file names this entry as authenticated, but in the database it carries no MAC (an older copy written on since, or its MAC stripped)"
+	alarmOtherEntry      = "rolled back: this is not the entry the audit head file names (the database was put back to an older copy and written on since, or its history rewritten)"
+	alarmHeadOld         = "the audit head file was put back to an older copy: it says entry %d, but entry %d records that the file had reached %d"
+)
+
+// AlarmSamples is one detail of each form a login's audit_alarm entry takes, for the audit
+// browser's translation test.
+func AlarmSamples() []string {
+	return []string{
+		fmt.Sprintf(alarmNoKey, 41), fmt.Sprintf(alarmForged, 58, 57), fmt.Sprintf(alarmChangedUnsigned, 60),
+		alarmHeadMissing, fmt.Sprintf(alarmHeadUnreadable, errors.New("unexpected end of JSON input")), alarmHeadForeign,
+		fmt.Sprintf(alarmCut, 120, 97), alarmMACStripped, alarmOtherEntry, fmt.Sprintf(alarmHeadOld, 80, 95, 90),
+	}
 }

@@ -282,8 +282,7 @@ func (s *Store) auditUnlocked(ctx context.Context, k *keys) error {
 				return nil // the key was removed from under MACed entries: verify says so
 			}
 			if ferr == nil && keyedAfter > 0 {
-				alarms = append(alarms, fmt.Sprintf("an audit head file (entry %d) exists but the database has no audit key: "+
-					"the keyed part of its audit was removed", file.Seq))
+				alarms = append(alarms, fmt.Sprintf(alarmNoKey, file.Seq))
 			}
 			// A new station at the path of an old one finds that one's head file: keyedAfter
 			// is 0 there, and the file is simply replaced below.
@@ -394,8 +393,7 @@ func forgedAfter(ctx context.Context, tx *sql.Tx, auditKey []byte, head int64) (
 			return nil, err
 		}
 		if !macs.holds(label, hash, kind, anchored, mac) {
-			alarms = append(alarms, fmt.Sprintf("entry %d carries a MAC this station did not make: forged "+
-				"(added behind its back after entry %d, the last its head file names)", seq, head))
+			alarms = append(alarms, fmt.Sprintf(alarmForged, seq, head))
 		}
 	}
 	return alarms, rows.Err()
@@ -452,8 +450,7 @@ func (s *Store) countersign(ctx context.Context, tx *sql.Tx, auditKey []byte, ke
 			case known && hmac.Equal(mine, p.hash):
 				kind = macOwn
 			case known:
-				alarms = append(alarms, fmt.Sprintf("entry %d, written by this station while nobody was logged in, "+
-					"was changed in the database before this login could countersign it", p.seq))
+				alarms = append(alarms, fmt.Sprintf(alarmChangedUnsigned, p.seq))
 			case p.seq <= keyedAfter:
 				kind = macOld
 			}

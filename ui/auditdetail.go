@@ -24,6 +24,26 @@ func auditForms() []detailForm {
 		return detailForm{regexp.MustCompile("^" + re + "$"), key, args}
 	}
 	return []detailForm{
+		// What a login found wrong with the audit (store/audithead.go's alarm forms).
+		f(`an audit head file \(entry (\d+)\) exists but the database has no audit key: the keyed part of its audit was removed`,
+			"auditd.alarm_no_key", "entry"),
+		f(`entry (\d+) carries a MAC this station did not make: forged \(added behind its back after entry (\d+), the last its head file names\)`,
+			"auditd.alarm_forged", "entry", "head"),
+		f(`entry (\d+), written by this station while nobody was logged in, was changed in the database before this login could countersign it`,
+			"auditd.alarm_changed_unsigned", "entry"),
+		f(`the audit head file beside the database is missing \(deleted, or the database was copied without it\), though the trail has authenticated entries`,
+			"auditd.alarm_head_missing"),
+		f(`the audit head file is unreadable: (.+)`, "auditd.alarm_head_unreadable", "detail"),
+		f(`the audit head file is not tagged by this station's audit key: forged, or another station's`, "auditd.alarm_head_foreign"),
+		f(`rolled back or cut short: the audit head file says the trail reached entry (\d+), the database ends at (\d+) \(.*\)`,
+			"auditd.alarm_cut", "head", "last"),
+		f(`rolled back: the audit head file names this entry as authenticated, but in the database it carries no MAC \(.*\)`,
+			"auditd.alarm_mac_stripped"),
+		f(`rolled back: this is not the entry the audit head file names \(.*\)`, "auditd.alarm_other_entry"),
+		f(`the audit head file was put back to an older copy: it says entry (\d+), but entry (\d+) records that the file had reached (\d+)`,
+			"auditd.alarm_head_old", "head", "by", "reached"),
+		f(`(\d+) records`, "auditd.records_count", "count"),
+		f(`(\d+) verdicts from (.+)`, "auditd.verdicts_queued", "count", "source"),
 		f(`step (\d+)`, "auditd.step", "step"),
 		f(`station (.+); supervisor (.+)`, "auditd.station_init", "station", "user"),
 		f(`station (.+)`, "auditd.station", "station"),
@@ -100,6 +120,13 @@ func (s *Station) detailValue(name, v string) any {
 		return s.tr.T("setting." + v)
 	case "how":
 		return s.tr.T(documentHowKey(v))
+	case "source":
+		switch v {
+		case "status":
+			return s.tr.T("auditd.source_status")
+		case "acknowledgement file":
+			return s.tr.T("auditd.source_acknowledgement_file")
+		}
 	case "look":
 		return s.tr.T(themeKey(v))
 	case "minutes":

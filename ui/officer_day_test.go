@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
+	"github.com/wardpolice/enroll/store"
 )
 
 // TestWizardByKeysOnly completes an enrollment with key events alone: the QR scanner types
@@ -336,10 +337,20 @@ func TestAuditDetailsInVietnamese(t *testing.T) {
 		{enroll.ActionRecordEdit, "step 3", tr.W(enroll.Step(3))},
 		{enroll.ActionReceiptPrint, "receipt print", tr.T(documentHowKey("print"))},
 		{enroll.ActionReceiptPrint, "written to /media/usb/bien-nhan.pdf", "/media/usb/bien-nhan.pdf"}, // station receipt
+		{enroll.ActionVerdictsQueued, "6 verdicts from status", "6"},
+		{enroll.ActionVerdictsQueued, "8 verdicts from acknowledgement file", "8"},
+		{enroll.ActionRecordsSealed, "312 records", "312"},
 	} {
 		got := s.auditDetail(c.action, c.detail)
 		if m := englishWords.FindAllString(got, -1); len(m) > 0 || !strings.Contains(got, c.want) || got == c.detail {
 			t.Errorf("%q shows as %q", c.detail, got)
+		}
+	}
+	// What a login found wrong with the audit: every form the store writes.
+	for _, detail := range store.AlarmSamples() {
+		got := s.auditDetail(enroll.ActionAuditAlarm, detail)
+		if m := englishWords.FindAllString(got, -1); len(m) > 0 || got == detail {
+			t.Errorf("alarm %q shows as %q", detail, got)
 		}
 	}
 	if got := s.auditDetail(enroll.ActionLoginFailed, (&enroll.OfficerTampered{Username: "mai.tt", What: enroll.TamperRole}).Error()); !strings.Contains(got, tr.T(tamperKey(enroll.TamperRole))) {
