@@ -110,6 +110,12 @@ var (
 	// ErrPurgeUnfinished: records were purged, but readers kept the write-ahead log from being
 	// emptied, so the deleted data is still in it until the station retries (every few
 	// seconds, and at the next purge or start).
+	// ErrDiskFull: the disk holding the database is full; nothing was written.
+	ErrDiskFull = errors.New("the disk is full: nothing was saved, and what was saved before is intact; free some space and save again")
+	// ErrDatabaseReadOnly: the database file cannot be written (permissions, a read-only disk).
+	ErrDatabaseReadOnly = errors.New("the database file cannot be written (read-only file or disk): nothing was saved; ask the technician to make it writable")
+	// ErrDatabaseDamaged: SQLite found the file damaged.
+	ErrDatabaseDamaged = errors.New("the database file is damaged: stop using this station and ask the technician to restore it from a backup")
 	ErrPurgeUnfinished = errors.New("purged, but the deleted data is still in the database's write-ahead log: it is wiped at the next quiet moment; run the purge again to check")
 )
 

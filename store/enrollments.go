@@ -240,7 +240,7 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 		return nil, fmt.Errorf("read record %s: %w", id, err)
 	}
 	if err := checkRow(ctx, s.db, k, id); err != nil {
-		return nil, fmt.Errorf("read record %s: %w", id, err)
+		return nil, fmt.Errorf("read record %s: %w", id, dbFault(err))
 	}
 	e := &enroll.Enrollment{ID: id}
 	var status string
@@ -257,7 +257,7 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 		return nil, fmt.Errorf("read record %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read record %s: %w", id, err)
+		return nil, fmt.Errorf("read record %s: %w", id, dbFault(err))
 	}
 	e.Status, e.Step = enroll.Status(status), enroll.Step(step)
 	e.CreatedAt, e.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
@@ -399,7 +399,7 @@ func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list records: %w", err)
+		return nil, fmt.Errorf("list records: %w", dbFault(err))
 	}
 	defer rows.Close()
 	var out []enroll.Summary
@@ -410,7 +410,10 @@ func (s *Store) summaries(ctx context.Context, q string, args ...any) ([]enroll.
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list records: %w", dbFault(err))
+	}
+	return out, nil
 }
 
 // scanSummary reads a row that starts with summaryColumns; extra receives the columns after

@@ -865,7 +865,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 		return enroll.Officer{}, enroll.ErrBadLogin
 	}
 	if err != nil {
-		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
+		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, dbFault(err))
 	}
 	now := s.now()
 	if now.UnixMilli() < lockedUntil {
@@ -886,7 +886,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	}
 	if err != nil {
 		s.Audit(ctx, o.Username, enroll.ActionLoginFailed, "", err.Error())
-		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
+		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, dbFault(err))
 	}
 	defer clear(opened.legacy)
 	k := opened.k
@@ -897,7 +897,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	if err != nil {
 		k.close()
 		s.Audit(ctx, o.Username, enroll.ActionLoginFailed, "", err.Error())
-		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
+		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, dbFault(err))
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		// The lock-out is checked again here, in the same statement that clears the count: a
@@ -928,7 +928,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 		k.close()
 	}
 	if err != nil {
-		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, err)
+		return enroll.Officer{}, fmt.Errorf("log in %s: %w", username, dbFault(err))
 	}
 	return o, nil
 }

@@ -47,6 +47,9 @@ type Store struct {
 	// checkpoint found readers in the way. The checkpointer retries until one succeeds.
 	purgePending atomic.Bool
 	purgeRetry   time.Duration
+	// maxPages, when set, caps the file (withMaxPages); readOnly opens it read-only.
+	maxPages int
+	readOnly bool
 	// wrote wakes the checkpointer after a commit; stop ends it.
 	wrote chan struct{}
 	stop  chan struct{}
@@ -67,6 +70,13 @@ func WithPasswordParams(p PasswordParams) Option { return func(s *Store) { s.kdf
 func WithLockout(attempts int, d time.Duration) Option {
 	return func(s *Store) { s.lockAfter, s.lockFor = attempts, d }
 }
+
+// withReadOnly opens the file read-only, as a read-only disk or file would leave it, for tests.
+func withReadOnly() Option { return func(s *Store) { s.readOnly = true } }
+
+// withMaxPages caps the database at n pages on every connection, as a full disk would, for
+// tests.
+func withMaxPages(n int) Option { return func(s *Store) { s.maxPages = n } }
 
 // withPurgeRetry shortens the retry of an unfinished purge, for tests.
 func withPurgeRetry(d time.Duration) Option { return func(s *Store) { s.purgeRetry = d } }
@@ -93,6 +103,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
+	if s.readOnly {
+		q.Set("mode", "ro")
+	}
 	// Auto-checkpoints run inside whichever commit crosses the WAL threshold, copying megabytes
 	// of images and syncing the database file while the officer waits for "saved". They are
 	// off on every connection; checkpoint() does the work in the background instead.
@@ -105,6 +118,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return err
 		}
 		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON", nil)
+		if err == nil && s.maxPages > 0 {
+			_, err = c.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", s.maxPages), nil)
+		}
 		return err
 	}}
 	// Sealed data, the audit trail and the station's client key: readable by the station's
@@ -120,11 +136,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, dbFault(err))
 	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+		return nil, fmt.Errorf("migrate database %s: %w", path, dbFault(err))
 	}
 	if err := s.backfillCodes(ctx); err != nil {
 		db.Close()
@@ -336,14 +352,14 @@ func (s *Store) apply(ctx context.Context, version int, name string) error {
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return dbFault(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return dbFault(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return dbFault(err)
 	}
 	if s.wrote != nil {
 		s.committed()

@@ -154,6 +154,18 @@ func TestErrorMessagesTranslated(t *testing.T) {
 	if got := tr.Err(fmt.Errorf("capture: %w", enroll.ErrNoFinger)); !strings.Contains(got, "Place the finger") {
 		t.Errorf("device error %q", got)
 	}
+	// What the disk or the file does to a save is said in the officer's words, with what to do.
+	tr.SetLang(LangVI)
+	for err, want := range map[error]string{
+		fmt.Errorf("save record: %w (database or disk is full)", enroll.ErrDiskFull):                     "Ổ đĩa đã đầy",
+		fmt.Errorf("save record: %w (attempt to write a readonly database)", enroll.ErrDatabaseReadOnly): "chỉ cho đọc",
+		fmt.Errorf("read record: %w (database disk image is malformed)", enroll.ErrDatabaseDamaged):      "bản sao lưu",
+	} {
+		if got := tr.Err(err); !strings.Contains(got, want) || strings.Contains(got, "disk") {
+			t.Errorf("%v shows as %q", err, got)
+		}
+	}
+	tr.SetLang(LangEN)
 	if got := tr.Err(errors.New("disk I/O error")); !strings.Contains(got, "disk I/O error") || !strings.Contains(got, "supervisor") {
 		t.Errorf("unexpected error %q", got)
 	}

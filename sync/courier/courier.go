@@ -69,6 +69,9 @@ type Courier struct {
 	Now    func() time.Time
 	// Dial adjusts the HTTP client (tests cut connections with it); nil for the default.
 	Transport func(*http.Transport) http.RoundTripper
+	// Idle is how long a connection may carry nothing before it is given up (DefaultIdle
+	// when 0).
+	Idle time.Duration
 
 	// wake asks Run for a pass now.
 	wake chan struct{}

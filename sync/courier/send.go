@@ -2,6 +2,7 @@ package courier
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -51,6 +52,7 @@ func (c *Courier) link(ctx context.Context) (*link, error) {
 	if c.Transport != nil {
 		rt = c.Transport(t)
 	}
+	t.DialContext = idleDial(t.DialContext, cmp.Or(c.Idle, DefaultIdle))
 	return &link{station: f.Station, central: strings.TrimSuffix(f.Central, "/"), ackKey: f.AckKey,
 		http: &http.Client{Transport: rt}}, nil
 }
@@ -464,4 +466,42 @@ func (c *Courier) Run(ctx context.Context, interval, maxWait time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// DefaultIdle is how long a connection to central may carry nothing, either way, before the
+// courier gives it up: a line that stalls (a radio link that drops without closing, a proxy
+// that stops forwarding) would otherwise hold a sync forever. The upload resumes from
+// central's offset at the next pass. It is as long as central may take to answer a finished
+// upload (it verifies the batch's records before it answers).
+const DefaultIdle = 2 * time.Minute
+
+// idleDial wraps dial so that every read and write of its connections must make progress
+// within idle.
+func idleDial(dial func(context.Context, string, string) (net.Conn, error), idle time.Duration) func(context.Context, string, string) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &idleConn{Conn: conn, idle: idle}, nil
+	}
+}
+
+// idleConn is a connection whose every read and write has idle to make progress.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	return c.Conn.Write(p)
 }
