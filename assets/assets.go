@@ -1,5 +1,5 @@
 // Package assets embeds the files the station ships inside its binary: translation catalogs,
-// the application icon, pigo's face and pupil cascades and the receipt's fonts.
+// the application icon, pigo's face, pupil and facial-landmark cascades and the receipt's fonts.
 package assets
 
 import (
@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed translations/*.json icon.png pigo/facefinder pigo/puploc fonts/NotoSans-Regular.ttf fonts/NotoSans-Bold.ttf
+//go:embed translations/*.json icon.png pigo/facefinder pigo/puploc pigo/lps fonts/NotoSans-Regular.ttf fonts/NotoSans-Bold.ttf
 var files embed.FS
 
 // Translations returns the catalogs, one JSON file per language (vi.json, en.json).
@@ -33,6 +33,20 @@ func FaceCascade() []byte {
 func PupilCascade() []byte {
 	b, _ := files.ReadFile("pigo/puploc")
 	return b
+}
+
+// LandmarkCascades are pigo's facial-landmark localisers (cascade/lps of the same release, in
+// pigo/lps), by file name: lp93 the nose tip, lp84 a mouth corner, lp81 and lp82 the middle of
+// the upper and lower lip, lp312 and lp38 the outer and inner corner of an eye (the other side's
+// by mirroring).
+func LandmarkCascades() map[string][]byte {
+	out := map[string][]byte{}
+	entries, _ := files.ReadDir("pigo/lps")
+	for _, e := range entries {
+		b, _ := files.ReadFile("pigo/lps/" + e.Name())
+		out[e.Name()] = b
+	}
+	return out
 }
 
 // ReceiptFont is Noto Sans Regular (TrueType), and ReceiptFontBold its bold: a printed receipt

@@ -104,7 +104,7 @@ func newHarnessWith(t tb, dbPath string, cam enroll.Camera) *harness {
 	} else {
 		test.NewApp()
 	}
-	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 	if err != nil {
 		t.Fatal(err)
 	}

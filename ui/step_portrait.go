@@ -77,8 +77,8 @@ func (st *portraitStep) view() fyne.CanvasObject {
 		st.w.s.deviceLabel("camera"))
 	cols := []fyne.CanvasObject{left}
 	if st.w.s.cfg.Faces != nil {
-		// Beside the picture, not under it: nine checks under a 420 px preview would run
-		// off a 768 px screen.
+		// Beside the picture, not under it: the checks under a 420 px preview would run off
+		// a 768 px screen.
 		checks := container.NewVBox(heading(tr.T("portrait.checks")), st.checks)
 		st.showChecks()
 		cols = append(cols, container.NewGridWrap(fyne.NewSize(300, left.MinSize().Height), checks))
@@ -111,7 +111,9 @@ func (st *portraitStep) needsReason() bool {
 	return st.w.s.cfg.Faces != nil && (st.last == nil || !st.last.Passed())
 }
 
-// showChecks lists the newest assessment: each check with its message.
+// showChecks lists the newest assessment: each check that fails or warns with what to do,
+// then one line for the checks that hold (fifteen lines beside the preview would run off a
+// 768 px screen).
 func (st *portraitStep) showChecks() {
 	tr := st.w.s.tr
 	st.checks.RemoveAll()
@@ -119,13 +121,24 @@ func (st *portraitStep) showChecks() {
 		st.checks.Add(widget.NewLabel(tr.T("portrait.analysing")))
 		return
 	}
+	held := 0
 	for _, c := range st.last.Checks {
+		if c.Result() == "pass" {
+			held++
+			continue
+		}
 		l := widget.NewLabel(st.w.s.checkLine(c))
 		l.Wrapping = fyne.TextWrapWord
-		l.Importance = widget.SuccessImportance
-		if !c.Pass {
-			l.Importance = widget.DangerImportance
+		l.Importance = widget.DangerImportance
+		if c.Pass {
+			l.Importance = widget.WarningImportance
 		}
+		st.checks.Add(l)
+	}
+	if held > 0 {
+		l := widget.NewLabel(tr.F("portrait.checks_held", map[string]any{"count": held, "total": len(st.last.Checks)}))
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = widget.SuccessImportance
 		st.checks.Add(l)
 	}
 }
@@ -134,17 +147,24 @@ func (s *Station) checkLine(c biometric.FaceCheck) string { return CheckLine(s.t
 
 // CheckLine is one portrait check for the officer: its name and what to do, or that it holds.
 func CheckLine(tr *Translator, c biometric.FaceCheck) string {
-	msg := tr.T("face.ok")
-	if !c.Pass {
-		msg = tr.F("face."+c.Code, c.Params)
+	return tr.T("check."+c.Name) + ": " + CheckMessage(tr, c)
+}
+
+// CheckMessage is what the officer reads about a check: what to do when it fails or warns,
+// else that it holds.
+func CheckMessage(tr *Translator, c biometric.FaceCheck) string {
+	if c.Pass && !c.Warn {
+		return tr.T("face.ok")
 	}
-	return tr.T("check."+c.Name) + ": " + msg
+	return tr.F("face."+c.Code, c.Params)
 }
 
 // analyse measures a preview frame (showFeed runs one at a time, beside the picture: checks
-// run as often as the machine allows, DESIGN: at least 10 per second).
+// run as often as the machine allows, DESIGN: at least 10 per second). The checks are the
+// still's, judged as the live camera: a busy background fails here, where the officer can
+// still change it, and only warns on the still.
 func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
-	a := st.w.s.cfg.Faces.Assess(img)
+	a := st.w.s.cfg.Faces.Assess(img).Live()
 	frame := img.Rect
 	st.w.s.cfg.Do(func() {
 		if ctx.Err() != nil {
@@ -271,7 +291,8 @@ func (st *portraitStep) askOverride() {
 	st.w.s.win.Canvas().Focus(reason)
 }
 
-// failedText lists the newest assessment's failing checks for the officer.
+// failedText lists the newest assessment's failing checks for the officer, then its
+// warnings.
 func (st *portraitStep) failedText() string {
 	if st.last == nil {
 		return st.w.s.tr.T("portrait.analysing")
@@ -279,6 +300,11 @@ func (st *portraitStep) failedText() string {
 	var lines []string
 	for _, c := range st.last.Failed() {
 		lines = append(lines, st.w.s.checkLine(c))
+	}
+	for _, c := range st.last.Checks {
+		if c.Warn {
+			lines = append(lines, st.w.s.checkLine(c))
+		}
 	}
 	return strings.Join(lines, "\n")
 }

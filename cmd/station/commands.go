@@ -24,7 +24,7 @@ var commands = []command{
 	{"audit", "audit verify [--db FILE] [--user SUPERVISOR]", "check the audit trail (its MACs with a supervisor's password) and name any damage"},
 	{"devices", "devices", "list the fingerprint readers and cameras connected"},
 	{"capture", "capture --out FILE.png", "capture one print from the first reader and print its quality"},
-	{"portrait", "portrait --in PHOTO --out CROP.jpg [--lang vi|en]", "check a photo as a portrait and write the crop"},
+	{"portrait", "portrait --in PHOTO --out CROP.jpg [--json] [--lang vi|en]", "check a photo as a portrait and write the crop"},
 	{"quality", "quality FILE.png [--ppi N]", "score a finger image as the station scores a capture, and print the components"},
 	{"provision", "provision FILE --user SUPERVISOR [--db FILE]", "bind the station to central with the provisioning file central wrote"},
 	{"sync", "sync [--user OFFICER] [--db FILE]", "one sync pass now: pack records (with a login), upload, fetch central's verdicts"},

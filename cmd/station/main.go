@@ -219,7 +219,7 @@ func runGUI(args []string) error {
 	}
 	defer scanner.Close()
 	defer cam.Close()
-	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	_ "image/jpeg"
@@ -19,19 +20,36 @@ var errPortraitChecks = errors.New("the photo fails a portrait check")
 // read and judged (exit status 1).
 var errUnreadable = errors.New("cannot read the input")
 
-// runPortrait: `station portrait --in PHOTO --out CROP.jpg` runs the portrait checks on a file
-// (no display needed), prints each result and writes the crop the station would store. It
-// exits with an error when a check fails, after writing the crop if there was one face.
+// portraitReport is `station portrait --json`'s output.
+type portraitReport struct {
+	Verdict string             `json:"verdict"` // "pass" or "fail"
+	Checks  []portraitCheckOut `json:"checks"`
+}
+
+type portraitCheckOut struct {
+	Name    string  `json:"name"`
+	Result  string  `json:"result"` // "pass", "warn" or "fail"
+	Value   float64 `json:"value"`
+	Limit   string  `json:"limit"`
+	Message string  `json:"message"`
+}
+
+// runPortrait: `station portrait --in PHOTO --out CROP.jpg [--json]` runs the portrait checks
+// on a photo file as on a still (no display needed) and prints each result: one line per check
+// (pass, warn or FAIL, name, value, limit, message), or with --json one object. Exit status 0
+// when no check fails (warnings allowed), 1 when one does, 2 when the photo cannot be read; the
+// crop the station would store is written only when no check fails.
 func runPortrait(args []string, out io.Writer) error {
 	fs := newFlags("portrait")
 	in := fs.String("in", "", "photo to check (JPEG or PNG)")
-	dst := fs.String("out", "", "where to write the 3:4 crop (JPEG)")
+	dst := fs.String("out", "", "where to write the 3:4 crop (JPEG), when every check holds")
+	asJSON := fs.Bool("json", false, `print one JSON object: {"verdict", "checks": [{"name", "result", "value", "limit", "message"}]}`)
 	lang := fs.String("lang", ui.LangEN, "language of the messages (vi or en)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *in == "" || *dst == "" {
-		return errors.New("usage: station portrait --in PHOTO --out CROP.jpg [--lang vi|en]")
+		return errors.New("usage: station portrait --in PHOTO --out CROP.jpg [--json] [--lang vi|en]")
 	}
 	tr, err := ui.NewTranslator(assets.Translations(), *lang)
 	if err != nil {
@@ -41,19 +59,32 @@ func runPortrait(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnreadable, err)
 	}
-	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 	if err != nil {
 		return err
 	}
 	a := ff.Assess(img)
-	for _, c := range a.Checks {
-		mark := "pass"
-		if !c.Pass {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(out, "%-4s  %-10s  %8s  (limit %s)  %s\n", mark, c.Name, fmt.Sprint(c.Value), c.Limit, ui.CheckLine(tr, c))
+	report := portraitReport{Verdict: "pass", Checks: []portraitCheckOut{}}
+	if !a.Passed() {
+		report.Verdict = "fail"
 	}
-	if a.Face == nil {
+	for _, c := range a.Checks {
+		report.Checks = append(report.Checks, portraitCheckOut{Name: c.Name, Result: c.Result(), Value: c.Value,
+			Limit: c.Limit, Message: ui.CheckMessage(tr, c)})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		for _, c := range report.Checks {
+			mark := map[string]string{"pass": "pass", "warn": "warn", "fail": "FAIL"}[c.Result]
+			fmt.Fprintf(out, "%-4s  %-12s  %8s  (limit %s)  %s\n", mark, c.Name, fmt.Sprint(c.Value), c.Limit, c.Message)
+		}
+	}
+	if !a.Passed() || a.Face == nil {
 		return errPortraitChecks
 	}
 	crop, err := biometric.CropPortraitFace(img, *a.Face)
@@ -67,9 +98,8 @@ func runPortrait(args []string, out io.Writer) error {
 	if err := os.WriteFile(*dst, jpg, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wrote %s: %dx%d, eyes %.0f px apart in the photo\n", *dst, crop.Bounds().Dx(), crop.Bounds().Dy(), a.Face.EyeDistance())
-	if !a.Passed() {
-		return errPortraitChecks
+	if !*asJSON {
+		fmt.Fprintf(out, "wrote %s: %dx%d, eyes %.0f px apart in the photo\n", *dst, crop.Bounds().Dx(), crop.Bounds().Dy(), a.Face.EyeDistance())
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -34,7 +35,7 @@ func TestPortraitCommand(t *testing.T) {
 	if err := run([]string{"portrait", "--in", pigoSamplePath(t), "--out", crop}, strings.NewReader(""), &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"pass  one_face", "pass  roll", "Head tilt: OK", "wrote " + crop + ": 480x640"} {
+	for _, want := range []string{"pass  one_face", "pass  roll", "pass  pose", "pass  head_inside", "wrote " + crop + ": 480x640"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -48,7 +49,7 @@ func TestPortraitCommand(t *testing.T) {
 		t.Errorf("crop: %v", err)
 	}
 
-	// A blurred copy: the crop is still written, the blur is named, the command fails.
+	// A blurred copy: the blur is named, the command fails, no crop is written.
 	src, err := imaging.Open(pigoSamplePath(t))
 	if err != nil {
 		t.Fatal(err)
@@ -59,11 +60,57 @@ func TestPortraitCommand(t *testing.T) {
 	bf.Close()
 	out.Reset()
 	err = run([]string{"portrait", "--lang", "vi", "--in", blurred, "--out", filepath.Join(dir, "b.jpg")}, strings.NewReader(""), &out)
-	if !errors.Is(err, errPortraitChecks) || !strings.Contains(out.String(), "FAIL  sharpness") || !strings.Contains(out.String(), "Ảnh bị mờ") {
+	if !errors.Is(err, errPortraitChecks) || exitStatus(err) != 1 || !strings.Contains(out.String(), "FAIL  sharpness") || !strings.Contains(out.String(), "Ảnh bị mờ") {
 		t.Errorf("blurred photo: %v\n%s", err, out.String())
 	}
-	if err := run([]string{"portrait", "--in", filepath.Join(dir, "missing.jpg"), "--out", crop}, strings.NewReader(""), &out); err == nil {
-		t.Error("a missing photo gave no error")
+	if _, err := os.Stat(filepath.Join(dir, "b.jpg")); !os.IsNotExist(err) {
+		t.Error("a crop was written for a failing photo")
+	}
+	if err := run([]string{"portrait", "--in", filepath.Join(dir, "missing.jpg"), "--out", crop}, strings.NewReader(""), &out); exitStatus(err) != 2 {
+		t.Errorf("a missing photo: %v, exit %d, want 2", err, exitStatus(err))
+	}
+}
+
+// TestPortraitJSON: --json prints one object with the verdict and every check; a pass exits
+// 0 with the crop written, a fail 1 without it.
+func TestPortraitJSON(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	crop := filepath.Join(dir, "crop.jpg")
+	if err := run([]string{"portrait", "--json", "--in", pigoSamplePath(t), "--out", crop}, strings.NewReader(""), &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	var r portraitReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || strings.Count(strings.TrimSpace(out.String()), "\n") != 0 {
+		t.Fatalf("not one JSON object: %v\n%s", err, out.String())
+	}
+	if r.Verdict != "pass" || len(r.Checks) < 10 || r.Checks[0].Name != "one_face" || r.Checks[0].Result != "pass" || r.Checks[0].Message == "" {
+		t.Errorf("report %+v", r)
+	}
+	for _, c := range r.Checks {
+		if c.Result == "fail" || c.Limit == "" {
+			t.Errorf("check %+v", c)
+		}
+	}
+	if _, err := os.Stat(crop); err != nil {
+		t.Errorf("crop not written: %v", err)
+	}
+	// The sample upside down: no face, verdict fail, exit 1, no crop.
+	src, err := imaging.Open(pigoSamplePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := filepath.Join(dir, "flipped.png")
+	if err := imaging.Save(imaging.FlipV(src), flipped); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = run([]string{"portrait", "--json", "--in", flipped, "--out", filepath.Join(dir, "f.jpg")}, strings.NewReader(""), &out)
+	if exitStatus(err) != 1 || json.Unmarshal(out.Bytes(), &r) != nil || r.Verdict != "fail" || r.Checks[0].Result != "fail" {
+		t.Errorf("upside-down photo: %v\n%s", err, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.jpg")); !os.IsNotExist(err) {
+		t.Error("a crop was written for a failing photo")
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // TestSimulatedSitterBlinks: the simulated camera's sitter passes the eyes-open check with
 // eyes open and fails it mid-blink, so the preview shows what a blink does on a real camera.
 func TestSimulatedSitterBlinks(t *testing.T) {
-	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestSimulatedSitterBlinks(t *testing.T) {
 // simulated camera shows what a good set-up looks like (a few misses are what the preview's
 // steady pass is for).
 func TestSimulatedCameraPassesPortraitChecks(t *testing.T) {
-	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade())
+	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -280,7 +280,12 @@ func faceSprite(scale float64, eyesOpen bool) *image.RGBA {
 					set(color.RGBA{10, 8, 8, 255}, coverEllipse(fx, fy, ex, cy-3*scale, 3*scale, 3*scale))
 					set(color.RGBA{255, 255, 255, 255}, coverEllipse(fx, fy, ex+2*scale, cy-5*scale, 1.2*scale, 1.2*scale))
 				} else {
-					set(shade(skin, 0.55), coverEllipse(fx, fy, ex, cy-2*scale, 15*scale, 1.6*scale))
+					// A shut eye: the upper lid, skin lit like the cheek as it bulges over
+					// the eyeball, its crease above, and the lashes a thin dark line where
+					// the lids meet; no white, iris or pupil.
+					set(shade(skin, 0.93), coverEllipse(fx, fy, ex, cy-4*scale, 17*scale, 9*scale))
+					set(shade(skin, 0.75), 0.7*coverEllipse(fx, fy, ex, cy-11*scale, 14*scale, 1.2*scale))
+					set(color.RGBA{45, 34, 30, 255}, coverEllipse(fx, fy, ex, cy+1*scale, 15*scale, 1.2*scale))
 				}
 			}
 			// Nose: a soft shadow and nostrils.
