@@ -300,10 +300,12 @@ func (s *Store) Batches(ctx context.Context, states ...enroll.BatchState) ([]enr
 	return out, rows.Err()
 }
 
-// BatchFiles is every batch file the database knows, so the outbox can drop files a crash
-// left between writing a batch and recording it.
+// BatchFiles is the batch files the outbox must keep: those of batches still to send. The
+// outbox drops any other, which a crash left between writing a batch and recording it, or
+// between settling a batch (central has it, or refused it) and deleting its file: a file
+// that would otherwise keep records' personal data and biometrics after their purge.
 func (s *Store) BatchFiles(ctx context.Context) (map[string]bool, error) {
-	files, err := s.ids(ctx, `SELECT file FROM batches`)
+	files, err := s.ids(ctx, `SELECT file FROM batches WHERE state = ?`, string(enroll.BatchReady))
 	if err != nil {
 		return nil, fmt.Errorf("list batch files: %w", err)
 	}

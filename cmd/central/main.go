@@ -447,6 +447,11 @@ func runImport(args []string, out, errOut io.Writer) error {
 			byStation[o.Station] = append(byStation[o.Station], o.BatchOutcome)
 		}
 	}
+	// Records a killed import stored but did not verify come back as duplicates now: verify
+	// whatever is still undecided before the acknowledgements say what became of them.
+	if _, err := c.VerifyPending(ctx, nil); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	for station, outcomes := range byStation {
 		var ids []string
 		for _, o := range outcomes {

@@ -160,8 +160,8 @@ type Report struct {
 	BytesSent int64
 }
 
-// Tidy removes outbox files a crash left behind: a batch written but never recorded, or a
-// file half written.
+// Tidy removes outbox files a crash left behind: a batch written but never recorded, a file
+// half written, or the file of a batch settled (uploaded or refused) just before the crash.
 func (c *Courier) Tidy(ctx context.Context) error {
 	known, err := c.Store.BatchFiles(ctx)
 	if err != nil {

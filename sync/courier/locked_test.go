@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,4 +136,28 @@ func revisionOf(t *testing.T, s *stationUnderTest, id string) string {
 		t.Fatal(err)
 	}
 	return rev
+}
+
+// TestSettledBatchFileIsTidied: a crash between settling a batch (central has it) and deleting
+// its file left the file, records and biometrics included, in the outbox for good; the next
+// pass removes it.
+func TestSettledBatchFileIsTidied(t *testing.T) {
+	ctx := context.Background()
+	c := newCentral(t, "")
+	s := newStationCode(t, "HN-KL-07", 2, 13)
+	s.provision(t, c)
+	b := builtBatch(t, s)
+	// As a kill right after the commit leaves it: settled, its file still there.
+	if err := s.st.BatchUploaded(ctx, courier.System, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b.File); err != nil {
+		t.Fatalf("the batch file should still be there: %v", err)
+	}
+	if err := s.courier.Tidy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b.File); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the settled batch's file is still in the outbox: %v", err)
+	}
 }
