@@ -250,7 +250,7 @@ func (s *Station) runRekey(ka keyAdmin, then func()) {
 	s.background(func() error {
 		var err error
 		rep, err = ka.Rekey(context.Background(), actor, func(done, total int) {
-			s.cfg.Do(func() {
+			s.do(func() {
 				s.touch() // the rotation is the officer's work: the idle lock waits for it
 				status.SetText(s.tr.F("admin.rekey_progress", map[string]any{"done": done, "total": total}))
 				if total > 0 {

@@ -59,13 +59,13 @@ func (s *Station) showFeed(ctx context.Context, frames <-chan enroll.Frame, view
 				old.Release() // never shown: a newer frame came first
 			}
 			if posted.CompareAndSwap(false, true) {
-				s.cfg.Do(draw)
+				s.do(draw)
 			}
 		}
 		if f := pending.Swap(nil); f != nil {
 			f.Release()
 		}
-		s.cfg.Do(func() {
+		s.do(func() {
 			if ctx.Err() == nil && ended != nil {
 				ended()
 			}

@@ -87,6 +87,13 @@ type tb interface {
 
 func newHarness(t tb, dbPath string) *harness { return newHarnessWith(t, dbPath, nil) }
 
+// testFaces is one face finder for every harness of the test binary, as the station has one:
+// its cascades take 6.6 MB, and Fyne's renderer cache keeps a finished test's widgets (and
+// what their callbacks reach) for a minute.
+var testFaces = sync.OnceValues(func() (*biometric.FaceFinder, error) {
+	return biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
+})
+
 // newHarnessWith runs the station with another camera than the simulated one.
 func newHarnessWith(t tb, dbPath string, cam enroll.Camera) *harness {
 	t.Helper()
@@ -104,7 +111,7 @@ func newHarnessWith(t tb, dbPath string, cam enroll.Camera) *harness {
 	} else {
 		test.NewApp()
 	}
-	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
+	faces, err := testFaces()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,17 +49,15 @@ func (s *Station) idleLimit() time.Duration {
 // on some VMs) and stops with the window.
 func (s *Station) startIdleWatch() {
 	s.touch()
-	closed := make(chan struct{})
-	s.win.SetOnClosed(func() { close(closed) })
 	go func() {
 		for {
 			time.Sleep(time.Second)
 			select {
-			case <-closed:
+			case <-s.stopped:
 				return
 			default:
 			}
-			s.cfg.Do(s.CheckIdle)
+			s.do(s.CheckIdle)
 		}
 	}()
 }

@@ -6,6 +6,7 @@ package ui
 import (
 	"context"
 	"image"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -128,6 +129,11 @@ type Station struct {
 	// cameraBack restarts a preview that stopped when the camera was unplugged; set while
 	// the portrait step waits for the camera.
 	cameraBack func()
+	// stopped is closed by Stop: the background loops end.
+	stopped  chan struct{}
+	stopOnce sync.Once
+	// doer is Config.Do until Stop.
+	doer atomic.Pointer[func(func())]
 }
 
 type deviceLabel struct {
@@ -140,6 +146,28 @@ type pluggable interface {
 	Unplugged() bool
 }
 
+// Stop ends what the station runs in the background: the current screen's device work (the
+// camera preview), the idle watch and the sync refresh. Closing the window stops it; a
+// station stopped lets its devices and face finder go with its screens.
+func (s *Station) Stop() {
+	if s.leave != nil {
+		s.leave()
+		s.leave = nil
+	}
+	s.stopOnce.Do(func() { close(s.stopped) })
+	// Work still finishing off the UI goroutine has nowhere to show its result; and Fyne
+	// keeps a closed window's widgets in its renderer cache for a while, so the station lets
+	// go of what runs its UI work.
+	s.doer.Store(nil)
+}
+
+// do runs fn on the UI goroutine (Config.Do), or drops it once the station is stopped.
+func (s *Station) do(fn func()) {
+	if d := s.doer.Load(); d != nil {
+		(*d)(fn)
+	}
+}
+
 // New prepares the interface in window w.
 func New(w fyne.Window, cfg Config) *Station {
 	if cfg.Now == nil {
@@ -148,7 +176,11 @@ func New(w fyne.Window, cfg Config) *Station {
 	if cfg.Do == nil {
 		cfg.Do = fyne.Do
 	}
-	return &Station{cfg: cfg, tr: cfg.Tr, win: w, auditForms: auditForms()}
+	do := cfg.Do
+	cfg.Do = nil // s.do from here on
+	s := &Station{cfg: cfg, tr: cfg.Tr, win: w, auditForms: auditForms(), stopped: make(chan struct{})}
+	s.doer.Store(&do)
+	return s
 }
 
 // Start shows the first-run screen on a new station, the login screen otherwise.
@@ -177,6 +209,7 @@ func (s *Station) Start() {
 			closeTop(s.win.Canvas())
 		}
 	})
+	s.win.SetOnClosed(s.Stop)
 	s.startIdleWatch()
 	s.watchSync()
 	if n == 0 {
@@ -277,7 +310,7 @@ func (s *Station) background(work func() error, done func(error)) {
 	s.pending.Add(1)
 	go func() {
 		err := work()
-		s.cfg.Do(func() {
+		s.do(func() {
 			defer s.pending.Add(-1)
 			done(err)
 		})

@@ -313,7 +313,7 @@ func (st *identifyStep) toggleCamera() {
 		if err != nil {
 			return
 		}
-		st.w.s.cfg.Do(func() {
+		st.w.s.do(func() {
 			if ctx.Err() != nil {
 				return
 			}

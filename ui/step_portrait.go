@@ -43,7 +43,8 @@ type portraitStep struct {
 
 func newPortraitStep(w *wizard) *portraitStep {
 	st := &portraitStep{w: w}
-	st.preview = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 640, 480)))
+	// Until the first frame, an empty 4:3 picture (the camera's shape) holds the place.
+	st.preview = canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 4, 3)))
 	st.preview.FillMode = canvas.ImageFillContain
 	st.preview.SetMinSize(fyne.NewSize(560, 420))
 	st.faceBox = canvas.NewRectangle(color.Transparent)
@@ -166,7 +167,7 @@ func CheckMessage(tr *Translator, c biometric.FaceCheck) string {
 func (st *portraitStep) analyse(ctx context.Context, img *image.RGBA) {
 	a := st.w.s.cfg.Faces.Assess(img).Live()
 	frame := img.Rect
-	st.w.s.cfg.Do(func() {
+	st.w.s.do(func() {
 		if ctx.Err() != nil {
 			return
 		}

@@ -50,8 +50,13 @@ func (s *Station) watchSync() {
 	go func() {
 		t := time.NewTicker(syncEvery)
 		defer t.Stop()
-		for range t.C {
-			s.cfg.Do(s.refreshSync)
+		for {
+			select {
+			case <-s.stopped:
+				return
+			case <-t.C:
+				s.do(s.refreshSync)
+			}
 		}
 	}()
 }

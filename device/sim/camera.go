@@ -64,13 +64,23 @@ func NewPacedCamera(now func() time.Time, ticks <-chan struct{}) *Camera {
 // prepare renders the sprites once; drawing a face per frame would cost a core by itself.
 func (c *Camera) prepare() {
 	c.once.Do(func() {
-		c.background = image.NewRGBA(image.Rect(0, 0, PreviewWidth, PreviewHeight))
-		paintBackground(c.background)
-		c.open = faceSprite(1, true)
-		c.closed = faceSprite(1, false)
+		sc := sharedScene()
+		c.background, c.open, c.closed = sc.background, sc.open, sc.closed
 		c.pool = enroll.NewFramePool(c.background.Rect)
 	})
 }
+
+// scene is what every simulated camera draws its frames from. It never changes once drawn,
+// so one copy serves every camera of the process (a test binary makes dozens): 2.8 MB.
+type scene struct {
+	background, open, closed *image.RGBA
+}
+
+var sharedScene = sync.OnceValue(func() scene {
+	bg := image.NewRGBA(image.Rect(0, 0, PreviewWidth, PreviewHeight))
+	paintBackground(bg)
+	return scene{background: bg, open: faceSprite(1, true), closed: faceSprite(1, false)}
+})
 
 // Frame renders the scene at time t into a new picture (tests and benchmarks).
 func (c *Camera) Frame(t time.Duration) *image.RGBA {
@@ -121,8 +131,19 @@ func (c *Camera) Stream(ctx context.Context) (<-chan enroll.Frame, error) {
 	out := make(chan enroll.Frame, 1)
 	c.streams.Add(1)
 	go func() {
-		defer c.streams.Add(-1)
-		defer close(out)
+		defer func() {
+			// The consumer has gone: the frame it did not take goes back, and with the last
+			// stream the pool lets its pictures go.
+			select {
+			case f := <-out:
+				f.Release()
+			default:
+			}
+			close(out)
+			if c.streams.Add(-1) == 0 {
+				c.pool.Drain()
+			}
+		}()
 		var seq uint64
 		next := time.Now()
 		for {
