@@ -117,7 +117,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		if err := c.RegisterFunc("record_code", enroll.RecordCode, true); err != nil {
 			return err
 		}
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON", nil)
+		// journal_size_limit: a WAL restarted after a checkpoint is cut back to the budget
+		// rather than kept at the largest size it ever reached.
+		_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = ON; PRAGMA journal_size_limit = %d",
+			checkpointWALMax), nil)
 		if err == nil && s.maxPages > 0 {
 			_, err = c.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", s.maxPages), nil)
 		}
@@ -168,6 +171,10 @@ func (c connector) Driver() driver.Driver                        { return c.drv 
 const (
 	checkpointQuiet  = 500 * time.Millisecond
 	checkpointWALMax = 64 << 20
+	// checkpointWALTrigger is the WAL size at which the checkpointer stops waiting for a
+	// pause in writes: half the budget, so that what is committed while it copies still
+	// fits under it.
+	checkpointWALTrigger = checkpointWALMax / 2
 	// busyTimeout is how long a statement waits for another connection's write lock.
 	busyTimeout = 10 * time.Second
 	// defaultPurgeRetry is how often a purge whose data is still in the WAL tries again.
@@ -192,20 +199,17 @@ func (s *Store) checkpointer() {
 			s.finishPurge(context.Background())
 			continue
 		}
-		for s.writesContinue() && s.walSize() < checkpointWALMax {
+		for s.walSize() < checkpointWALTrigger && s.writesContinue() {
 		}
 		if s.stopping() {
 			return
 		}
-		// A PASSIVE checkpoint never blocks a commit, but under writes that do not pause (the
-		// demo generator, a bulk import) it never catches up, and the WAL only restarts
-		// once a checkpoint has caught up: it would grow without bound. Past the size
-		// limit, TRUNCATE makes the next commit wait for the copy and empties the WAL.
-		mode := "PASSIVE"
-		if s.walSize() >= checkpointWALMax {
-			mode = "TRUNCATE"
-		}
-		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(` + mode + `)`); err != nil && s.db.Ping() != nil {
+		// A PASSIVE checkpoint never blocks a commit. Under writes that do not pause (the demo
+		// generator, a bulk import) it never catches up, and the WAL only restarts once a
+		// checkpoint has: past checkpointWALTrigger the next writer empties it (inTx). A
+		// truncating checkpoint here would only wait for the write lock the writer keeps
+		// taking, and hold off the writer's own.
+		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil && s.db.Ping() != nil {
 			return
 		}
 		if s.purgePending.Load() {
@@ -350,6 +354,12 @@ func (s *Store) apply(ctx context.Context, version int, name string) error {
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.walSize() >= checkpointWALTrigger {
+		// Writes that never pause (the demo generator, a bulk import) keep the checkpointer's
+		// truncating checkpoint waiting for the write lock, and the WAL grows by the writer's
+		// pace for as long: the writer empties it first, before it takes the lock again.
+		s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return dbFault(err)
