@@ -177,6 +177,17 @@ func runGUI(args []string) error {
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return errors.New("the station's window needs a display, and none is set (DISPLAY, WAYLAND_DISPLAY); the command-line tools work without one: station help")
 	}
+	// Reading the face and landmark cascades takes 20-130 ms: it runs beside opening the
+	// database and looking for devices, so that the login window comes up sooner.
+	type finder struct {
+		f   *biometric.FaceFinder
+		err error
+	}
+	facesReady := make(chan finder, 1)
+	go func() {
+		f, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
+		facesReady <- finder{f, err}
+	}()
 	st, err := openStore(context.Background(), *db)
 	if err != nil {
 		return err
@@ -219,10 +230,11 @@ func runGUI(args []string) error {
 	}
 	defer scanner.Close()
 	defer cam.Close()
-	faces, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
-	if err != nil {
-		return err
+	ready := <-facesReady
+	if ready.err != nil {
+		return ready.err
 	}
+	faces := ready.f
 	// Sync runs beside the officer's work: batches are built while someone is logged in, sent
 	// and answered whether or not anyone is.
 	syncer := courier.New(st, outboxOf(*db))
