@@ -206,7 +206,7 @@ func measureAt500(pix []float32, w, h int, scale float64) FingerQuality {
 	for by := 0; by < bh; by++ {
 		for bx := 0; bx < bw; bx++ {
 			x0, y0 := bx*qualityBlock, by*qualityBlock
-			mean, std := blockStats(smooth, w, x0, y0)
+			mean, std := regionStats(smooth, w, x0, y0, qualityBlock)
 			coh, theta, vx, vy := blockOrientation(gx, gy, w, x0, y0)
 			// Foreground is directed ridge texture. The spread floor is low because sensors
 			// differ in gain (a faint print on a low-gain sensor is still a print); noise and
@@ -348,20 +348,6 @@ func sobel(p []float32, w, h int) (gx, gy []float32) {
 		}
 	}
 	return gx, gy
-}
-
-func blockStats(p []float32, w, x0, y0 int) (mean, std float64) {
-	var s, ss float64
-	for y := y0; y < y0+qualityBlock; y++ {
-		for x := x0; x < x0+qualityBlock; x++ {
-			v := float64(p[y*w+x])
-			s += v
-			ss += v * v
-		}
-	}
-	n := float64(qualityBlock * qualityBlock)
-	mean = s / n
-	return mean, math.Sqrt(math.Max(0, ss/n-mean*mean))
 }
 
 // blockOrientation returns the coherence of the gradients in a block (0-1), the dominant

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,31 +46,12 @@ func BenchmarkCompleteAmong(b *testing.B) {
 		b.Fatalf("%s holds %d records (%v); want %d", work, have, err, n)
 	}
 	b.Logf("%d records before the first save", n)
-	pop, err := sim.NewPopulation(ctx, 3, 8)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var took []time.Duration
 	var walPeak int64
-	for b.Loop() {
-		b.StopTimer()
-		e, err := pop.Enrollment(Station, Officer, time.Now())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		t0 := time.Now()
-		if err := st.Complete(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-		took = append(took, time.Since(t0))
-		b.StopTimer()
+	took := timeCompletes(b, st, func() {
 		if fi, err := os.Stat(work + "-wal"); err == nil {
 			walPeak = max(walPeak, fi.Size())
 		}
-		b.StartTimer()
-	}
-	slices.Sort(took)
+	})
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
