@@ -394,27 +394,36 @@ func (c *Central) verifyOne(ctx context.Context, k recordKey) error {
 	if d.review {
 		return c.flagForReview(ctx, k, revision, d.fingers)
 	}
-	err = c.decide(ctx, k, revision, d.reason)
+	_, err = decide(ctx, c.db, k, revision, d.reason, c.now().UnixMilli())
 	if err != nil && d.reason.IsZero() && uniqueViolation(err) {
 		// Another central process verified the same citizen a moment ago: decide again.
 		if d, err = c.verify(ctx, e); err == nil {
-			err = c.decide(ctx, k, revision, d.reason)
+			_, err = decide(ctx, c.db, k, revision, d.reason, c.now().UnixMilli())
 		}
 	}
 	return err
 }
 
-// decide records central's verdict on a received record's copy: verified when reason is zero,
-// rejected for reason otherwise.
-func (c *Central) decide(ctx context.Context, k recordKey, revision string, reason enroll.Reason) error {
-	status, why := enroll.StatusVerified, ""
-	if !reason.IsZero() {
-		b, _ := json.Marshal(reason)
-		status, why = enroll.StatusRejected, string(b)
+// execer is the database or a transaction.
+type execer interface {
+	exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// verdictOf is the status and the reason column of a decision: verified when reason is
+// zero, rejected for reason otherwise.
+func verdictOf(reason enroll.Reason) (enroll.Status, string) {
+	if reason.IsZero() {
+		return enroll.StatusVerified, ""
 	}
-	_, err := c.db.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ? AND revision = ?`,
-		string(status), why, c.now().UnixMilli(), k.Station, k.ID, string(enroll.StatusReceived), revision)
-	return err
+	b, _ := json.Marshal(reason)
+	return enroll.StatusRejected, string(b)
+}
+
+// decide records central's verdict on a received record's copy (see verdictOf), at now.
+func decide(ctx context.Context, q execer, k recordKey, revision string, reason enroll.Reason, now int64) (sql.Result, error) {
+	status, why := verdictOf(reason)
+	return q.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ? AND revision = ?`,
+		string(status), why, now, k.Station, k.ID, string(enroll.StatusReceived), revision)
 }
 
 // decision is what verification concluded: a reason to reject (zero: verified), or that an

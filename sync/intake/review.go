@@ -115,19 +115,10 @@ func (c *Central) DecideReview(ctx context.Context, station, id string, reason e
 			return fmt.Errorf("decide review of %s %s: cannot verify: %s", station, id, r.Error())
 		}
 	}
-	decisionWord := string(enroll.StatusVerified)
-	if !reason.IsZero() {
-		decisionWord = string(enroll.StatusRejected)
-	}
+	status, why := verdictOf(reason)
 	now := c.now().UnixMilli()
 	err = c.db.inTx(ctx, func(t tx) error {
-		status, why := enroll.StatusVerified, ""
-		if !reason.IsZero() {
-			b, _ := json.Marshal(reason)
-			status, why = enroll.StatusRejected, string(b)
-		}
-		res, err := t.exec(ctx, `UPDATE records SET status = ?, reason = ?, decided_at = ? WHERE station = ? AND id = ? AND status = ? AND revision = ?`,
-			string(status), why, now, station, id, string(enroll.StatusReceived), revision)
+		res, err := decide(ctx, t, k, revision, reason, now)
 		if err != nil {
 			return err
 		}
@@ -135,7 +126,7 @@ func (c *Central) DecideReview(ctx context.Context, station, id string, reason e
 			return ErrNotInReview
 		}
 		_, err = t.exec(ctx, `UPDATE reviews SET decided_at = ?, decision = ?, reason = ?, examiner = ? WHERE station = ? AND record_id = ? AND revision = ?`,
-			now, decisionWord, why, examiner, station, id, revision)
+			now, string(status), why, examiner, station, id, revision)
 		return err
 	})
 	switch {
@@ -144,6 +135,6 @@ func (c *Central) DecideReview(ctx context.Context, station, id string, reason e
 	case err != nil:
 		return fmt.Errorf("decide review of %s %s: %w", station, id, err)
 	}
-	c.log.Info("manual review decided", "station", station, "record", id, "decision", decisionWord, "examiner", examiner)
+	c.log.Info("manual review decided", "station", station, "record", id, "decision", string(status), "examiner", examiner)
 	return nil
 }
