@@ -239,7 +239,16 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read record %s: %w", id, err)
 	}
-	if err := checkRow(ctx, s.db, k, id); err != nil {
+	// The images are read once, by the seal's check: those opened are those it vouched for.
+	type sealedImage struct {
+		kind   string
+		pos    int
+		sealed []byte
+	}
+	var images []sealedImage
+	if err := checkRowImages(ctx, s.db, k, id, func(kind string, pos int, sealed []byte) {
+		images = append(images, sealedImage{kind, pos, sealed})
+	}); err != nil {
 		return nil, fmt.Errorf("read record %s: %w", id, dbFault(err))
 	}
 	e := &enroll.Enrollment{ID: id}
@@ -285,26 +294,12 @@ func (s *Store) Get(ctx context.Context, id string) (*enroll.Enrollment, error) 
 	e.Fingers, e.Exceptions, e.Portrait = d.Fingers, d.Exceptions, d.Portrait
 	e.Consent, e.ConsentAt = d.Consent, d.ConsentAt
 
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, position, data FROM images WHERE enrollment_id = ?`, id)
-	if err != nil {
-		return nil, fmt.Errorf("read images of %s: %w", id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind string
-		var pos int
-		var sealed []byte
-		if err := rows.Scan(&kind, &pos, &sealed); err != nil {
-			return nil, fmt.Errorf("read images of %s: %w", id, err)
-		}
-		data, err := k.open(id, imageField(kind, pos), sealed)
+	for _, im := range images {
+		data, err := k.open(id, imageField(im.kind, im.pos), im.sealed)
 		if err != nil {
 			return nil, err
 		}
-		e.AttachImage(kind, pos, data)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read images of %s: %w", id, err)
+		e.AttachImage(im.kind, im.pos, data)
 	}
 	// The sealed document says which pictures the record has; a row gone from the images
 	// table (deleted with the sqlite3 tool, say) must not read back as a record without it.

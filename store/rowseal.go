@@ -52,8 +52,9 @@ func (e *RecordTampered) Error() string {
 func (e *RecordTampered) Unwrap() error { return enroll.ErrRecordTampered }
 
 // rowMessage is what a record's row seal covers, read in q (the writing transaction, or the
-// database for a check). ok is false when the record does not exist.
-func rowMessage(ctx context.Context, q sqlRunner, id string) (msg, mac []byte, ok bool, err error) {
+// database for a check). ok is false when the record does not exist. Each image row read is
+// also handed to image when set, so that a reader of the record need not read them again.
+func rowMessage(ctx context.Context, q sqlRunner, id string, image func(kind string, pos int, sealed []byte)) (msg, mac []byte, ok bool, err error) {
 	var (
 		status, station, officer, deliveredBy, sentRevision, reason, code string
 		step                                                              int64
@@ -139,6 +140,9 @@ func rowMessage(ctx context.Context, q sqlRunner, id string) (msg, mac []byte, o
 		num(pos)
 		str(media)
 		sum(data)
+		if image != nil {
+			image(kind, int(pos), data)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
@@ -148,7 +152,7 @@ func rowMessage(ctx context.Context, q sqlRunner, id string) (msg, mac []byte, o
 
 // sealRow seals the record's row as tx leaves it; every write of a record calls it last.
 func sealRow(ctx context.Context, tx *sql.Tx, k *keys, id string) error {
-	msg, _, ok, err := rowMessage(ctx, tx, id)
+	msg, _, ok, err := rowMessage(ctx, tx, id, nil)
 	if err != nil || !ok {
 		return err
 	}
@@ -165,7 +169,12 @@ func sealRow(ctx context.Context, tx *sql.Tx, k *keys, id string) error {
 // checkRow refuses a record whose row does not match its seal (RecordTampered). A record that
 // does not exist passes: the caller says so in its own words.
 func checkRow(ctx context.Context, q sqlRunner, k *keys, id string) error {
-	msg, mac, ok, err := rowMessage(ctx, q, id)
+	return checkRowImages(ctx, q, k, id, nil)
+}
+
+// checkRowImages is checkRow handing each sealed image it read to image (see rowMessage).
+func checkRowImages(ctx context.Context, q sqlRunner, k *keys, id string, image func(kind string, pos int, sealed []byte)) error {
+	msg, mac, ok, err := rowMessage(ctx, q, id, image)
 	if err != nil || !ok {
 		return err
 	}
