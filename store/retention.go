@@ -80,21 +80,17 @@ func (s *Store) MarkDelivered(ctx context.Context, actor, id string) error {
 		if err := requireCheckedSupervisor(ctx, tx, k, actor); err != nil {
 			return err
 		}
-		if err := checkRow(ctx, tx, k, id); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = ?
-			WHERE id = ? AND status NOT IN ('draft', 'purged') AND delivered_at IS NULL`, s.now().UnixMilli(), actor, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return enroll.ErrNotDeliverable
-		}
-		if err := s.appendAudit(ctx, tx, actor, enroll.ActionRecordDelivered, id, ""); err != nil {
-			return err
-		}
-		return sealRow(ctx, tx, k, id)
+		return resealAfter(ctx, tx, k, id, func() error {
+			res, err := tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = ?
+				WHERE id = ? AND status NOT IN ('draft', 'purged') AND delivered_at IS NULL`, s.now().UnixMilli(), actor, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return enroll.ErrNotDeliverable
+			}
+			return s.appendAudit(ctx, tx, actor, enroll.ActionRecordDelivered, id, "")
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("mark %s delivered: %w", id, err)

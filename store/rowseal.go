@@ -55,6 +55,45 @@ func (e *RecordTampered) Unwrap() error { return enroll.ErrRecordTampered }
 // database for a check). ok is false when the record does not exist. Each image row read is
 // also handed to image when set, so that a reader of the record need not read them again.
 func rowMessage(ctx context.Context, q sqlRunner, id string, image func(kind string, pos int, sealed []byte)) (msg, mac []byte, ok bool, err error) {
+	head, mac, ok, err := rowHead(ctx, q, id)
+	if err != nil || !ok {
+		return nil, nil, ok, err
+	}
+	images, err := rowImages(ctx, q, id, image)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return append(head, images...), mac, true, nil
+}
+
+// sealWriter appends the seal message's fields.
+type sealWriter []byte
+
+func (b *sealWriter) str(s string) {
+	*b = binary.AppendUvarint(*b, uint64(len(s)))
+	*b = append(*b, s...)
+}
+func (b *sealWriter) num(n int64) { *b = binary.AppendVarint(*b, n) }
+func (b *sealWriter) opt(n sql.NullInt64) {
+	if !n.Valid {
+		*b = append(*b, 0)
+		return
+	}
+	*b = append(*b, 1)
+	b.num(n.Int64)
+}
+func (b *sealWriter) sum(v []byte) {
+	if v == nil {
+		*b = append(*b, 0)
+		return
+	}
+	h := sha256.Sum256(v)
+	*b = append(append(*b, 1), h[:]...)
+}
+
+// rowHead is the first part of the seal's message: the row's columns, the hashes of its
+// sealed summary and document, and the record's last change in the audit trail.
+func rowHead(ctx context.Context, q sqlRunner, id string) (head, mac []byte, ok bool, err error) {
 	var (
 		status, station, officer, deliveredBy, sentRevision, reason, code string
 		step                                                              int64
@@ -75,46 +114,28 @@ func rowMessage(ctx context.Context, q sqlRunner, id string, image func(kind str
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("row seal of %s: %w", id, err)
 	}
-	b := []byte("enroll/v1 row\x00")
-	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
-	num := func(n int64) { b = binary.AppendVarint(b, n) }
-	opt := func(n sql.NullInt64) {
-		if !n.Valid {
-			b = append(b, 0)
-			return
-		}
-		b = append(b, 1)
-		num(n.Int64)
-	}
-	sum := func(v []byte) {
-		if v == nil {
-			b = append(b, 0)
-			return
-		}
-		h := sha256.Sum256(v)
-		b = append(append(b, 1), h[:]...)
-	}
-	str(id)
-	str(status)
-	num(step)
-	str(station)
-	str(officer)
-	num(created)
-	num(updated)
-	opt(completed)
-	opt(delivered)
-	str(deliveredBy)
-	opt(purged)
+	b := sealWriter("enroll/v1 row\x00")
+	b.str(id)
+	b.str(status)
+	b.num(step)
+	b.str(station)
+	b.str(officer)
+	b.num(created)
+	b.num(updated)
+	b.opt(completed)
+	b.opt(delivered)
+	b.str(deliveredBy)
+	b.opt(purged)
 	if batch.Valid {
-		str("batch:" + batch.String)
+		b.str("batch:" + batch.String)
 	} else {
-		str("")
+		b.str("")
 	}
-	str(sentRevision)
-	str(reason)
-	str(code)
-	sum(summary)
-	sum(doc)
+	b.str(sentRevision)
+	b.str(reason)
+	b.str(code)
+	b.sum(summary)
+	b.sum(doc)
 	// The record's last change in the audit trail: a whole row put back from an older copy
 	// of the file, seal and all, was sealed when the trail ended earlier for it.
 	var last int64
@@ -122,32 +143,38 @@ func rowMessage(ctx context.Context, q sqlRunner, id string, image func(kind str
 	if err := q.QueryRowContext(ctx, q2, id).Scan(&last); err != nil {
 		return nil, nil, false, fmt.Errorf("row seal of %s: audit: %w", id, err)
 	}
-	num(last)
+	b.num(last)
+	return b, mac, true, nil
+}
+
+// rowImages is the rest of the seal's message: each image's slot, media type and hash.
+func rowImages(ctx context.Context, q sqlRunner, id string, image func(kind string, pos int, sealed []byte)) ([]byte, error) {
 	rows, err := q.QueryContext(ctx, `SELECT kind, position, media_type, data FROM images WHERE enrollment_id = ?
 		ORDER BY kind, position`, id)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
+		return nil, fmt.Errorf("row seal of %s: images: %w", id, err)
 	}
 	defer rows.Close()
+	var b sealWriter
 	for rows.Next() {
 		var kind, media string
 		var pos int64
 		var data []byte
 		if err := rows.Scan(&kind, &pos, &media, &data); err != nil {
-			return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
+			return nil, fmt.Errorf("row seal of %s: images: %w", id, err)
 		}
-		str("image:" + kind)
-		num(pos)
-		str(media)
-		sum(data)
+		b.str("image:" + kind)
+		b.num(pos)
+		b.str(media)
+		b.sum(data)
 		if image != nil {
 			image(kind, int(pos), data)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, false, fmt.Errorf("row seal of %s: images: %w", id, err)
+		return nil, fmt.Errorf("row seal of %s: images: %w", id, err)
 	}
-	return b, mac, true, nil
+	return b, nil
 }
 
 // sealRow seals the record's row as tx leaves it; every write of a record calls it last.
@@ -156,12 +183,56 @@ func sealRow(ctx context.Context, tx *sql.Tx, k *keys, id string) error {
 	if err != nil || !ok {
 		return err
 	}
+	return writeSeal(ctx, tx, k, id, msg)
+}
+
+// writeSeal stores the seal of msg as the record's.
+func writeSeal(ctx context.Context, tx *sql.Tx, k *keys, id string, msg []byte) error {
 	mac := k.rowMAC(msg)
 	if mac == nil {
 		return fmt.Errorf("seal record %s: %w", id, enroll.ErrStationLocked)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET row_mac = ? WHERE id = ?`, mac, id); err != nil {
 		return fmt.Errorf("seal record %s: %w", id, err)
+	}
+	return nil
+}
+
+// resealAfter checks the record's seal, runs change, and seals the row as change left it,
+// reading the record's images once: change must leave them as they are (a status, a date, a
+// marker). A record that does not exist only runs change.
+func resealAfter(ctx context.Context, tx *sql.Tx, k *keys, id string, change func() error) error {
+	head, mac, ok, err := rowHead(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return change()
+	}
+	images, err := rowImages(ctx, tx, id, nil)
+	if err != nil {
+		return err
+	}
+	if err := checkMessage(k, id, append(head, images...), mac); err != nil {
+		return err
+	}
+	if err := change(); err != nil {
+		return err
+	}
+	if head, _, ok, err = rowHead(ctx, tx, id); err != nil || !ok {
+		return err
+	}
+	return writeSeal(ctx, tx, k, id, append(head, images...))
+}
+
+// checkMessage refuses msg unless mac seals it (RecordTampered).
+func checkMessage(k *keys, id string, msg, mac []byte) error {
+	good, err := k.checkRowMAC(msg, mac)
+	if err != nil {
+		return fmt.Errorf("check record %s: %w", id, err)
+	}
+	if !good {
+		return &RecordTampered{ID: id, Code: enroll.RecordCode(id)}
 	}
 	return nil
 }
@@ -178,14 +249,7 @@ func checkRowImages(ctx context.Context, q sqlRunner, k *keys, id string, image 
 	if err != nil || !ok {
 		return err
 	}
-	good, err := k.checkRowMAC(msg, mac)
-	if err != nil {
-		return fmt.Errorf("check record %s: %w", id, err)
-	}
-	if !good {
-		return &RecordTampered{ID: id, Code: enroll.RecordCode(id)}
-	}
-	return nil
+	return checkMessage(k, id, msg, mac)
 }
 
 // sealRows gives every record saved before row seals existed its seal, once: at the first

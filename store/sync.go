@@ -238,18 +238,17 @@ func (s *Store) AddBatch(ctx context.Context, actor string, b enroll.Batch, reco
 			return err
 		}
 		for _, r := range records {
-			if err := checkRow(ctx, tx, k, r.ID); err != nil {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, batch_id = ?, sent_revision = ?
-				WHERE id = ? AND status = ?`, string(enroll.StatusBatched), b.ID, r.Revision, r.ID, string(enroll.StatusComplete))
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return fmt.Errorf("record %s is no longer complete", r.ID)
-			}
-			if err := sealRow(ctx, tx, k, r.ID); err != nil {
+			if err := resealAfter(ctx, tx, k, r.ID, func() error {
+				res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, batch_id = ?, sent_revision = ?
+					WHERE id = ? AND status = ?`, string(enroll.StatusBatched), b.ID, r.Revision, r.ID, string(enroll.StatusComplete))
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n != 1 {
+					return fmt.Errorf("record %s is no longer complete", r.ID)
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
 		}
@@ -391,13 +390,7 @@ func (s *Store) settleBatch(ctx context.Context, tx *sql.Tx, actor, id string, t
 
 // moveSealed is move for a record whose row seal is checked before and renewed after.
 func (s *Store) moveSealed(ctx context.Context, tx *sql.Tx, k *keys, actor, id string, from, to enroll.Status) error {
-	if err := checkRow(ctx, tx, k, id); err != nil {
-		return err
-	}
-	if err := s.move(ctx, tx, actor, id, from, to); err != nil {
-		return err
-	}
-	return sealRow(ctx, tx, k, id)
+	return resealAfter(ctx, tx, k, id, func() error { return s.move(ctx, tx, actor, id, from, to) })
 }
 
 // catchUpBatches moves the records of batches settled while nobody was logged in to where
@@ -549,34 +542,33 @@ func (s *Store) ApplyVerdicts(ctx context.Context, actor string, verdicts []enro
 				return nil
 			}
 			path := verdictPath(enroll.Status(status), v.Status)
-			if len(path) > 1 {
-				if err := checkRow(ctx, tx, k, v.ID); err != nil {
-					return err
-				}
-			}
-			for i := 1; i < len(path); i++ {
-				if err := s.move(ctx, tx, actor, v.ID, path[i-1], path[i]); err != nil {
-					return err
-				}
-			}
 			changed = len(path) > 1
-			switch {
-			case !changed:
-			case v.Status == enroll.StatusVerified:
-				_, err = tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = 'central', central_reason = ''
-					WHERE id = ?`, s.now().UnixMilli(), v.ID)
-			case v.Status == enroll.StatusRejected:
-				var reason []byte
-				if reason, err = json.Marshal(v.Reason); err == nil {
+			if !changed {
+				return nil
+			}
+			return resealAfter(ctx, tx, k, v.ID, func() error {
+				for i := 1; i < len(path); i++ {
+					if err := s.move(ctx, tx, actor, v.ID, path[i-1], path[i]); err != nil {
+						return err
+					}
+				}
+				switch v.Status {
+				case enroll.StatusVerified:
+					_, err := tx.ExecContext(ctx, `UPDATE enrollments SET delivered_at = ?, delivered_by = 'central', central_reason = ''
+						WHERE id = ?`, s.now().UnixMilli(), v.ID)
+					return err
+				case enroll.StatusRejected:
+					reason, err := json.Marshal(v.Reason)
+					if err != nil {
+						return err
+					}
 					// Back to the first step: the officer checks the record through again.
 					_, err = tx.ExecContext(ctx, `UPDATE enrollments SET central_reason = ?, completed_at = NULL, step = ?
 						WHERE id = ?`, string(reason), int(enroll.StepIdentify), v.ID)
+					return err
 				}
-			}
-			if err != nil || !changed {
-				return err
-			}
-			return sealRow(ctx, tx, k, v.ID)
+				return nil
+			})
 		})
 		var tampered *RecordTampered
 		if errors.As(err, &tampered) {
