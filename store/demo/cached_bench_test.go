@@ -203,5 +203,11 @@ func copyFile(from, to string) error {
 		out.Close()
 		return err
 	}
+	// Without the sync the copy's gigabytes stay dirty in the page cache, and the first
+	// checkpoint's fsync of the database, inside the timed saves, would write them all.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
 	return out.Close()
 }
