@@ -105,6 +105,7 @@ func (st *identifyStep) view() fyne.CanvasObject {
 		if st.camView == nil {
 			st.camView = canvas.NewImageFromImage(nil)
 			st.camView.FillMode = canvas.ImageFillContain
+			st.camView.ScaleMode = canvas.ImageScaleFastest // see the portrait preview
 			st.camView.SetMinSize(fyne.NewSize(320, 240))
 			st.camView.Hide()
 		}
