@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed translations/*.json icon.png pigo/facefinder pigo/puploc pigo/lps fonts/NotoSans-Regular.ttf fonts/NotoSans-Bold.ttf
+//go:embed translations/*.json icon.png fonts/NotoSans-Regular.ttf fonts/NotoSans-Bold.ttf
 var files embed.FS
 
 // Translations returns the catalogs, one JSON file per language (vi.json, en.json).
@@ -22,31 +22,41 @@ func Icon() []byte {
 	return b
 }
 
+// The cascades are embedded as byte slices rather than read from files: the face finder
+// works on them where they are (mapped from the binary) instead of on a heap copy the
+// station would keep all day (5.6 MB). Callers must not change them.
+var (
+	//go:embed pigo/facefinder
+	faceCascade []byte
+	//go:embed pigo/puploc
+	pupilCascade []byte
+	//go:embed pigo/lps/lp93
+	lp93 []byte
+	//go:embed pigo/lps/lp84
+	lp84 []byte
+	//go:embed pigo/lps/lp81
+	lp81 []byte
+	//go:embed pigo/lps/lp82
+	lp82 []byte
+	//go:embed pigo/lps/lp312
+	lp312 []byte
+	//go:embed pigo/lps/lp38
+	lp38 []byte
+)
+
 // FaceCascade is pigo's frontal face classifier (github.com/esimov/pigo v1.4.6,
 // cascade/facefinder; MIT licence in pigo/LICENSE).
-func FaceCascade() []byte {
-	b, _ := files.ReadFile("pigo/facefinder")
-	return b
-}
+func FaceCascade() []byte { return faceCascade }
 
 // PupilCascade is pigo's pupil localiser (cascade/puploc of the same release).
-func PupilCascade() []byte {
-	b, _ := files.ReadFile("pigo/puploc")
-	return b
-}
+func PupilCascade() []byte { return pupilCascade }
 
 // LandmarkCascades are pigo's facial-landmark localisers (cascade/lps of the same release, in
 // pigo/lps), by file name: lp93 the nose tip, lp84 a mouth corner, lp81 and lp82 the middle of
 // the upper and lower lip, lp312 and lp38 the outer and inner corner of an eye (the other side's
 // by mirroring).
 func LandmarkCascades() map[string][]byte {
-	out := map[string][]byte{}
-	entries, _ := files.ReadDir("pigo/lps")
-	for _, e := range entries {
-		b, _ := files.ReadFile("pigo/lps/" + e.Name())
-		out[e.Name()] = b
-	}
-	return out
+	return map[string][]byte{"lp93": lp93, "lp84": lp84, "lp81": lp81, "lp82": lp82, "lp312": lp312, "lp38": lp38}
 }
 
 // ReceiptFont is Noto Sans Regular (TrueType), and ReceiptFontBold its bold: a printed receipt

@@ -6,6 +6,7 @@ import (
 	"image/draw"
 	"math"
 	"sort"
+	"sync"
 
 	pigo "github.com/esimov/pigo/core"
 )
@@ -18,6 +19,27 @@ type FaceFinder struct {
 	face   *pigo.Pigo
 	pupils *markCascade
 	marks  landmarkCascades
+	// frames and halves keep the grey copies of a picture a check makes (307 and 77 KB at
+	// 640×480) for the next check: the preview checks 12 frames a second.
+	frames, halves grayBufs
+}
+
+// grayBufs reuses grey pictures; get returns one of the size asked for, its pixels not
+// cleared (every user overwrites them all).
+type grayBufs struct{ pool sync.Pool }
+
+func (b *grayBufs) get(w, h int) *image.Gray {
+	if g, ok := b.pool.Get().(*image.Gray); ok && cap(g.Pix) >= w*h {
+		g.Pix, g.Stride, g.Rect = g.Pix[:w*h], w, image.Rect(0, 0, w, h)
+		return g
+	}
+	return image.NewGray(image.Rect(0, 0, w, h))
+}
+
+func (b *grayBufs) put(g *image.Gray) {
+	if g != nil {
+		b.pool.Put(g)
+	}
 }
 
 // NewFaceFinder unpacks pigo's facefinder and puploc cascades and its landmark cascades, by
@@ -111,7 +133,9 @@ func (ff *FaceFinder) Find(g *image.Gray) []Face {
 	primary := pass{full, 1, 0}
 	var half *image.Gray
 	if short >= 400 {
-		half = halve(full)
+		half = ff.halves.get(b.Dx()/2, b.Dy()/2)
+		defer ff.halves.put(half)
+		halveInto(half, full)
 	}
 	if short >= 600 {
 		primary = pass{half, 2, 0}
@@ -167,8 +191,14 @@ func (ff *FaceFinder) detect(img *image.Gray, factor int, deg float64) []Face {
 
 // halve averages 2×2 blocks.
 func halve(g *image.Gray) *image.Gray {
-	w, h := g.Bounds().Dx()/2, g.Bounds().Dy()/2
-	out := image.NewGray(image.Rect(0, 0, w, h))
+	out := image.NewGray(image.Rect(0, 0, g.Bounds().Dx()/2, g.Bounds().Dy()/2))
+	halveInto(out, g)
+	return out
+}
+
+// halveInto writes g's 2×2 averages into out, which is half g's size.
+func halveInto(out, g *image.Gray) {
+	w, h := out.Rect.Dx(), out.Rect.Dy()
 	for y := range h {
 		r0, r1 := g.Pix[2*y*g.Stride:], g.Pix[(2*y+1)*g.Stride:]
 		o := out.Pix[y*out.Stride:]
@@ -176,7 +206,6 @@ func halve(g *image.Gray) *image.Gray {
 			o[x] = uint8((int(r0[2*x]) + int(r0[2*x+1]) + int(r1[2*x]) + int(r1[2*x+1]) + 2) / 4)
 		}
 	}
-	return out
 }
 
 // mergeOverlapping keeps, of faces found at several angles at one place, the best one.
@@ -234,6 +263,13 @@ func Gray(img image.Image) *image.Gray {
 	}
 	b := img.Bounds()
 	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	grayInto(g, img)
+	return g
+}
+
+// grayInto writes img's luma into g, which has img's size at the origin.
+func grayInto(g *image.Gray, img image.Image) {
+	b := img.Bounds()
 	if rgba, ok := img.(*image.RGBA); ok {
 		for y := 0; y < b.Dy(); y++ {
 			row := rgba.Pix[rgba.PixOffset(b.Min.X, b.Min.Y+y):]
@@ -243,8 +279,7 @@ func Gray(img image.Image) *image.Gray {
 				out[x] = uint8((299*r + 587*gg + 114*bb) / 1000)
 			}
 		}
-		return g
+		return
 	}
 	draw.Draw(g, g.Bounds(), img, b.Min, draw.Src)
-	return g
 }

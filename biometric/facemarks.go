@@ -18,13 +18,14 @@ import (
 type markCascade struct {
 	stages, trees, depth int
 	shrink               float32
-	codes                []int8
-	preds                []float32
+	// tree is the packed trees as pigo writes them, one after another, each its pixel-pair
+	// codes (4 int8 a node) then its leaf votes (two little-endian float32 a leaf). They are
+	// read where they lie: parsed out they would be a 5.6 MB heap copy of the embedded files.
+	tree []byte
 }
 
 // parseMarkCascade reads pigo's packed cascade: stage, shrink factor, trees per stage and tree
-// depth, then per tree its pixel-pair codes (4 bytes a node) and its leaf votes (two float32
-// a leaf).
+// depth, then the trees. The cascade keeps b: the caller must not change it.
 func parseMarkCascade(b []byte) (*markCascade, error) {
 	if len(b) < 16 {
 		return nil, errors.New("cascade: too short")
@@ -38,23 +39,22 @@ func parseMarkCascade(b []byte) (*markCascade, error) {
 	if c.stages <= 0 || c.stages > 64 || c.trees <= 0 || c.trees > 1024 || c.depth <= 0 || c.depth > 16 {
 		return nil, fmt.Errorf("cascade: implausible shape %d×%d×%d", c.stages, c.trees, c.depth)
 	}
-	leaves := 1 << c.depth
-	per := 4*(leaves-1) + 8*leaves
-	if len(b) != 16+c.stages*c.trees*per {
-		return nil, fmt.Errorf("cascade: %d bytes, want %d", len(b), 16+c.stages*c.trees*per)
+	if len(b) != 16+c.stages*c.trees*c.treeSize() {
+		return nil, fmt.Errorf("cascade: %d bytes, want %d", len(b), 16+c.stages*c.trees*c.treeSize())
 	}
-	pos := 16
-	for range c.stages * c.trees {
-		for _, v := range b[pos : pos+4*(leaves-1)] {
-			c.codes = append(c.codes, int8(v))
-		}
-		pos += 4 * (leaves - 1)
-		for range 2 * leaves {
-			c.preds = append(c.preds, math.Float32frombits(binary.LittleEndian.Uint32(b[pos:])))
-			pos += 4
-		}
-	}
+	c.tree = b[16:]
 	return c, nil
+}
+
+// treeSize is one tree's bytes: its inner nodes' codes and its leaves' votes.
+func (c *markCascade) treeSize() int {
+	leaves := 1 << c.depth
+	return 4*(leaves-1) + 8*leaves
+}
+
+// vote is the float32 at p in the packed trees.
+func (c *markCascade) vote(p int) float32 {
+	return math.Float32frombits(binary.LittleEndian.Uint32(c.tree[p:]))
 }
 
 // run regresses the point from (row, col) with a window of side scale; mirror flips the
@@ -66,20 +66,21 @@ func (c *markCascade) run(g *image.Gray, row, col, scale float32, mirror bool) (
 	if mirror {
 		sign = -1
 	}
-	code, pred := 0, 0
+	per, votes := c.treeSize(), 4*(leaves-1)
+	t := 0
 	for range c.stages {
 		var dr, dc float32
 		s := int32(math.Round(float64(scale)))
 		r256, c256 := 256*int32(row), 256*int32(col)
 		for range c.trees {
 			idx := 0
-			node := c.codes[code:]
+			node := c.tree[t : t+votes]
 			for range c.depth {
 				k := 4 * idx
-				r1 := clampInt(int((r256+int32(node[k])*s)>>8), rows)
-				c1 := clampInt(int((c256+sign*int32(node[k+1])*s)>>8), cols)
-				r2 := clampInt(int((r256+int32(node[k+2])*s)>>8), rows)
-				c2 := clampInt(int((c256+sign*int32(node[k+3])*s)>>8), cols)
+				r1 := clampInt(int((r256+int32(int8(node[k]))*s)>>8), rows)
+				c1 := clampInt(int((c256+sign*int32(int8(node[k+1]))*s)>>8), cols)
+				r2 := clampInt(int((r256+int32(int8(node[k+2]))*s)>>8), rows)
+				c2 := clampInt(int((c256+sign*int32(int8(node[k+3]))*s)>>8), cols)
 				idx = 2 * idx
 				if g.Pix[r1*g.Stride+c1] > g.Pix[r2*g.Stride+c2] {
 					idx += 2
@@ -87,11 +88,10 @@ func (c *markCascade) run(g *image.Gray, row, col, scale float32, mirror bool) (
 					idx++
 				}
 			}
-			leaf := pred + 2*(idx-(leaves-1))
-			dr += c.preds[leaf]
-			dc += float32(sign) * c.preds[leaf+1]
-			code += 4 * (leaves - 1)
-			pred += 2 * leaves
+			leaf := t + votes + 8*(idx-(leaves-1))
+			dr += c.vote(leaf)
+			dc += float32(sign) * c.vote(leaf+4)
+			t += per
 		}
 		row += dr * scale
 		col += dc * scale

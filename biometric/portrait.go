@@ -72,26 +72,45 @@ func CropPortraitFace(img image.Image, f Face) (*image.NRGBA, error) {
 	if dist < 8 {
 		return nil, fmt.Errorf("crop portrait: eyes %v and %v are too close to frame a face", left, right)
 	}
-	src := imaging.Clone(img) // NRGBA, origin at 0,0
-	bg := backgroundColour(src)
+	bg := backgroundColour(img)
 	scale := dist / portraitEyeDist // source pixels per output pixel
 	cos, sin := dx/dist, dy/dist
 	mx, my := float64(left.X+right.X)/2, float64(left.Y+right.Y)/2
+	at := func(u, v float64) (float64, float64) {
+		// Output offsets from where the eye midpoint goes, turned by the eye line's angle.
+		ox := (u - PortraitWidth/2) * scale
+		oy := (v - portraitEyeLine*PortraitHeight) * scale
+		return mx + ox*cos - oy*sin, my + ox*sin + oy*cos
+	}
+	// Only the part of the picture the crop samples is copied (a camera's still is 5 MB and
+	// more as NRGBA): the source box of the crop's four corners, a pixel wider.
+	var box image.Rectangle
+	for i, c := range [4][2]float64{{0, 0}, {PortraitWidth, 0}, {0, PortraitHeight}, {PortraitWidth, PortraitHeight}} {
+		x, y := at(c[0], c[1])
+		r := image.Rect(int(math.Floor(x))-2, int(math.Floor(y))-2, int(math.Ceil(x))+2, int(math.Ceil(y))+2)
+		if i == 0 {
+			box = r
+		} else {
+			box = box.Union(r)
+		}
+	}
+	b := img.Bounds()
+	box = box.Add(b.Min).Intersect(b)
+	src := imaging.Crop(img, box) // NRGBA, origin at 0,0 = box.Min - b.Min in the picture
+	off := box.Min.Sub(b.Min)
 	out := image.NewNRGBA(image.Rect(0, 0, PortraitWidth, PortraitHeight))
 	for v := 0; v < PortraitHeight; v++ {
 		for u := 0; u < PortraitWidth; u++ {
-			// Output offsets from where the eye midpoint goes, turned by the eye line's angle.
-			ox := (float64(u) + 0.5 - PortraitWidth/2) * scale
-			oy := (float64(v) + 0.5 - portraitEyeLine*PortraitHeight) * scale
-			x, y := mx+ox*cos-oy*sin, my+ox*sin+oy*cos
-			copy(out.Pix[out.PixOffset(u, v):], bilinear(src, x-0.5, y-0.5, bg))
+			x, y := at(float64(u)+0.5, float64(v)+0.5)
+			px := bilinear(src, x-0.5-float64(off.X), y-0.5-float64(off.Y), bg)
+			copy(out.Pix[out.PixOffset(u, v):], px[:])
 		}
 	}
 	return out, nil
 }
 
 // bilinear samples src at (x, y), bg outside it.
-func bilinear(src *image.NRGBA, x, y float64, bg [4]uint8) []uint8 {
+func bilinear(src *image.NRGBA, x, y float64, bg [4]uint8) [4]uint8 {
 	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
 	fx, fy := x-float64(x0), y-float64(y0)
 	b := src.Bounds()
@@ -109,22 +128,20 @@ func bilinear(src *image.NRGBA, x, y float64, bg [4]uint8) []uint8 {
 			acc[c] += p.w * float64(px[c])
 		}
 	}
-	return []uint8{uint8(acc[0] + 0.5), uint8(acc[1] + 0.5), uint8(acc[2] + 0.5), 255}
+	return [4]uint8{uint8(acc[0] + 0.5), uint8(acc[1] + 0.5), uint8(acc[2] + 0.5), 255}
 }
 
 // backgroundColour is the median colour of the frame's two top corners, where the wall behind
 // the citizen shows.
-func backgroundColour(src *image.NRGBA) [4]uint8 {
-	b := src.Bounds()
+func backgroundColour(img image.Image) [4]uint8 {
+	b := img.Bounds()
 	n := max(4, min(b.Dx(), b.Dy())/10)
 	var ch [3][]int
-	for _, x0 := range []int{0, b.Dx() - n} {
-		for y := 0; y < n; y++ {
-			for x := x0; x < x0+n; x++ {
-				i := src.PixOffset(x, y)
-				for c := range ch {
-					ch[c] = append(ch[c], int(src.Pix[i+c]))
-				}
+	for _, x0 := range []int{b.Min.X, b.Max.X - n} {
+		corner := imaging.Crop(img, image.Rect(x0, b.Min.Y, x0+n, b.Min.Y+n))
+		for i := 0; i+3 < len(corner.Pix); i += 4 {
+			for c := range ch {
+				ch[c] = append(ch[c], int(corner.Pix[i+c]))
 			}
 		}
 	}
