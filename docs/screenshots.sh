@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-go build -o "$work/station" ./cmd/station
+go build -tags no_emoji -o "$work/station" ./cmd/station
 Xvfb :98 -screen 0 1366x768x24 >/dev/null 2>&1 &
 xvfb=$!
 export DISPLAY=:98

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
-go build -o "$work/station" ./cmd/station
+go build -tags no_emoji -o "$work/station" ./cmd/station
 go build -o "$work/central" ./cmd/central
 port=18443
 "$work/central" init --url "https://127.0.0.1:$port" --dir "$work/central-data" >/dev/null

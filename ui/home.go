@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"runtime/debug"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -125,6 +126,10 @@ func (s *Station) logout() {
 	s.cfg.Store.Lock()
 	s.syncOfficer("")
 	s.showLogin()
+	// The officer's screens, the camera's frames and the checks' buffers are garbage now;
+	// the runtime would keep their pages for minutes, and the station waits at the login
+	// window the rest of the day at the figure it had on the portrait step (issue 19).
+	go debug.FreeOSMemory()
 }
 
 // provisioned tells whether the station syncs with a central.

@@ -41,6 +41,12 @@ func memStatus(pid int) (rssKB, hwmKB int64) {
 	return rssKB, hwmKB
 }
 
+// resetPeak makes the kernel start the process's VmHWM again from its current VmRSS
+// (clear_refs 5, proc(5)), so that the next VmHWM is the peak of what followed.
+func resetPeak(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
 func rss(pid int) int64 {
 	r, _ := memStatus(pid)
 	return r
