@@ -265,8 +265,7 @@ func (s *Store) runRekey(ctx context.Context, k *keys, actor string, progress fu
 		if try > 0 {
 			time.Sleep(50 * time.Millisecond)
 		}
-		var busy, logged, copied int
-		err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &copied)
+		busy, _, _, err := s.checkpoint(ctx, "TRUNCATE")
 		rep.WALPending = err != nil || busy != 0
 	}
 	return rep, nil

@@ -50,6 +50,10 @@ type Store struct {
 	// maxPages, when set, caps the file (withMaxPages); readOnly opens it read-only.
 	maxPages int
 	readOnly bool
+	// ckpt serialises this process's checkpoints. SQLite refuses a checkpoint while another
+	// runs, at once and without the busy handler: a save's truncating checkpoint that met the
+	// background pass failed, and under the demo's saves the WAL grew to 142 MB.
+	ckpt sync.Mutex
 	// wrote wakes the checkpointer after a commit; stop ends it.
 	wrote chan struct{}
 	stop  chan struct{}
@@ -217,7 +221,10 @@ func (s *Store) checkpointer() {
 		// checkpoint has: past checkpointWALTrigger the next writer empties it (inTx). A
 		// truncating checkpoint here would only wait for the write lock the writer keeps
 		// taking, and hold off the writer's own.
-		if _, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil && s.db.Ping() != nil {
+		s.ckpt.Lock()
+		_, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		s.ckpt.Unlock()
+		if err != nil && s.db.Ping() != nil {
 			return
 		}
 		if s.purgePending.Load() {
@@ -242,6 +249,15 @@ func (s *Store) writesContinue(grownTo int64) bool {
 	default:
 		return false
 	}
+}
+
+// checkpoint runs a checkpoint of the given mode once no other of this process's runs; it
+// reports SQLite's busy flag and how many WAL frames were logged and copied.
+func (s *Store) checkpoint(ctx context.Context, mode string) (busy, logged, copied int, err error) {
+	s.ckpt.Lock()
+	defer s.ckpt.Unlock()
+	err = s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logged, &copied)
+	return busy, logged, copied, err
 }
 
 func (s *Store) stopping() bool {
@@ -276,7 +292,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		s.stop = nil
-		s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		s.checkpoint(context.Background(), "TRUNCATE")
 	}
 	return s.db.Close()
 }
@@ -364,15 +380,17 @@ func (s *Store) apply(ctx context.Context, version int, name string) error {
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	switch wal := s.walSize(); {
 	case wal >= checkpointWALForce:
-		// The copies below did not let the WAL start over (a reader kept an old snapshot):
-		// this waits for it, at the cost of this one save.
-		s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	case wal >= checkpointWALTrigger:
+		// The copies below did not let the WAL start over (a reader kept an old snapshot, or
+		// the background pass was always running): this waits, at the cost of this one save.
+		s.checkpoint(ctx, "TRUNCATE")
+	case wal >= checkpointWALTrigger && s.ckpt.TryLock():
 		// The WAL starts over from its beginning only when a writer finds it all copied, and
 		// under writes that never pause (the demo generator, a bulk import) the checkpointer
 		// is always a commit or two behind. The writer copies that little itself, so the
-		// transaction it begins next writes from the WAL's start.
+		// transaction it begins next writes from the WAL's start. While the background pass
+		// runs it does not wait: the next save tries again.
 		s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		s.ckpt.Unlock()
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
