@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"runtime/debug"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -10,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/ui/memtrim"
 )
 
 // showHome is the officer's desk: start an enrollment, today's work, unfinished drafts,
@@ -127,9 +127,9 @@ func (s *Station) logout() {
 	s.syncOfficer("")
 	s.showLogin()
 	// The officer's screens, the camera's frames and the checks' buffers are garbage now;
-	// the runtime would keep their pages for minutes, and the station waits at the login
+	// the runtimes would keep their pages for minutes, and the station waits at the login
 	// window the rest of the day at the figure it had on the portrait step (issue 19).
-	go debug.FreeOSMemory()
+	go memtrim.Now()
 }
 
 // provisioned tells whether the station syncs with a central.
