@@ -11,7 +11,6 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -374,16 +373,14 @@ func openFromSlot(priv hpke.PrivateKey, name string, gen uint32, wrapped []byte)
 
 // passwordKEK derives an officer slot's key from the password. The copy of the password Go
 // makes for argon2 is zeroed; the string itself is immutable and cannot be.
-//
-// argon2 fills p.Memory KiB (64 MiB) for one derivation and drops it on return. Left to the
-// runtime's scavenger, the station's window kept those pages for minutes after a login
-// (resident 229 MB on the home screen against 168 MB at the login window, issue 19), so
-// they go back to the system at once, at the cost of one collection per derivation.
-func passwordKEK(password string, salt []byte, p PasswordParams) []byte {
+func (s *Store) passwordKEK(password string, salt []byte, p PasswordParams) []byte {
 	pw := []byte(password)
 	defer clear(pw)
-	defer debug.FreeOSMemory()
-	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, 32)
+	kek := argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, 32)
+	if s.afterKDF != nil {
+		s.afterKDF()
+	}
+	return kek
 }
 
 // recoveryKEK is the key of a recovery slot from before key rotation existed.

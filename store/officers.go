@@ -191,7 +191,7 @@ func (s *Store) writeSlot(ctx context.Context, tx *sql.Tx, username, password st
 	name := officerSlot(username)
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	kek := passwordKEK(password, salt, s.kdf)
+	kek := s.passwordKEK(password, salt, s.kdf)
 	defer clear(kek)
 	return s.putOfficerSlot(ctx, tx, name, salt, s.kdf.String(), kek, k)
 }
@@ -264,7 +264,7 @@ func (s *Store) openOfficerSlot(ctx context.Context, username, password string) 
 	name := officerSlot(username)
 	r, err := readSlot(ctx, s.db, name)
 	if errors.Is(err, sql.ErrNoRows) {
-		clear(passwordKEK(password, make([]byte, 16), s.kdf))
+		clear(s.passwordKEK(password, make([]byte, 16), s.kdf))
 		return nil, enroll.ErrBadLogin
 	}
 	if err != nil {
@@ -274,7 +274,7 @@ func (s *Store) openOfficerSlot(ctx context.Context, username, password string) 
 	if err != nil {
 		return nil, err
 	}
-	kek := passwordKEK(password, r.salt, p)
+	kek := s.passwordKEK(password, r.salt, p)
 	if r.public == nil {
 		return openLegacySlot(kek, r, enroll.ErrBadLogin)
 	}
@@ -860,7 +860,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	username = strings.TrimSpace(strings.ToLower(username))
 	o, lockedUntil, err := s.officerState(ctx, username)
 	if errors.Is(err, sql.ErrNoRows) {
-		clear(passwordKEK(password, make([]byte, 16), s.kdf))
+		clear(s.passwordKEK(password, make([]byte, 16), s.kdf))
 		s.Audit(ctx, username, enroll.ActionLoginFailed, "", "unknown user name")
 		return enroll.Officer{}, enroll.ErrBadLogin
 	}
@@ -875,7 +875,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	if o.Disabled {
 		// A disabled officer has no slot left to check the password against; the same work
 		// is done so the answer takes as long as any other.
-		clear(passwordKEK(password, make([]byte, 16), s.kdf))
+		clear(s.passwordKEK(password, make([]byte, 16), s.kdf))
 		s.Audit(ctx, o.Username, enroll.ActionLoginFailed, "", "account disabled")
 		return enroll.Officer{}, enroll.ErrDisabled
 	}

@@ -294,7 +294,7 @@ func TestStationFromBeforeKeyRotation(t *testing.T) {
 		for user, pw := range map[string]string{"lan.nt": "matkhau2026", "mai.tt": maiPassword, "hung.lv": hungPassword} {
 			salt := make([]byte, 16)
 			rand.Read(salt)
-			w, err := wrap(passwordKEK(pw, salt, s.kdf), dk, officerSlot(user))
+			w, err := wrap(s.passwordKEK(pw, salt, s.kdf), dk, officerSlot(user))
 			if err != nil {
 				return err
 			}

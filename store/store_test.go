@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -325,5 +326,29 @@ func TestUnchangedImagesAreNotRewritten(t *testing.T) {
 	}
 	if f, _ := got.Finger(enroll.LeftIndex); string(f.PNG) != "left print, retaken" {
 		t.Errorf("left index reads back %q", f.PNG)
+	}
+}
+
+// TestAfterKeyDerivation: the hook runs after every derivation of a password's key, the ones
+// that only even out the timing of a refusal included.
+func TestAfterKeyDerivation(t *testing.T) {
+	ctx := context.Background()
+	var n atomic.Int32
+	s := openTest(t, WithAfterKeyDerivation(func() { n.Add(1) }))
+	afterInit := n.Load()
+	if afterInit == 0 {
+		t.Error("setting up the first supervisor derived no key, or the hook did not run")
+	}
+	if _, err := s.Authenticate(ctx, "lan.nt", "matkhau2026"); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != afterInit+1 {
+		t.Errorf("a login ran the hook %d times, want 1", n.Load()-afterInit)
+	}
+	if _, err := s.Authenticate(ctx, "nobody", "matkhau2026"); !errors.Is(err, enroll.ErrBadLogin) {
+		t.Fatalf("unknown officer: %v", err)
+	}
+	if n.Load() != afterInit+2 {
+		t.Errorf("a refused unknown officer ran the hook %d times in all, want 2", n.Load()-afterInit)
 	}
 }

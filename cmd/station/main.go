@@ -209,7 +209,8 @@ func runGUI(args []string) error {
 		f, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 		facesReady <- finder{f, err}
 	}()
-	st, err := openStore(context.Background(), *db)
+	// argon2id's 64 MiB of a login would otherwise stay resident for minutes (issue 19).
+	st, err := openStore(context.Background(), *db, store.WithAfterKeyDerivation(debug.FreeOSMemory))
 	if err != nil {
 		return err
 	}
