@@ -265,7 +265,7 @@ func (s *Store) runRekey(ctx context.Context, k *keys, actor string, progress fu
 		if try > 0 {
 			time.Sleep(50 * time.Millisecond)
 		}
-		busy, _, _, err := s.checkpoint(ctx, "TRUNCATE")
+		busy, _, _, err := s.checkpoint(ctx, s.db, "TRUNCATE")
 		rep.WALPending = err != nil || busy != 0
 	}
 	return rep, nil

@@ -230,10 +230,7 @@ func (s *Store) truncateWAL(ctx context.Context) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	defer conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeout.Milliseconds()))
-	var busy, logged, done int
-	s.ckpt.Lock() // the background pass would make SQLite refuse this one (store.go)
-	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done)
-	s.ckpt.Unlock()
+	busy, logged, _, err := s.checkpoint(ctx, conn, "TRUNCATE")
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

@@ -228,10 +228,7 @@ func (s *Store) checkpointer() {
 		// checkpoint has: past checkpointWALTrigger the next writer empties it (inTx). A
 		// truncating checkpoint here would only wait for the write lock the writer keeps
 		// taking, and hold off the writer's own.
-		s.ckpt.Lock()
-		_, err := s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
-		s.ckpt.Unlock()
-		if err != nil && s.db.Ping() != nil {
+		if _, _, _, err := s.checkpoint(context.Background(), s.db, "PASSIVE"); err != nil && s.db.Ping() != nil {
 			return
 		}
 		if s.purgePending.Load() {
@@ -258,12 +255,13 @@ func (s *Store) writesContinue(grownTo int64) bool {
 	}
 }
 
-// checkpoint runs a checkpoint of the given mode once no other of this process's runs; it
-// reports SQLite's busy flag and how many WAL frames were logged and copied.
-func (s *Store) checkpoint(ctx context.Context, mode string) (busy, logged, copied int, err error) {
+// checkpoint runs a checkpoint of the given mode on q (the pool, or a connection of its own)
+// once no other of this process's runs; it reports SQLite's busy flag and how many WAL frames
+// were logged and copied.
+func (s *Store) checkpoint(ctx context.Context, q sqlRunner, mode string) (busy, logged, copied int, err error) {
 	s.ckpt.Lock()
 	defer s.ckpt.Unlock()
-	err = s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logged, &copied)
+	err = q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logged, &copied)
 	return busy, logged, copied, err
 }
 
@@ -299,7 +297,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		s.stop = nil
-		s.checkpoint(context.Background(), "TRUNCATE")
+		s.checkpoint(context.Background(), s.db, "TRUNCATE")
 	}
 	return s.db.Close()
 }
@@ -389,7 +387,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	case wal >= checkpointWALForce:
 		// The copies below did not let the WAL start over (a reader kept an old snapshot, or
 		// the background pass was always running): this waits, at the cost of this one save.
-		s.checkpoint(ctx, "TRUNCATE")
+		s.checkpoint(ctx, s.db, "TRUNCATE")
 	case wal >= checkpointWALTrigger && s.ckpt.TryLock():
 		// The WAL starts over from its beginning only when a writer finds it all copied, and
 		// under writes that never pause (the demo generator, a bulk import) the checkpointer
