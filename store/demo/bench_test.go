@@ -136,48 +136,10 @@ func BenchmarkComplete(b *testing.B) {
 }
 
 // BenchmarkSearchLarge times search among DESIGN §9's 200 000 records ($BENCH_RECORDS to
-// change). The records are demo citizens saved as drafts without images: search reads only
-// blind terms and list rows, and 200 000 records with images would fill 40 GB.
+// change), on a database built in the benchmark's temporary folder (BenchmarkSearchCached
+// keeps it between runs). The records are demo citizens saved as drafts without images:
+// search reads only blind terms and list rows, and 200 000 records with images would fill
+// 40 GB.
 func BenchmarkSearchLarge(b *testing.B) {
-	ctx := context.Background()
-	n := 200000
-	if v, err := strconv.Atoi(os.Getenv("BENCH_RECORDS")); err == nil && v > 0 {
-		n = v
-	}
-	clock := time.Now().Add(-time.Duration(n) * time.Minute)
-	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "large.db"), store.WithBulkLoad(),
-		store.WithClock(func() time.Time { return clock }),
-		store.WithPasswordParams(store.PasswordParams{Time: 1, Memory: 8 * 1024, Threads: 1}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if err := (Generator{Store: st}).Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	pop, err := sim.NewPopulation(ctx, 5, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	began := time.Now()
-	for range n {
-		clock = clock.Add(time.Minute)
-		e, err := pop.Enrollment(Station, Officer, clock)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.Portrait, e.Fingers, e.Step = nil, nil, 0
-		if err := st.SaveDraft(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Logf("%d records saved in %s", n, time.Since(began).Round(time.Second))
-	queries, err := SearchQueries(ctx, st)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, q := range queries {
-		st.Search(ctx, q, 200) // warm the cache as a running station's would be
-		b.Run(q, func(b *testing.B) { benchQuery(b, st, q) })
-	}
+	benchSearch(b, cachedDB(b, "", benchRecords(200000), true))
 }
