@@ -40,6 +40,20 @@ func find(rs []benchResult, name string) (benchResult, bool) {
 	return benchResult{}, false
 }
 
+// need returns the result named name and its metric in unit, or an error that says which is
+// missing.
+func need(rs []benchResult, name, unit string) (benchResult, float64, error) {
+	r, ok := find(rs, name)
+	if !ok {
+		return r, 0, fmt.Errorf("%s did not report", name)
+	}
+	v, ok := r.metric(unit)
+	if !ok {
+		return r, 0, fmt.Errorf("%s reported no %s", name, unit)
+	}
+	return r, v, nil
+}
+
 // all returns every result named name (one per -count).
 func all(rs []benchResult, name string) []benchResult {
 	var out []benchResult
@@ -67,10 +81,9 @@ func measureStepChange(cfg *config) []row {
 	if err != nil {
 		return []row{failed(what, budget, err)}
 	}
-	r, ok := find(rs, "BenchmarkStepChange")
-	p99, ok2 := r.metric("p99-ms")
-	if !ok || !ok2 {
-		return []row{failed(what, budget, fmt.Errorf("BenchmarkStepChange reported no p99-ms"))}
+	r, p99, err := need(rs, "BenchmarkStepChange", "p99-ms")
+	if err != nil {
+		return []row{failed(what, budget, err)}
 	}
 	p50, _ := r.metric("p50-ms")
 	worst, worstAt := 0.0, ""
@@ -158,10 +171,9 @@ func measureSave(cfg *config) []row {
 	if err != nil {
 		return []row{failed(what, budget, err)}
 	}
-	r, ok := find(rs, "BenchmarkCompleteAmong")
-	p99, ok2 := r.metric("p99-ms")
-	if !ok || !ok2 {
-		return []row{failed(what, budget, fmt.Errorf("BenchmarkCompleteAmong reported no p99-ms"))}
+	r, p99, err := need(rs, "BenchmarkCompleteAmong", "p99-ms")
+	if err != nil {
+		return []row{failed(what, budget, err)}
 	}
 	p50, _ := r.metric("p50-ms")
 	maxv, _ := r.metric("max-ms")
@@ -218,14 +230,15 @@ func measureBatch(cfg *config) []row {
 	if err != nil {
 		return []row{failed(what, budget, err)}
 	}
-	big, ok := find(rs, "BenchmarkBuild/records=1000")
-	small, ok2 := find(rs, "BenchmarkBuild/records=100")
-	mbps, ok3 := big.metric("MB/s")
-	if !ok || !ok2 || !ok3 {
-		return []row{failed(what, budget, fmt.Errorf("BenchmarkBuild/records=100 and =1000 did not both report"))}
+	big, mbps, err := need(rs, "BenchmarkBuild/records=1000", "MB/s")
+	if err != nil {
+		return []row{failed(what, budget, err)}
+	}
+	_, ps, err := need(rs, "BenchmarkBuild/records=100", "peak-MB")
+	if err != nil {
+		return []row{failed(what, budget, err)}
 	}
 	pb, _ := big.metric("peak-MB")
-	ps, _ := small.metric("peak-MB")
 	// Flat: ten times the records may not need more than a quarter more heap (or 2 MB).
 	flat := pb <= math.Max(ps*1.25, ps+2)
 	return []row{
@@ -243,10 +256,9 @@ func measureUpload(cfg *config) []row {
 	if err != nil {
 		return []row{failed(what, budget, err)}
 	}
-	r, ok := find(rs, "BenchmarkUploadVsPUT/chunk=4MiB")
-	ratio, ok2 := r.metric("tus/put")
-	if !ok || !ok2 {
-		return []row{failed(what, budget, fmt.Errorf("no tus/put ratio reported"))}
+	r, ratio, err := need(rs, "BenchmarkUploadVsPUT/chunk=4MiB", "tus/put")
+	if err != nil {
+		return []row{failed(what, budget, err)}
 	}
 	tus, _ := r.metric("tus-MB/s")
 	put, _ := r.metric("put-MB/s")
