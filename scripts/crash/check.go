@@ -276,6 +276,21 @@ func (h *harness) centralDB() (*sql.DB, error) {
 	return sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
 }
 
+// checkedCentralDB opens central's database read-only and runs integrity_check on it, noting a
+// failure (when: what just happened, for the problem's text); nil when it does not open.
+func (h *harness) checkedCentralDB(it *iteration, when string) *sql.DB {
+	db, err := h.centralDB()
+	if err != nil {
+		h.res.problem(it, "central database: %v", err)
+		return nil
+	}
+	if res := integrity(db); res != "ok" {
+		h.res.problem(it, "central integrity_check%s: %s", when, res)
+		h.res.IntegrityFailures++
+	}
+	return db
+}
+
 // checkAfterSync: every record saved complete is decided and at central once, whole, with
 // the verdict the station holds; every batch the station built is stored whole at central.
 func (h *harness) checkAfterSync(ctx context.Context, it *iteration) {
@@ -300,16 +315,11 @@ func (h *harness) checkAfterSync(ctx context.Context, it *iteration) {
 		h.res.problem(it, "station batches: %v", err)
 		return
 	}
-	db, err := h.centralDB()
-	if err != nil {
-		h.res.problem(it, "central database: %v", err)
+	db := h.checkedCentralDB(it, "")
+	if db == nil {
 		return
 	}
 	defer db.Close()
-	if res := integrity(db); res != "ok" {
-		h.res.problem(it, "central integrity_check: %s", res)
-		h.res.IntegrityFailures++
-	}
 	type crec struct {
 		status, pid, batch string
 		images             int
@@ -461,16 +471,11 @@ func scanCounts(db *sql.DB, q string, fn func(string, int)) error {
 // checkImported looks at central right after the import that followed a killed one, before
 // its server runs: every record it holds is decided (or waits for an examiner).
 func (h *harness) checkImported(it *iteration) {
-	db, err := h.centralDB()
-	if err != nil {
-		h.res.problem(it, "central database: %v", err)
+	db := h.checkedCentralDB(it, " after the killed import")
+	if db == nil {
 		return
 	}
 	defer db.Close()
-	if res := integrity(db); res != "ok" {
-		h.res.problem(it, "central integrity_check after the killed import: %s", res)
-		h.res.IntegrityFailures++
-	}
 	var undecided int
 	var ids []string
 	rows, err := db.Query(`SELECT id FROM records r WHERE station = ? AND status = ? AND NOT EXISTS (
