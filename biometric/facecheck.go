@@ -368,16 +368,36 @@ type histogram struct {
 	n, sum int
 }
 
-func histogramOf(g *image.Gray, r image.Rectangle) histogram {
+func histogramOf(g *image.Gray, rs ...image.Rectangle) histogram {
 	var h histogram
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for _, v := range g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)] {
-			h.count[v]++
-			h.sum += int(v)
-			h.n++
+	for _, r := range rs {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for _, v := range g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)] {
+				h.add(v)
+			}
 		}
 	}
 	return h
+}
+
+func (h *histogram) add(v uint8) {
+	h.count[v]++
+	h.sum += int(v)
+	h.n++
+}
+
+// exposure is the mean and the share burnt out (250 and over) or crushed (10 and under).
+func (h *histogram) exposure() (mean, clipped float64) {
+	if h.n == 0 {
+		return 0, 0
+	}
+	clip := 0
+	for v, c := range h.count {
+		if v >= 250 || v <= 10 {
+			clip += c
+		}
+	}
+	return float64(h.sum) / float64(h.n), float64(clip) / float64(h.n)
 }
 
 // percentile is the lowest value with more than p of the pixels at or below it (0 for an
@@ -416,27 +436,17 @@ func backgroundDeviation(g *image.Gray, f Face) (float64, bool) {
 		}
 		// A histogram gives the median and the mean distance from it without a sorted copy of
 		// the band (which the preview would allocate 12 times a second).
-		var hist [256]int
-		n := 0
+		var h histogram
 		for y := r.Min.Y; y < r.Max.Y; y += 2 {
 			for x := r.Min.X; x < r.Max.X; x += 2 {
-				hist[g.Pix[g.PixOffset(x, y)]]++
-				n++
+				h.add(g.Pix[g.PixOffset(x, y)])
 			}
 		}
-		med, seen := 0, 0
-		for v, c := range hist {
-			if seen+c > n/2 {
-				med = v
-				break
-			}
-			seen += c
-		}
-		dev := 0
-		for v, c := range hist {
+		med, dev := int(h.percentile(0.5)), 0
+		for v, c := range h.count {
 			dev += c * abs(v-med)
 		}
-		worst, measured = math.Max(worst, float64(dev)/float64(n)), true
+		worst, measured = math.Max(worst, float64(dev)/float64(h.n)), true
 	}
 	return worst, measured
 }

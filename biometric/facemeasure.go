@@ -101,12 +101,13 @@ func (ff *FaceFinder) measure(img image.Image, g *image.Gray, f Face) faceMeasur
 		}
 	}
 	skin := skinZones(fr)
-	cheek := fr.median(skin)
+	skinHist := histogramOf(fr.g, skin...)
+	cheek := skinHist.percentile(0.5)
 	m.eyeCover = eyeCover(fr, cheek)
 	m.occlusion = occlusion(fr)
 	m.margins, m.headShare = headPlacement(fr, mouth)
 	m.sharpness = faceSharpness(g, left, right)
-	m.meanLum, m.clipped = fr.exposure(skin)
+	m.meanLum, m.clipped = skinHist.exposure()
 	inner := fr.rect(-0.7, -0.35, 0.7, 1.3)
 	h := histogramOf(fr.g, inner)
 	m.contrast = h.percentile(0.95) - h.percentile(0.05)
@@ -201,40 +202,6 @@ func skinZones(fr *faceFrame) []image.Rectangle {
 	}
 }
 
-// median is the median luminance over rectangles of the frame.
-func (fr *faceFrame) median(rs []image.Rectangle) float64 {
-	var h histogram
-	for _, r := range rs {
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for _, v := range fr.g.Pix[fr.g.PixOffset(r.Min.X, y):fr.g.PixOffset(r.Max.X, y)] {
-				h.count[v]++
-				h.n++
-			}
-		}
-	}
-	return h.percentile(0.5)
-}
-
-// exposure gives the mean luminance of the skin and the share of it burnt out or crushed.
-func (fr *faceFrame) exposure(rs []image.Rectangle) (mean, clipped float64) {
-	n, sum, clip := 0, 0, 0
-	for _, r := range rs {
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for _, v := range fr.g.Pix[fr.g.PixOffset(r.Min.X, y):fr.g.PixOffset(r.Max.X, y)] {
-				n++
-				sum += int(v)
-				if v >= 250 || v <= 10 {
-					clip++
-				}
-			}
-		}
-	}
-	if n == 0 {
-		return 0, 0
-	}
-	return float64(sum) / float64(n), float64(clip) / float64(n)
-}
-
 // eyeOpening measures, through each pupil, the height of the band darker than halfway between
 // the darkest point near the pupil and the lids around it: an open eye shows the iris (about
 // 0.15-0.2 eye distances tall), a shut one only its lash line (0.05 or less). The lids are
@@ -326,7 +293,8 @@ func eyeCover(fr *faceFrame, cheek float64) float64 {
 // to the nose tip), which a hand, a scarf, a mask or an object in front of the face changes,
 // while light from the side changes it by less.
 func occlusion(fr *faceFrame) float64 {
-	ref := fr.median([]image.Rectangle{fr.rect(-0.12, 0.0, 0.12, 0.5)})
+	bridge := histogramOf(fr.g, fr.rect(-0.12, 0.0, 0.12, 0.5))
+	ref := bridge.percentile(0.5)
 	if ref < 20 {
 		return 0
 	}
