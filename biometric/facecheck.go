@@ -391,13 +391,21 @@ func (h *histogram) exposure() (mean, clipped float64) {
 	if h.n == 0 {
 		return 0, 0
 	}
-	clip := 0
+	return float64(h.sum) / float64(h.n), h.shareOutside(11, 249)
+}
+
+// shareOutside is the share of the values below lo or above hi (0 when there are none).
+func (h *histogram) shareOutside(lo, hi uint8) float64 {
+	if h.n == 0 {
+		return 0
+	}
+	out := 0
 	for v, c := range h.count {
-		if v >= 250 || v <= 10 {
-			clip += c
+		if v < int(lo) || v > int(hi) {
+			out += c
 		}
 	}
-	return float64(h.sum) / float64(h.n), float64(clip) / float64(h.n)
+	return float64(out) / float64(h.n)
 }
 
 // percentile is the lowest value with more than p of the pixels at or below it (0 for an

@@ -269,23 +269,8 @@ func eyeCover(fr *faceFrame, cheek float64) float64 {
 	if cheek < 30 {
 		return 0
 	}
-	dark := uint8(cheek / 2)
-	n, in := 0, 0
-	for _, u := range []float64{-0.5, 0.5} {
-		r := fr.rect(u-0.25, -0.15, u+0.25, 0.15)
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for _, v := range fr.g.Pix[fr.g.PixOffset(r.Min.X, y):fr.g.PixOffset(r.Max.X, y)] {
-				n++
-				if v < dark {
-					in++
-				}
-			}
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(in) / float64(n)
+	eyes := histogramOf(fr.g, fr.rect(-0.75, -0.15, -0.25, 0.15), fr.rect(0.25, -0.15, 0.75, 0.15))
+	return eyes.shareOutside(uint8(cheek/2), 255)
 }
 
 // occlusion is the share of the cheeks and the mouth that does not look like the face's own
@@ -298,22 +283,8 @@ func occlusion(fr *faceFrame) float64 {
 	if ref < 20 {
 		return 0
 	}
-	lo, hi := uint8(0.55*ref), uint8(math.Min(255, 1.45*ref))
-	n, off := 0, 0
-	for _, r := range []image.Rectangle{fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(0.25, 0.3, 0.7, 0.75), fr.rect(-0.45, 0.85, 0.45, 1.3)} {
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for _, v := range fr.g.Pix[fr.g.PixOffset(r.Min.X, y):fr.g.PixOffset(r.Max.X, y)] {
-				n++
-				if v < lo || v > hi {
-					off++
-				}
-			}
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(off) / float64(n)
+	cheeksMouth := histogramOf(fr.g, fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(0.25, 0.3, 0.7, 0.75), fr.rect(-0.45, 0.85, 0.45, 1.3))
+	return cheeksMouth.shareOutside(uint8(0.55*ref), uint8(math.Min(255, 1.45*ref)))
 }
 
 // headPlacement is where the head stands against the picture's edges, and its size.
