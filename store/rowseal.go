@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/wardpolice/enroll"
 )
@@ -27,17 +28,8 @@ import (
 
 // rowChangeActions are the audit actions every write of a record appends, in SQL: the seal
 // covers the newest of them (viewing or printing a record appends others, which do not count).
-var rowChangeActions = func() string {
-	out := ""
-	for i, a := range []string{enroll.ActionRecordCreate, enroll.ActionRecordEdit, enroll.ActionRecordComplete,
-		enroll.ActionRecordStatus, enroll.ActionRecordCorrect, enroll.ActionRecordDelivered, enroll.ActionPurge} {
-		if i > 0 {
-			out += ", "
-		}
-		out += "'" + a + "'"
-	}
-	return out
-}()
+var rowChangeActions = "'" + strings.Join([]string{enroll.ActionRecordCreate, enroll.ActionRecordEdit, enroll.ActionRecordComplete,
+	enroll.ActionRecordStatus, enroll.ActionRecordCorrect, enroll.ActionRecordDelivered, enroll.ActionPurge}, "', '") + "'"
 
 // ErrRecordTampered wraps enroll.ErrRecordTampered with the record it is about.
 type RecordTampered struct {
