@@ -488,13 +488,7 @@ func (s *Store) sealRoster(ctx context.Context, tx *sql.Tx, k *keys, r roster) e
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM audit`).Scan(&r.AuditSeq); err != nil {
 		return fmt.Errorf("officer roster: %w", err)
 	}
-	plain, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO officer_roster (id, sealed) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed`, k.seal("", officersRosterField, plain))
-	if err != nil {
+	if err := putSealed(ctx, tx, k, "officer_roster", officersRosterField, r); err != nil {
 		return fmt.Errorf("officer roster: %w", err)
 	}
 	return nil

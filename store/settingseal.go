@@ -48,16 +48,22 @@ func sealSettings(ctx context.Context, tx *sql.Tx, k *keys) error {
 		}
 		values[key] = v
 	}
-	plain, err := json.Marshal(values)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO settings_seal (id, sealed) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed`, k.seal("", fieldSettings, plain))
-	if err != nil {
+	if err := putSealed(ctx, tx, k, "settings_seal", fieldSettings, values); err != nil {
 		return fmt.Errorf("seal settings: %w", err)
 	}
 	return nil
+}
+
+// putSealed seals v, as JSON, into table's one row (id 1, column sealed): the officers'
+// roster and the settings.
+func putSealed(ctx context.Context, tx *sql.Tx, k *keys, table, field string, v any) error {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+table+` (id, sealed) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed`, k.seal("", field, plain))
+	return err
 }
 
 // sealedSetting is key's value as a supervisor last set it ("" when never set). It needs a
