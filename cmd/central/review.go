@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,12 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/sync/intake"
 )
 
-const reviewUsage = `usage: central review list
+const reviewUsage = `central review: decide the records whose fingerprints an examiner must judge
+
+usage: central review list
        central review verify STATION RECORD [--examiner NAME]
        central review reject STATION RECORD (--finger FINGER | --reason TEXT) [--examiner NAME]
 
@@ -33,76 +36,75 @@ FINGER is 1-10 (ISO position: 1 right thumb … 10 left little) or a name such a
 RECORD is the record id "review list" shows, or the code on the citizen's receipt.
 `
 
-func runReview(args []string, out, errOut io.Writer) error {
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprint(out, reviewUsage)
-		return nil
-	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprint(errOut, reviewUsage)
-		return errors.New("review: say list, verify or reject")
-	}
-	sub := args[0]
-	f := newFlags("review "+sub, "review "+sub, errOut)
-	f.Usage = func() { fmt.Fprint(errOut, reviewUsage+"\nFlags:\n"); f.PrintDefaults() }
+func runReview(args []string, out io.Writer) error {
+	f := newFlags("review", out)
+	f.text = reviewUsage
 	examiner := f.String("examiner", osUser(), "who decides (kept with the decision)")
 	finger := f.String("finger", "", "reject: the finger whose print is not the citizen's")
 	reason := f.String("reason", "", "reject: any other reason, in words the officer can act on")
+	if len(args) > 0 && isHelp(args[0]) {
+		f.help(out)
+		return nil
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return f.mistake("say list, verify or reject")
+	}
+	sub := args[0]
+	switch sub {
+	case "list", "verify", "reject":
+	default:
+		return f.mistake("unknown %q (list, verify, reject)", sub)
+	}
+	f.FlagSet.Init("review "+sub, flag.ContinueOnError)
 	if ok, err := f.parse(args[1:]); !ok || err != nil {
 		return err
 	}
 	ctx := context.Background()
-	switch sub {
-	case "list":
+	if sub == "list" {
 		if f.NArg() != 0 {
-			return fmt.Errorf("review list takes no arguments (got %q)", f.Arg(0))
+			return f.mistake("takes no arguments (got %q)", f.Arg(0))
 		}
 		c, err := f.open(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("review list: %w", err)
 		}
 		defer c.Close()
 		return listReviews(ctx, c, out)
-	case "verify", "reject":
-	default:
-		fmt.Fprint(errOut, reviewUsage)
-		return fmt.Errorf("review: unknown %q (list, verify, reject)", sub)
 	}
 	if f.NArg() != 2 {
-		f.Usage()
-		return fmt.Errorf("review %s: name the station and the record", sub)
+		return f.mistake("name the station and the record")
 	}
 	var why enroll.Reason
 	if sub == "reject" {
 		switch {
 		case *finger != "" && *reason != "":
-			return errors.New("review reject: give --finger or --reason, not both")
+			return f.mistake("give --finger or --reason, not both")
 		case *finger != "":
 			p, err := parseFinger(*finger)
 			if err != nil {
-				return fmt.Errorf("review reject: %w", err)
+				return f.mistake("%w", err)
 			}
 			why = enroll.Reason{Code: enroll.ReasonFingerMismatch, Finger: p}
 		case strings.TrimSpace(*reason) != "":
 			why = enroll.Reason{Code: enroll.ReasonOther, Detail: strings.TrimSpace(*reason)}
 		default:
-			return errors.New("review reject: say why: --finger FINGER (a print that is not the citizen's) or --reason TEXT")
+			return f.mistake("say why: --finger FINGER (a print that is not the citizen's) or --reason TEXT")
 		}
 	} else if *finger != "" || *reason != "" {
-		return errors.New("review verify: --finger and --reason are for reject")
+		return f.mistake("--finger and --reason are for reject")
 	}
 	c, err := f.open(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("review %s: %w", sub, err)
 	}
 	defer c.Close()
 	station := strings.ToUpper(f.Arg(0))
 	id, err := resolveReviewRecord(ctx, c, station, f.Arg(1))
 	if err != nil {
-		return err
+		return fmt.Errorf("review %s: %w", sub, err)
 	}
 	if err := c.DecideReview(ctx, station, id, why, *examiner); err != nil {
-		return err
+		return fmt.Errorf("review %s: %w", sub, err)
 	}
 	if why.IsZero() {
 		fmt.Fprintf(out, "record %s of %s verified by %s; the station learns it at its next sync\n", id, station, *examiner)
@@ -123,8 +125,8 @@ func listReviews(ctx context.Context, c *intake.Central, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d records waiting for manual review (oldest first)\n", len(list))
 	for _, r := range list {
-		fmt.Fprintf(out, "\n%s %s  (code %s)  flagged %s\n  %s  %s\n", r.Station, r.ID, enroll.RecordCode(r.ID),
-			r.Flagged.Format(time.DateTime), r.PersonalID, r.FullName)
+		fmt.Fprintf(out, "\n%s %s  (code %s)  flagged %s\n  %s  %s\n", printable(r.Station), printable(r.ID), enroll.RecordCode(r.ID),
+			r.Flagged.Format(time.DateTime), printable(string(r.PersonalID)), printable(r.FullName))
 		for _, f := range r.Fingers {
 			score := "-"
 			if f.Outcome != "no_reference" {
@@ -176,4 +178,15 @@ func osUser() string {
 		return u.Username
 	}
 	return os.Getenv("USER")
+}
+
+// printable shows a station's text with control characters as U+FFFD: what a station sent must
+// not move the operator's cursor, clear the screen or retitle the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }

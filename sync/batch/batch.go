@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -336,14 +335,18 @@ func checkUUID(s string) error {
 	return nil
 }
 
+// checkRecordID holds record ids to the UUIDs stations generate: an id is shown to central's
+// operators and stored as a key, and anything freer would let a station put control
+// characters or look-alike text there.
 func checkRecordID(s string) error {
 	switch {
 	case s == "":
 		return errors.New("record id empty")
 	case len(s) > MaxRecordID:
 		return fmt.Errorf("record id is %d bytes, more than %d", len(s), MaxRecordID)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("record id %q is not UTF-8", s)
+	}
+	if err := checkUUID(s); err != nil {
+		return fmt.Errorf("record id %v", err)
 	}
 	return nil
 }

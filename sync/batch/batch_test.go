@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -209,7 +210,7 @@ func TestChunkBoundaries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var recs []*enroll.Enrollment
 			for i, n := range tc.sizes {
-				recs = append(recs, rec(strings.Repeat(string(rune('a'+i)), 8), n))
+				recs = append(recs, rec(fmt.Sprintf("3f1c2b7e-0d5a-4c1e-8f6b-%012x", i), n))
 			}
 			data, m := build(t, testHeader(3), recs, central.PublicKey(), station)
 			var chunks []byte
@@ -275,13 +276,13 @@ func TestWriterRefusals(t *testing.T) {
 		recs[0], // already in
 		func() *enroll.Enrollment {
 			e := *recs[1]
-			e.ID = "x"
+			e.ID = "3f1c2b7e-0d5a-4c1e-8f6b-0000000000aa"
 			e.Fingers = append(e.Fingers, e.Fingers[0])
 			return &e
 		}(),
 		func() *enroll.Enrollment {
 			e := *recs[1]
-			e.ID = "y"
+			e.ID = "3f1c2b7e-0d5a-4c1e-8f6b-0000000000bb"
 			e.Fingers = []enroll.FingerCapture{{Position: 11}}
 			return &e
 		}(),

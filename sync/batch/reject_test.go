@@ -270,10 +270,10 @@ func TestManifestMismatch(t *testing.T) {
 	swapped := with(func(rs []Entry) []Entry { rs[0], rs[1] = rs[1], rs[0]; return rs })
 	fewer := with(func(rs []Entry) []Entry { return rs[:len(rs)-1] })
 	more := with(func(rs []Entry) []Entry {
-		return append(rs, Entry{ID: "extra", SHA256: strings.Repeat("ab", 32), Size: 100})
+		return append(rs, Entry{ID: "3f1c2b7e-0d5a-4c1e-8f6b-1a2b3c4d5eff", SHA256: strings.Repeat("ab", 32), Size: 100})
 	})
 	rehashed := with(func(rs []Entry) []Entry { rs[2].SHA256 = strings.Repeat("0", 64); return rs })
-	renamed := with(func(rs []Entry) []Entry { rs[3].ID = "not-the-record"; return rs })
+	renamed := with(func(rs []Entry) []Entry { rs[3].ID = "3f1c2b7e-0d5a-4c1e-8f6b-1a2b3c4d5eee"; return rs })
 
 	// Re-signed by the station: Verify can only compare sizes with the stream's length.
 	for name, c := range map[string]struct {
@@ -492,4 +492,38 @@ func TestErrorMessages(t *testing.T) {
 		t.Errorf("truncation message: %v", err)
 	}
 	t.Log(err)
+}
+
+// TestRecordIDNotUUID: record ids are the UUIDs stations generate. A station signing a batch
+// whose ids are anything else (here, terminal escapes that central's operators would see) has
+// it refused as malformed, naming the entry and showing the id only quoted.
+func TestRecordIDNotUUID(t *testing.T) {
+	data, m, fs := newFixture(t)
+	for name, id := range map[string]string{
+		"terminal escapes": "\x1b[2J\x1b[31mrecord\x1b[0m",
+		"upper case":       strings.ToUpper(m.Records[2].ID),
+		"braces":           "{" + m.Records[2].ID + "}",
+		"urn":              "urn:uuid:" + m.Records[2].ID,
+		"no dashes":        strings.ReplaceAll(m.Records[2].ID, "-", ""),
+		"trailing newline": m.Records[2].ID + "\n",
+	} {
+		c := m
+		c.Records = append([]Entry{}, m.Records...)
+		c.Records[2].ID = id
+		bad := resign(t, fs, c)
+		err := verify(t, bad)
+		if !isOneOf(err, ErrMalformed) || !strings.Contains(err.Error(), "manifest entry 2: record id") {
+			t.Errorf("%s: Verify: %v; want malformed naming manifest entry 2", name, err)
+		}
+		if err != nil && strings.ContainsAny(err.Error(), "\x1b\n") {
+			t.Errorf("%s: the error carries the id raw: %q", name, err)
+		}
+		// Open is given a manifest only after Verify accepted it, but refuses on its own too.
+		if n, err := open(t, data, c); n != 0 || !isOneOf(err, ErrMalformed) || !strings.Contains(err.Error(), "manifest entry 2") {
+			t.Errorf("%s: Open: %d records, %v; want malformed before any record", name, n, err)
+		}
+	}
+	if err := verify(t, data); err != nil {
+		t.Fatalf("the unaltered batch: %v", err)
+	}
 }

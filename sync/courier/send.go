@@ -150,6 +150,10 @@ func (c *Courier) pull(ctx context.Context, l *link, r *Report) error {
 	}
 	req := wire.StatusRequest{Records: ids}
 	for _, b := range ready {
+		if len(req.Batches) == wire.MaxStatusBatches {
+			// Central refuses more; the rest are asked about once these have their outcome.
+			break
+		}
 		req.Batches = append(req.Batches, b.ID)
 	}
 	if len(req.Records) == 0 && len(req.Batches) == 0 {

@@ -34,6 +34,9 @@ const (
 	fingerNoMatch     = "no_match"
 	fingerUncertain   = "uncertain"
 	fingerNoReference = "no_reference"
+	// The station's image could not be read or yields no minutiae: a fault of the record,
+	// which the officer fixes by capturing the finger again.
+	fingerUnusable = "unusable"
 )
 
 // fingerComparison is one captured finger against the register's reference for its position.
@@ -41,6 +44,7 @@ type fingerComparison struct {
 	Finger  enroll.FingerPosition `json:"finger"`
 	Score   float64               `json:"score"`
 	Outcome string                `json:"outcome"`
+	Problem string                `json:"problem,omitempty"` // why an unusable capture is
 }
 
 // fingerDecision is what the comparisons decide for a record.
@@ -53,8 +57,15 @@ const (
 )
 
 // decideFingers applies the rule above; for a rejection the reason names the first finger of
-// the record's set that clearly does not match.
+// the record's set that clearly does not match. A capture central cannot read rejects the
+// record before any of that: no examiner can judge a print that is not there, and waiting
+// would leave the station without an answer.
 func decideFingers(cmp []fingerComparison) (fingerDecision, enroll.Reason) {
+	for _, c := range cmp {
+		if c.Outcome == fingerUnusable {
+			return fingersRejected, enroll.Reason{Code: enroll.ReasonFingerQuality, Finger: c.Finger, Detail: c.Problem}
+		}
+	}
 	var matched, failed, compared int
 	var first enroll.FingerPosition
 	for _, c := range cmp {
@@ -94,7 +105,10 @@ func bandOf(s minutiae.Score) string {
 
 // compareFingers compares every captured finger of the record's set with the register's
 // reference for its position. Fingers excused by an exception are not compared. The
-// extractions run side by side: they are most of the work of verifying a record.
+// extractions run side by side: they are most of the work of verifying a record. An image the
+// station sent that cannot be decoded or measured is an outcome of the comparison
+// (fingerUnusable), not an error: the error is kept for central's own faults, which must not
+// be mistaken for a verdict on the record.
 func (c *Central) compareFingers(ctx context.Context, e *enroll.Enrollment) ([]fingerComparison, error) {
 	refs, err := c.references(ctx, e.Citizen.PersonalID)
 	if err != nil {
@@ -114,22 +128,18 @@ func (c *Central) compareFingers(ctx context.Context, e *enroll.Enrollment) ([]f
 			captures = append(captures, f)
 		}
 	}
-	errs := make([]error, len(work))
 	var wg sync.WaitGroup
 	for i, at := range work {
 		wg.Go(func() {
 			s, err := compareCapture(captures[i], refs[out[at].Finger])
 			if err != nil {
-				errs[i] = fmt.Errorf("%s print: %w", out[at].Finger, err)
+				out[at].Outcome, out[at].Problem = fingerUnusable, err.Error()
 				return
 			}
 			out[at].Score, out[at].Outcome = float64(s), bandOf(s)
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	return out, ctx.Err()
 }
 

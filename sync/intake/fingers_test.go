@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +194,117 @@ func recordStatus(t *testing.T, c *Central, k recordKey) (enroll.Status, enroll.
 		}
 	}
 	return enroll.Status(status), r
+}
+
+// TestUnreadableFingerDoesNotBlockOthers: an image a station sent that is not a PNG is a
+// verdict on its record (rejected, naming the finger), and neither that record nor one central
+// cannot read at all keeps the records after it, another station's included, undecided.
+func TestUnreadableFingerDoesNotBlockOthers(t *testing.T) {
+	ctx := context.Background()
+	c := testCentral(t)
+	for i, code := range []string{"HN-01", "HN-02"} {
+		if _, err := c.AddStation(ctx, code, "Phường "+code, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.db.exec(ctx, `INSERT INTO batches (id, station, seq, sha256, size, records, created_at, received_at, source, signing_key)
+			VALUES (?, ?, 1, 'x', 1, 1, 0, 0, 'upload', 'k')`, fmt.Sprintf("b%d", i+1), code); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pop, err := sim.NewPopulation(ctx, 78, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuance := sim.RealisticVariation()
+	issuance.MinQuality = 0.7
+	var csv bytes.Buffer
+	w, _ := register.NewWriter(&csv)
+	// enrol is a citizen with both index fingers captured, whose prints the register holds.
+	enrol := func(station string) *enroll.Enrollment {
+		var e *enroll.Enrollment
+		var fingers sim.Fingers
+		for e == nil || len(fingers) != 2 {
+			if e, fingers, err = pop.Person(station, "lan.nt", time.Now().Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.ID = uuid.NewString()
+		entry := register.Entry{RegisterEntry: enroll.RegisterEntry{PersonalID: e.Citizen.PersonalID,
+			FullName: e.Citizen.FullName, DateOfBirth: e.Citizen.DateOfBirth, Gender: e.Citizen.Gender}}
+		for i, p := range []enroll.FingerPosition{enroll.RightIndex, enroll.LeftIndex} {
+			tmpl, err := minutiae.Extract(sim.NewImpression(fingers[p], fingers[p]^0xca7d, issuance), sim.FingerPPI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				entry.Prints, err = minutiae.NewISORecord(tmpl, uint8(p), minutiae.LiveScanPlain)
+			} else {
+				err = entry.Prints.AddView(tmpl, uint8(p), minutiae.LiveScanPlain)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Write(entry); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	bad, good, other, otherBad := enrol("HN-01"), enrol("HN-01"), enrol("HN-02"), enrol("HN-02")
+	w.Close()
+	if n, err := c.LoadRegister(ctx, &csv); err != nil || n.Citizens != 4 || n.Prints != 8 {
+		t.Fatalf("load register: %+v %v", n, err)
+	}
+	for _, e := range []*enroll.Enrollment{bad, otherBad} {
+		for i := range e.Fingers {
+			if e.Fingers[i].Position == enroll.LeftIndex {
+				e.Fingers[i].PNG = []byte("\x1b[2Jnot a png at all")
+			}
+		}
+	}
+	for _, r := range []struct {
+		batch string
+		e     *enroll.Enrollment
+	}{{"b1", bad}, {"b1", good}, {"b2", other}, {"b2", otherBad}} {
+		if err := c.db.inTx(ctx, func(t tx) error {
+			_, err := storeRecord(ctx, t, r.batch, "rev-"+r.e.ID, r.e, time.Now().UnixMilli())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kBad, kGood, kOther := recordKey{"HN-01", bad.ID}, recordKey{"HN-01", good.ID}, recordKey{"HN-02", other.ID}
+	missing := recordKey{"HN-01", uuid.NewString()} // central cannot read it: an error of its own
+
+	n, err := c.VerifyPending(ctx, []recordKey{missing, kBad, kGood})
+	if err == nil || !strings.Contains(err.Error(), missing.ID) {
+		t.Fatalf("verify: %v, want an error naming the record central could not read", err)
+	}
+	if n != 2 {
+		t.Fatalf("decided %d records, want 2", n)
+	}
+	status, reason := recordStatus(t, c, kBad)
+	if status != enroll.StatusRejected || reason.Code != enroll.ReasonFingerQuality || reason.Finger != enroll.LeftIndex {
+		t.Fatalf("the record with an unreadable print: %s %+v, want rejected for the left index's quality", status, reason)
+	}
+	if !strings.Contains(reason.Detail, "decode finger image") {
+		t.Fatalf("the rejection does not say what was wrong with the print: %q", reason.Detail)
+	}
+	if status, reason := recordStatus(t, c, kGood); status != enroll.StatusVerified {
+		t.Fatalf("the record after it: %s %+v, want verified", status, reason)
+	}
+	if status, _ := recordStatus(t, c, kOther); status != enroll.StatusReceived {
+		t.Fatalf("the other station's record was decided before anything asked: %s", status)
+	}
+	// The sweep after a restart finds the other station's records received, a good one and
+	// one with an unreadable print, and decides both, in whichever order it meets them.
+	if n, err := c.VerifyPending(ctx, nil); err != nil || n != 2 {
+		t.Fatalf("verify pending: %d, %v; want 2 records decided", n, err)
+	}
+	if status, reason := recordStatus(t, c, kOther); status != enroll.StatusVerified {
+		t.Fatalf("the other station's record: %s %+v, want verified", status, reason)
+	}
+	if status, reason := recordStatus(t, c, recordKey{"HN-02", otherBad.ID}); status != enroll.StatusRejected || reason.Code != enroll.ReasonFingerQuality {
+		t.Fatalf("the other station's unreadable record: %s %+v, want rejected", status, reason)
+	}
 }

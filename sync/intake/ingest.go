@@ -74,8 +74,11 @@ func (c *Central) Ingest(ctx context.Context, path string, from From) (Outcome, 
 	c.log.Info("batch", "id", out.ID, "station", out.Station, "source", from.Source, "outcome", out.Outcome,
 		"records", len(stored), "reason", out.Reason)
 	if len(stored) > 0 {
+		// The batch is stored and logged: offered again it would be a duplicate, so an error
+		// here would make the station retry for nothing. What stays undecided is picked up by
+		// the next VerifyPending (the server's sweep, or the end of an import).
 		if _, err := c.VerifyPending(ctx, stored); err != nil {
-			return out, err
+			c.log.Warn("batch stored, verification pending", "id", out.ID, "station", out.Station, "err", err)
 		}
 	}
 	return out, nil
@@ -370,12 +373,25 @@ func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, erro
 			return 0, err
 		}
 	}
+	// A record that cannot be verified now stays received for the next sweep; it must not hold
+	// back the records after it, which may be other stations' (their acknowledgements wait
+	// on every record being decided).
 	n := 0
+	var errs []error
 	for _, k := range ids {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
 		if err := c.verifyOne(ctx, k); err != nil {
-			return n, fmt.Errorf("record %s of %s: %w", k.ID, k.Station, err)
+			c.log.Warn("verify", "station", k.Station, "record", k.ID, "err", err)
+			errs = append(errs, fmt.Errorf("record %s of %s: %w", k.ID, k.Station, err))
+			continue
 		}
 		n++
+	}
+	if len(errs) > 0 {
+		return n, fmt.Errorf("verify: %d of %d records left undecided: %w", len(ids)-n, len(ids), errors.Join(errs...))
 	}
 	return n, nil
 }

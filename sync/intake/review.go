@@ -72,7 +72,7 @@ func (c *Central) Reviews(ctx context.Context) ([]Review, error) {
 			return nil, fmt.Errorf("review of %s: %w", r.ID, err)
 		}
 		for _, f := range cmp {
-			r.Fingers = append(r.Fingers, FingerScore(f))
+			r.Fingers = append(r.Fingers, FingerScore{Finger: f.Finger, Score: f.Score, Outcome: f.Outcome})
 		}
 		var e enroll.Enrollment
 		if err := json.Unmarshal(doc, &e); err != nil {

@@ -37,6 +37,10 @@ const (
 // maxStatusRequest bounds a status request's body: some 400 000 record ids.
 const maxStatusRequest = 32 << 20
 
+// statusReadTimeout bounds the time a station takes to send a status request's body; the
+// server as a whole has no ReadTimeout, which would cut off long tus uploads.
+const statusReadTimeout = time.Minute
+
 // TLSConfig is central's side of mutual TLS: a client certificate issued by central's CA is
 // required, and it must be the one last issued to a station that is still registered.
 func (c *Central) TLSConfig() *tls.Config {
@@ -184,24 +188,45 @@ func (c *Central) afterUpload(hook handler.HookEvent) (handler.HTTPResponse, err
 // status answers a wire.StatusRequest with a signed acknowledgement.
 func (c *Central) status(w http.ResponseWriter, r *http.Request) {
 	station := r.Header.Get(stationHeader)
+	// Not every ResponseWriter supports deadlines (tests' recorders do not); the body limit
+	// still bounds the request there.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(statusReadTimeout))
 	var req wire.StatusRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxStatusRequest)).Decode(&req); err != nil {
 		http.Error(w, "status request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	verdicts, err := c.Verdicts(r.Context(), station, req.Records)
-	if err == nil {
-		var batches []ack.BatchOutcome
-		if batches, err = c.BatchOutcomes(r.Context(), station, req.Batches); err == nil {
-			var body []byte
-			if body, err = c.Ack(station, batches, verdicts); err == nil {
-				w.Header().Set("Content-Type", "application/json")
-				w.Write(body)
-				return
-			}
-		}
+	if len(req.Batches) > wire.MaxStatusBatches {
+		http.Error(w, fmt.Sprintf("status request: %d batch ids, more than the %d central answers at once", len(req.Batches), wire.MaxStatusBatches),
+			http.StatusRequestEntityTooLarge)
+		return
 	}
-	http.Error(w, "central could not answer now: "+err.Error(), http.StatusServiceUnavailable)
+	body, err := c.statusAck(r.Context(), station, req)
+	if err != nil {
+		// The detail is central's (database, keys): for its operator, not for the station.
+		c.log.Warn("status", "station", station, "err", err)
+		http.Error(w, "central could not answer now; ask again later", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(body)
+}
+
+// statusAck is the signed acknowledgement answering a station's status request.
+func (c *Central) statusAck(ctx context.Context, station string, req wire.StatusRequest) ([]byte, error) {
+	verdicts, err := c.Verdicts(ctx, station, req.Records)
+	if err != nil {
+		return nil, err
+	}
+	batches, err := c.BatchOutcomes(ctx, station, req.Batches)
+	if err != nil {
+		return nil, err
+	}
+	body, err := c.Ack(station, batches, verdicts)
+	if err != nil {
+		return nil, fmt.Errorf("sign acknowledgement for %s: %w", station, err)
+	}
+	return body, nil
 }
 
 // Sweep finishes what a crash or a lost response left in the upload folder: a whole upload
@@ -278,8 +303,10 @@ func (c *Central) Serve(ctx context.Context, addr string, logOut io.Writer, swee
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	// No ReadTimeout: it would cut off tus uploads of large batches, for which tusd keeps its
+	// own per-read deadlines; the status handler sets its own (statusReadTimeout).
 	srv := &http.Server{Handler: h, TLSConfig: c.TLSConfig(), ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		t := time.NewTicker(sweepEvery)
 		defer t.Stop()

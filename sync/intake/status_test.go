@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,7 +71,7 @@ func TestStatusAnswersOnlyTheAskingStation(t *testing.T) {
 }
 
 // FuzzStatusRequest: the status endpoint reads request bodies from the network; whatever
-// comes, it answers 200 or 400, never panics.
+// comes, it answers 200, 400 or 413 (too many ids), never panics.
 func FuzzStatusRequest(f *testing.F) {
 	c := testCentral(f)
 	f.Add([]byte(`{"Records":["r1","r2"],"Batches":["b1"]}`))
@@ -80,8 +83,55 @@ func FuzzStatusRequest(f *testing.F) {
 		r.Header.Set(stationHeader, "HN-01")
 		w := httptest.NewRecorder()
 		c.status(w, r)
-		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest && w.Code != http.StatusRequestEntityTooLarge {
 			t.Fatalf("answered %d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// TestStatusCapsBatchIDs: central looks batch ids up one by one, so a request naming more than
+// wire.MaxStatusBatches is refused before any lookup, and one at the cap is answered.
+func TestStatusCapsBatchIDs(t *testing.T) {
+	c := testCentral(t)
+	ctx := context.Background()
+	if _, err := c.AddStation(ctx, "HN-01", "Phường HN-01", false); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(n int) *httptest.ResponseRecorder {
+		req := wire.StatusRequest{Batches: make([]string, n)}
+		for i := range req.Batches {
+			req.Batches[i] = fmt.Sprintf("0b6d5e2a-4f1c-4a8e-9d3b-%012d", i)
+		}
+		body, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodPost, wire.StatusPath, bytes.NewReader(body))
+		r.Header.Set(stationHeader, "HN-01")
+		w := httptest.NewRecorder()
+		c.status(w, r)
+		return w
+	}
+	if w := ask(wire.MaxStatusBatches + 1); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "batch ids") {
+		t.Fatalf("over the cap: %d %s", w.Code, w.Body)
+	}
+	if w := ask(wire.MaxStatusBatches); w.Code != http.StatusOK {
+		t.Fatalf("at the cap: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestStatusHidesCentralErrors: when central cannot answer, the station learns that, not what
+// went wrong inside central.
+func TestStatusHidesCentralErrors(t *testing.T) {
+	c := testCentral(t)
+	if _, err := c.db.exec(context.Background(), `DROP TABLE intake_log`); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, wire.StatusPath, strings.NewReader(`{"Batches":["b1"]}`))
+	r.Header.Set(stationHeader, "HN-01")
+	w := httptest.NewRecorder()
+	c.status(w, r)
+	if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "intake_log") {
+		t.Fatalf("answered %d %q", w.Code, w.Body)
+	}
 }

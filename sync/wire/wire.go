@@ -22,3 +22,8 @@ type StatusRequest struct {
 	Records []string
 	Batches []string
 }
+
+// MaxStatusBatches bounds the batch ids of one StatusRequest: central looks each one up on its
+// own, so the bound keeps one request from holding it for long. A station with more batches
+// waiting for an outcome asks about the rest in a later request.
+const MaxStatusBatches = 10_000
