@@ -75,12 +75,15 @@ func CheckUsername(u string) error {
 	return nil
 }
 
-// CheckPassword is the station's password policy: at least 10 characters with a letter and a
-// digit. Station PCs are shared and sit in public offices; the policy is deliberately simple
-// so officers choose long passphrases rather than short complex ones.
+// MinPasswordLen is the shortest password CheckPassword accepts (screens show it as a hint).
+const MinPasswordLen = 10
+
+// CheckPassword is the station's password policy: at least MinPasswordLen characters with a
+// letter and a digit. Station PCs are shared and sit in public offices; the policy is
+// deliberately simple so officers choose long passphrases rather than short complex ones.
 func CheckPassword(pw, confirm string) error {
-	if len([]rune(pw)) < 10 {
-		return fieldErr(FieldPassword, CodePasswordShort, "min", 10)
+	if len([]rune(pw)) < MinPasswordLen {
+		return fieldErr(FieldPassword, CodePasswordShort, "min", MinPasswordLen)
 	}
 	letter, digit := false, false
 	for _, r := range pw {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/biometric"
@@ -190,5 +192,77 @@ func TestLanguageSwitch(t *testing.T) {
 	h2 := newHarness(t, db)
 	if !h2.hasText("First-time station set-up") {
 		t.Errorf("language not remembered:\n%s", h2.texts())
+	}
+}
+
+// TestFormMessagesFollowLanguage: a refusal under the first-run and login forms is said again
+// in the language the officer switches to, as the labels are; the password rule shows before
+// the first refusal.
+func TestFormMessagesFollowLanguage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	h := newHarness(t, db)
+	words := func(lang string) *Translator {
+		tr, err := NewTranslator(assets.Translations(), lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	vi, en := words(LangVI), words(LangEN)
+	hint := func() string {
+		f := find(h, "the set-up form", func(f *widget.Form) bool { return len(f.Items) == 6 })
+		for _, it := range f.Items {
+			if it.Widget == h.field(h.T("field.password")) {
+				return it.HintText
+			}
+		}
+		t.Fatal("no password row in the set-up form")
+		return ""
+	}
+	if got, want := hint(), fmt.Sprintf("Ít nhất %d ký tự", enroll.MinPasswordLen); !strings.Contains(got, want) {
+		t.Errorf("password hint before any try: %q, want it to say %q", got, want)
+	}
+
+	// Submitted empty: the office is named, in Vietnamese, then in English after the switch.
+	h.tap(h.T("setup.create"))
+	refusal := enroll.StationSetup{}.Check()
+	if !h.hasText(vi.Err(refusal)) {
+		t.Fatalf("no Vietnamese refusal %q:\n%s", vi.Err(refusal), h.texts())
+	}
+	h.langSelect().SetSelected("English")
+	h.pump()
+	if !h.hasText(en.Err(refusal)) || h.hasText(vi.Err(refusal)) {
+		t.Errorf("the refusal did not follow the switch to English (want %q):\n%s", en.Err(refusal), h.texts())
+	}
+	if got := hint(); !strings.Contains(got, fmt.Sprintf("At least %d characters", enroll.MinPasswordLen)) {
+		t.Errorf("password hint in English: %q", got)
+	}
+	// A refusal of the store (here the password policy's) follows the switch back as well.
+	h.typeInto(h.T("setup.office"), "Công an phường Khâm Thiên")
+	h.typeInto(h.T("setup.station_code"), "HN-DD-KT-01")
+	h.typeInto(h.T("field.username"), testUser)
+	h.typeInto(h.T("field.full_name"), testName)
+	h.typeInto(h.T("field.password"), "short1")
+	h.tap(h.T("setup.create"))
+	short := enroll.CheckPassword("short1", "")
+	if !h.hasText(en.Err(short)) {
+		t.Fatalf("no English refusal %q:\n%s", en.Err(short), h.texts())
+	}
+	h.langSelect().SetSelected("Tiếng Việt")
+	h.pump()
+	if !h.hasText(vi.Err(short)) || h.hasText(en.Err(short)) {
+		t.Errorf("the refusal did not follow the switch to Vietnamese (want %q):\n%s", vi.Err(short), h.texts())
+	}
+
+	// The login screen's message too.
+	h.firstRun()
+	h.tap(h.T("login.submit"))
+	if !h.hasText(vi.T("login.empty")) {
+		t.Fatalf("no Vietnamese login message:\n%s", h.texts())
+	}
+	h.langSelect().SetSelected("English")
+	h.pump()
+	if !h.hasText(en.T("login.empty")) || h.hasText(vi.T("login.empty")) {
+		t.Errorf("the login message did not follow the switch:\n%s", h.texts())
 	}
 }

@@ -54,32 +54,36 @@ func (s *Station) showFirstRun() {
 	office, code := widget.NewEntry(), widget.NewEntry()
 	user, name := widget.NewEntry(), widget.NewEntry()
 	pw, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry()
-	msg := errorLabel()
+	msg := s.newFormMessage()
 	var create *widget.Button
 	s.show(func() fyne.CanvasObject {
 		office.SetPlaceHolder(s.tr.T("setup.office_hint"))
 		code.SetPlaceHolder("HN-DD-KT-01")
 		user.SetPlaceHolder("lan.nt")
+		// The rule is shown before the first try, not learnt from a refusal.
+		password := widget.NewFormItem(s.tr.T("field.password"), pw)
+		password.HintText = s.tr.F("setup.password_hint", map[string]any{"min": enroll.MinPasswordLen})
 		form := widget.NewForm(
 			widget.NewFormItem(s.tr.T("setup.office"), office),
 			widget.NewFormItem(s.tr.T("setup.station_code"), code),
 			widget.NewFormItem(s.tr.T("field.username"), user),
 			widget.NewFormItem(s.tr.T("field.full_name"), name),
-			widget.NewFormItem(s.tr.T("field.password"), pw),
+			password,
 			widget.NewFormItem(s.tr.T("field.password_confirm"), confirm),
 		)
+		msg.refresh()
 		create = widget.NewButton(s.tr.T("setup.create"), nil)
 		create.Importance = widget.HighImportance
 		create.OnTapped = func() {
-			setError(msg, "")
+			msg.clear()
 			setup := enroll.StationSetup{Office: office.Text, Code: code.Text, Supervisor: enroll.OfficerForm{
 				Username: user.Text, FullName: name.Text, Password: pw.Text, Confirm: confirm.Text}}.Normalize()
 			if err := setup.Check(); err != nil {
-				setError(msg, s.tr.Err(err))
+				msg.fail(err)
 				return
 			}
 			var key string
-			s.submit(create, msg, func() (err error) {
+			s.submit(create, msg.fail, func() (err error) {
 				key, err = s.cfg.Store.Init(context.Background(), setup)
 				return err
 			}, func() {
@@ -91,7 +95,7 @@ func (s *Station) showFirstRun() {
 		confirm.OnSubmitted = func(string) { create.OnTapped() }
 		intro := widget.NewLabel(s.tr.T("setup.intro"))
 		intro.Wrapping = fyne.TextWrapWord
-		card := widget.NewCard(s.tr.T("setup.title"), "", container.NewVBox(intro, form, msg, create))
+		card := widget.NewCard(s.tr.T("setup.title"), "", container.NewVBox(intro, form, msg.label, create))
 		return s.centred(card)
 	})
 	s.win.Canvas().Focus(office)
@@ -109,15 +113,16 @@ func (s *Station) centred(card fyne.CanvasObject) fyne.CanvasObject {
 func (s *Station) showLogin() {
 	s.officer = nil
 	user, pw := widget.NewEntry(), widget.NewPasswordEntry()
-	msg := errorLabel()
+	msg := s.newFormMessage()
 	s.show(func() fyne.CanvasObject {
+		msg.refresh()
 		login := widget.NewButton(s.tr.T("login.submit"), nil)
 		login.Importance = widget.HighImportance
 		login.OnTapped = func() {
-			setError(msg, "")
+			msg.clear()
 			name, pass := user.Text, pw.Text
 			if strings.TrimSpace(name) == "" || pass == "" {
-				setError(msg, s.tr.T("login.empty"))
+				msg.text("login.empty")
 				return
 			}
 			login.Disable()
@@ -129,7 +134,7 @@ func (s *Station) showLogin() {
 				login.Enable()
 				pw.SetText("")
 				if err != nil {
-					setError(msg, s.tr.Err(err))
+					msg.fail(err)
 					s.win.Canvas().Focus(pw)
 					return
 				}
@@ -158,7 +163,7 @@ func (s *Station) showLogin() {
 			widget.NewFormItem(s.tr.T("field.password"), pw))
 		recover := widget.NewButton(s.tr.T("login.recover"), s.askRecovery)
 		recover.Importance = widget.LowImportance
-		card := widget.NewCard(s.tr.T("login.title"), sub, container.NewVBox(form, msg, login, recover))
+		card := widget.NewCard(s.tr.T("login.title"), sub, container.NewVBox(form, msg.label, login, recover))
 		return s.centred(card)
 	})
 	s.win.Canvas().Focus(user)

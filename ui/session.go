@@ -250,7 +250,7 @@ func (s *Station) askPasswordChange(forced bool, then func()) {
 	save.OnTapped = func() {
 		setError(msg, "")
 		user, cur, nw, conf := s.officer.Username, current.Text, next.Text, confirm.Text
-		s.submit(save, msg, func() error {
+		s.submit(save, s.errorIn(msg), func() error {
 			return s.cfg.Store.ChangePassword(context.Background(), user, cur, nw, conf)
 		}, func() {
 			s.officer.MustChange = false
@@ -289,7 +289,7 @@ func (s *Station) askRecovery() {
 	ok.OnTapped = func() {
 		setError(msg, "")
 		k, u, p, c := key.Text, user.Text, pw.Text, confirm.Text
-		s.submit(ok, msg, func() error {
+		s.submit(ok, s.errorIn(msg), func() error {
 			return s.cfg.Store.Recover(context.Background(), k, u, p, c)
 		}, func() {
 			d.Hide()

@@ -317,18 +317,24 @@ func (s *Station) background(work func() error, done func(error)) {
 	}()
 }
 
-// submit runs a form's work in the background with its button disabled; an error goes under
-// the form, success runs done (on the UI goroutine).
-func (s *Station) submit(btn *widget.Button, msg *widget.Label, work func() error, done func()) {
+// submit runs a form's work in the background with its button disabled; an error goes to
+// fail (the line under the form), success runs done (on the UI goroutine).
+func (s *Station) submit(btn *widget.Button, fail func(error), work func() error, done func()) {
 	btn.Disable()
 	s.background(work, func(err error) {
 		btn.Enable()
 		if err != nil {
-			setError(msg, s.tr.Err(err))
+			fail(err)
 			return
 		}
 		done()
 	})
+}
+
+// errorIn shows an error in a dialog's error line. A dialog stays on top of the language
+// switch, so its words need not follow a switch (a screen's do: formMessage).
+func (s *Station) errorIn(l *widget.Label) func(error) {
+	return func(err error) { setError(l, s.tr.Err(err)) }
 }
 
 // langSelect switches language and redraws the screen; the choice is remembered.
@@ -454,6 +460,41 @@ func errorLabel() *widget.Label {
 	l.Wrapping = fyne.TextWrapWord
 	l.Hide()
 	return l
+}
+
+// formMessage is the red line under a screen's form. It keeps how to say its message rather
+// than the words: the screen is built again after a language switch, and its message must
+// change language with the labels around it.
+type formMessage struct {
+	label *widget.Label
+	tr    *Translator
+	say   func() string
+}
+
+func (s *Station) newFormMessage() *formMessage {
+	return &formMessage{label: errorLabel(), tr: s.tr}
+}
+
+// fail shows err in the officer's language, now and after every language switch.
+func (m *formMessage) fail(err error) { m.set(func() string { return m.tr.Err(err) }) }
+
+// text shows the catalog's text for key.
+func (m *formMessage) text(key string) { m.set(func() string { return m.tr.T(key) }) }
+
+func (m *formMessage) clear() { m.set(nil) }
+
+func (m *formMessage) set(say func() string) {
+	m.say = say
+	m.refresh()
+}
+
+// refresh says the message again in the current language; the screen's build calls it.
+func (m *formMessage) refresh() {
+	text := ""
+	if m.say != nil {
+		text = m.say()
+	}
+	setError(m.label, text)
 }
 
 func setError(l *widget.Label, msg string) {

@@ -252,7 +252,7 @@ func (s *Station) askProvision() {
 		setError(msg, "")
 		file, who := strings.TrimSpace(path.Text), s.officer.Username
 		var b enroll.Binding
-		s.submit(ok, msg, func() error {
+		s.submit(ok, s.errorIn(msg), func() error {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				return fmt.Errorf("%s: %w", file, err)

@@ -19,33 +19,28 @@ var errAuditBackwards = errors.New("the station's audit did not only move forwar
 // carried and says whether they only ever moved forward. A station whose database (with the
 // head file beside it) was put back to an older copy looks intact to itself; only the heads
 // it reported before show that its history went back.
-func runAudit(args []string, out, errOut io.Writer) error {
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprint(out, usage)
-		return nil
-	}
-	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprint(errOut, usage)
-		return errors.New("audit: say check STATION")
-	}
-	f := newFlags("audit check", "audit check STATION", errOut)
-	if ok, err := f.parse(args[1:]); !ok || err != nil {
+func runAudit(args []string, out io.Writer) error {
+	_, args, err := group("audit", args, out)
+	if err != nil {
 		return err
 	}
-	if f.NArg() != 1 {
-		f.Usage()
-		return errors.New("audit check: name exactly one station code")
+	f := newFlags("audit check", out)
+	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	if err := f.args(1, "exactly one station code"); err != nil {
+		return err
 	}
 	station := strings.ToUpper(f.Arg(0))
 	ctx := context.Background()
 	c, err := f.open(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("audit check: %w", err)
 	}
 	defer c.Close()
 	heads, err := c.AuditHeads(ctx, station)
 	if err != nil {
-		return err
+		return fmt.Errorf("audit check: %w", err)
 	}
 	if len(heads) == 0 {
 		fmt.Fprintf(out, "station %s: no batch carried an audit head yet\n", station)

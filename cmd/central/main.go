@@ -26,27 +26,6 @@ import (
 	"github.com/wardpolice/enroll/sync/intake"
 )
 
-const usage = `usage: central COMMAND [flags]
-
-Commands:
-  init      --url URL [--name NAME] [--host H,…]   set up central's folder: CA, server certificate, keys
-  station add CODE --name NAME [--out FILE] [--reissue]   register a station, write its provisioning file
-  station remove CODE                             stop trusting a station
-  station list                                    list stations
-  register load FILE.csv                          load the citizen register (personal_id,full_name,date_of_birth,gender[,fingerprints])
-  serve     [--listen ADDR]                        serve stations over HTTPS with mutual TLS
-  status                                          count batches and records by status
-  import    DIR                                   ingest batch files from removable media, write acknowledgement files
-  review    list | verify | reject STATION RECORD  records whose fingerprints an examiner must judge
-  audit check STATION                             whether the audit heads a station's batches carried only moved forward
-  eval-matcher [--fingers N] [--impostors N] [--plot FILE.png]   measure the fingerprint matcher's error rates
-  version                                         print the version
-
-Every command takes --dir DIR (default $CENTRAL_DIR, else ~/.local/share/enrollment-central)
-and --db DSN (default $CENTRAL_DB, else the SQLite file central.db in DIR; postgres://… for
-PostgreSQL). "central COMMAND --help" lists a command's flags.
-`
-
 const version = "0.1.0"
 
 func main() {
@@ -54,92 +33,62 @@ func main() {
 	// other users of the machine.
 	syscall.Umask(0o077)
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "central:", err)
-		os.Exit(1)
+		os.Exit(report(os.Stderr, err))
 	}
 }
 
+// run runs one command; a --help answered is no error.
 func run(args []string, out, errOut io.Writer) error {
+	err := dispatch(args, out, errOut)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(args []string, out, errOut io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(errOut, usage)
-		return errors.New("no command given")
+		return &usageError{err: errors.New("no command given"), help: usage}
 	}
 	cmd, args := args[0], args[1:]
 	if isHelp(cmd) {
-		fmt.Fprint(out, usage)
+		usage(out)
 		return nil
 	}
 	switch cmd {
 	case "version":
+		f := newBareFlags("version", out)
+		if ok, err := f.parse(args); !ok || err != nil {
+			return err
+		}
+		if err := f.args(0, ""); err != nil {
+			return err
+		}
 		fmt.Fprintln(out, "central", version)
 		return nil
 	case "init":
-		return runInit(args, out, errOut)
+		return runInit(args, out)
 	case "station":
-		return runStation(args, out, errOut)
+		return runStation(args, out)
 	case "register":
-		return runRegister(args, out, errOut)
+		return runRegister(args, out)
 	case "serve":
 		return runServe(args, out, errOut)
 	case "status":
-		return runStatus(args, out, errOut)
+		return runStatus(args, out)
 	case "import":
-		return runImport(args, out, errOut)
+		return runImport(args, out)
 	case "audit":
-		return runAudit(args, out, errOut)
+		return runAudit(args, out)
 	case "review":
-		return runReview(args, out, errOut)
+		return runReview(args, out)
 	case "eval-matcher":
-		return runEvalMatcher(args, out, errOut)
+		return runEvalMatcher(args, out)
 	}
-	fmt.Fprint(errOut, usage)
-	return fmt.Errorf("unknown command %q", cmd)
-}
-
-func isHelp(arg string) bool {
-	switch arg {
-	case "help", "-h", "-help", "--help":
-		return true
+	if strings.HasPrefix(cmd, "-") {
+		return &usageError{err: fmt.Errorf("%s: give the command first, then its flags: central COMMAND [flags]", cmd), help: usage}
 	}
-	return false
-}
-
-// flags is a command's flag set with the folder and database every command takes.
-type flags struct {
-	*flag.FlagSet
-	dir, db *string
-}
-
-func newFlags(name, synopsis string, errOut io.Writer) flags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	fs.Usage = func() {
-		fmt.Fprintf(errOut, "usage: central %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-	}
-	return flags{fs, fs.String("dir", defaultDir(), "central's folder (keys, uploads, SQLite database)"),
-		fs.String("db", os.Getenv("CENTRAL_DB"), "database: a postgres:// URL, or a SQLite file (default DIR/central.db)")}
-}
-
-// parse reads flags; --help is an answer, not an error.
-func (f flags) parse(args []string) (bool, error) {
-	// Flags may follow positional arguments ("station add HN-01 --name …").
-	var pos []string
-	for len(args) > 0 {
-		if err := f.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return false, nil
-			}
-			return false, err
-		}
-		if f.NArg() == 0 {
-			break
-		}
-		pos = append(pos, f.Arg(0))
-		args = f.Args()[1:]
-	}
-	f.Parse(append([]string{"--"}, pos...))
-	return true, nil
+	return &usageError{err: fmt.Errorf("unknown command %q (central help lists the commands)", cmd), help: usage}
 }
 
 func defaultDir() string {
@@ -157,16 +106,19 @@ func defaultDir() string {
 	return filepath.Join(base, "enrollment-central")
 }
 
-func (f flags) open(ctx context.Context) (*intake.Central, error) {
+func (f *flags) open(ctx context.Context) (*intake.Central, error) {
 	return intake.Open(ctx, *f.dir, *f.db)
 }
 
-func runInit(args []string, out, errOut io.Writer) error {
-	f := newFlags("init", "init --url https://HOST:PORT [--name NAME] [--host NAME,…] [--dir DIR]", errOut)
+func runInit(args []string, out io.Writer) error {
+	f := newFlags("init", out)
 	url := f.String("url", "https://127.0.0.1:8443", "the address stations reach central at (written into provisioning files)")
 	name := f.String("name", "Trung tâm dữ liệu căn cước", "central system's name (its CA's subject)")
 	hosts := f.String("host", "", "extra host names or addresses for the server certificate, comma-separated (localhost, 127.0.0.1 and ::1 are always in)")
 	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	if err := f.args(0, ""); err != nil {
 		return err
 	}
 	u, err := neturl.Parse(*url)
@@ -176,7 +128,7 @@ func runInit(args []string, out, errOut io.Writer) error {
 	}
 	if err != nil || perr != nil || port < 1 || port > 65535 || u.Scheme != "https" || u.Hostname() == "" ||
 		strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("init: --url %q must be an https:// address with a host and an optional port, nothing after it (e.g. https://central.example.vn:8443)", *url)
+		return f.mistake("--url %q must be an https:// address with a host and an optional port, nothing after it (e.g. https://central.example.vn:8443)", *url)
 	}
 	// Stations check the server certificate against the host in their provisioning file.
 	all := []string{"localhost", "127.0.0.1", "::1", u.Hostname()}
@@ -191,37 +143,37 @@ func runInit(args []string, out, errOut io.Writer) error {
 	}
 	c, err := f.open(context.Background())
 	if err != nil {
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	defer c.Close()
-	fmt.Fprintf(out, "central set up in %s\nstations will reach it at %s\nnext: central register load FILE.csv --dir %s, then central station add CODE --name NAME --dir %s\n",
-		*f.dir, *url, *f.dir, *f.dir)
+	listen, err := listenAddr(*url)
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	fmt.Fprintf(out, "central set up in %s\nstations will reach it at %s\n"+
+		"next: central register load FILE.csv --dir %s, then central station add CODE --name NAME --dir %s,\n"+
+		"then central serve --dir %s (it listens at %s; --listen ADDR for another address, e.g. behind a proxy)\n",
+		*f.dir, *url, *f.dir, *f.dir, *f.dir, listen)
 	return nil
 }
 
-func runStation(args []string, out, errOut io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(errOut, usage)
-		return errors.New("station: say add, remove or list")
+func runStation(args []string, out io.Writer) error {
+	sub, args, err := group("station", args, out)
+	if err != nil {
+		return err
 	}
-	if isHelp(args[0]) {
-		fmt.Fprint(out, usage)
-		return nil
-	}
-	sub, args := args[0], args[1:]
 	ctx := context.Background()
 	switch sub {
 	case "add":
-		f := newFlags("station add", "station add CODE --name NAME [--out FILE] [--reissue]", errOut)
+		f := newFlags("station add", out)
 		name := f.String("name", "", "the station's office, e.g. \"Công an phường Kim Liên\"")
 		to := f.String("out", "", "provisioning file to write (default CODE.provision.json in the current folder)")
 		reissue := f.Bool("reissue", false, "give a registered station a new certificate (the old one stops working)")
 		if ok, err := f.parse(args); !ok || err != nil {
 			return err
 		}
-		if f.NArg() != 1 {
-			f.Usage()
-			return errors.New("station add: name exactly one station code")
+		if err := f.args(1, "exactly one station code, e.g. HN-KL-01"); err != nil {
+			return err
 		}
 		code := strings.ToUpper(f.Arg(0))
 		if *to == "" {
@@ -236,7 +188,7 @@ func runStation(args []string, out, errOut io.Writer) error {
 		c, err := f.open(ctx)
 		if err != nil {
 			os.Remove(*to)
-			return err
+			return fmt.Errorf("station add: %w", err)
 		}
 		defer c.Close()
 		data, err := c.AddStation(ctx, code, *name, *reissue)
@@ -253,37 +205,42 @@ func runStation(args []string, out, errOut io.Writer) error {
 		fmt.Fprintf(out, "station %s registered\nprovisioning file: %s (it holds the station's private key: carry it to that station, provision it, then delete it)\n", code, *to)
 		return nil
 	case "remove":
-		f := newFlags("station remove", "station remove CODE", errOut)
+		f := newFlags("station remove", out)
 		if ok, err := f.parse(args); !ok || err != nil {
 			return err
 		}
-		if f.NArg() != 1 {
-			f.Usage()
-			return errors.New("station remove: name exactly one station code")
+		if err := f.args(1, "exactly one station code"); err != nil {
+			return err
 		}
 		c, err := f.open(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("station remove: %w", err)
 		}
 		defer c.Close()
 		if err := c.RemoveStation(ctx, strings.ToUpper(f.Arg(0))); err != nil {
-			return err
+			return fmt.Errorf("station remove: %w", err)
 		}
 		fmt.Fprintf(out, "station %s removed: its connections and batches are refused from now on\n", strings.ToUpper(f.Arg(0)))
 		return nil
 	case "list":
-		f := newFlags("station list", "station list", errOut)
+		f := newFlags("station list", out)
 		if ok, err := f.parse(args); !ok || err != nil {
+			return err
+		}
+		if err := f.args(0, ""); err != nil {
 			return err
 		}
 		c, err := f.open(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("station list: %w", err)
 		}
 		defer c.Close()
 		list, err := c.Stations(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("station list: %w", err)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(out, "no station is registered yet (central station add CODE --name NAME registers one)")
 		}
 		for _, s := range list {
 			state := "active"
@@ -298,25 +255,20 @@ func runStation(args []string, out, errOut io.Writer) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("station: unknown %q (add, remove, list)", sub)
+	return fmt.Errorf("station: %q has no handler", sub) // group() accepts only the table's subcommands
 }
 
-func runRegister(args []string, out, errOut io.Writer) error {
-	if len(args) > 0 && isHelp(args[0]) {
-		fmt.Fprint(out, usage)
-		return nil
-	}
-	if len(args) == 0 || args[0] != "load" {
-		fmt.Fprint(errOut, usage)
-		return errors.New("register: say load FILE.csv")
-	}
-	f := newFlags("register load", "register load FILE.csv", errOut)
-	if ok, err := f.parse(args[1:]); !ok || err != nil {
+func runRegister(args []string, out io.Writer) error {
+	_, args, err := group("register", args, out)
+	if err != nil {
 		return err
 	}
-	if f.NArg() != 1 {
-		f.Usage()
-		return errors.New("register load: name one CSV file")
+	f := newFlags("register load", out)
+	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	if err := f.args(1, "one CSV file"); err != nil {
+		return err
 	}
 	in, err := os.Open(f.Arg(0))
 	if err != nil {
@@ -326,50 +278,88 @@ func runRegister(args []string, out, errOut io.Writer) error {
 	ctx := context.Background()
 	c, err := f.open(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("register load: %w", err)
 	}
 	defer c.Close()
 	n, err := c.LoadRegister(ctx, in)
 	if err != nil {
-		return err
+		return fmt.Errorf("register load: %w", err)
 	}
 	fmt.Fprintf(out, "register: %d citizens loaded, %d reference prints\n", n.Citizens, n.Prints)
 	return nil
 }
 
 func runServe(args []string, out, errOut io.Writer) error {
-	f := newFlags("serve", "serve [--listen ADDR]", errOut)
-	listen := f.String("listen", "127.0.0.1:8443", "address to listen on")
+	f := newFlags("serve", out)
+	listen := f.String("listen", "", "address to listen on, HOST:PORT or :PORT for every interface (default: the host and port of the --url central init was given)")
 	sweep := f.Duration("sweep", 30*time.Second, "how often to finish uploads a crash left behind")
 	if ok, err := f.parse(args); !ok || err != nil {
 		return err
+	}
+	if err := f.args(0, ""); err != nil {
+		return err
+	}
+	if *sweep <= 0 {
+		return f.mistake("--sweep must be more than 0 (e.g. 30s)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c, err := f.open(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("serve: %w", err)
 	}
 	defer c.Close()
-	return c.Serve(ctx, *listen, errOut, *sweep, func(a net.Addr) {
+	addr := *listen
+	if addr == "" {
+		// Where stations were told central is (their provisioning files carry this URL).
+		if addr, err = listenAddr(c.Config().URL); err != nil {
+			return fmt.Errorf("serve: %w (give the address to listen on with --listen HOST:PORT)", err)
+		}
+	}
+	err = c.Serve(ctx, addr, errOut, *sweep, func(a net.Addr) {
 		fmt.Fprintf(out, "central serving stations on https://%s (mutual TLS)\n", a)
 	})
+	if err != nil && *listen == "" {
+		return fmt.Errorf("serve: %w (the address is the one of central's URL, %s; give another with --listen HOST:PORT, or :PORT for every interface)",
+			err, c.Config().URL)
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
 }
 
-func runStatus(args []string, out, errOut io.Writer) error {
-	f := newFlags("status", "status", errOut)
+// listenAddr is the host and port of central's URL (port 443 when it names none): where
+// central listens unless told otherwise.
+func listenAddr(url string) (string, error) {
+	u, err := neturl.Parse(url)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("central's URL %q names no host", url)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port), nil
+}
+
+func runStatus(args []string, out io.Writer) error {
+	f := newFlags("status", out)
 	if ok, err := f.parse(args); !ok || err != nil {
+		return err
+	}
+	if err := f.args(0, ""); err != nil {
 		return err
 	}
 	ctx := context.Background()
 	c, err := f.open(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("status: %w", err)
 	}
 	defer c.Close()
 	n, err := c.Count(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("status: %w", err)
 	}
 	total := 0
 	for _, k := range n.Records {
@@ -403,14 +393,13 @@ func runStatus(args []string, out, errOut io.Writer) error {
 	return nil
 }
 
-func runImport(args []string, out, errOut io.Writer) error {
-	f := newFlags("import", "import DIR", errOut)
+func runImport(args []string, out io.Writer) error {
+	f := newFlags("import", out)
 	if ok, err := f.parse(args); !ok || err != nil {
 		return err
 	}
-	if f.NArg() != 1 {
-		f.Usage()
-		return errors.New("import: name the folder the station exported to")
+	if err := f.args(1, "the folder the station exported to"); err != nil {
+		return err
 	}
 	dir := f.Arg(0)
 	if st, err := os.Stat(dir); err != nil {
@@ -420,7 +409,7 @@ func runImport(args []string, out, errOut io.Writer) error {
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.batch"))
 	if err != nil {
-		return err
+		return fmt.Errorf("import: %w", err)
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("import: no .batch files in %s (the station writes them with: station export --to DIR)", dir)
@@ -429,7 +418,7 @@ func runImport(args []string, out, errOut io.Writer) error {
 	ctx := context.Background()
 	c, err := f.open(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("import: %w", err)
 	}
 	defer c.Close()
 	byStation := map[string][]ack.BatchOutcome{}
@@ -459,11 +448,11 @@ func runImport(args []string, out, errOut io.Writer) error {
 		}
 		verdicts, err := c.BatchVerdicts(ctx, station, ids)
 		if err != nil {
-			return err
+			return fmt.Errorf("import: %w", err)
 		}
 		data, err := c.Ack(station, outcomes, verdicts)
 		if err != nil {
-			return err
+			return fmt.Errorf("import: acknowledgement for %s: %w", station, err)
 		}
 		name := filepath.Join(dir, fmt.Sprintf("ack-%s-%s.json", station, time.Now().UTC().Format("20060102-150405")))
 		if err := os.WriteFile(name, data, 0o644); err != nil {

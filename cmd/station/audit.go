@@ -21,18 +21,27 @@ var errAuditBroken = errors.New("the audit trail is broken")
 // nobody was logged in and records any damage it finds (station audit_alarm entries); the
 // first check shows the trail as it was before that.
 func runAudit(args []string, in io.Reader, out io.Writer) error {
-	if len(args) > 0 && isHelp(args[0]) {
-		newFlags("audit").Usage()
-		return nil
+	var user *string
+	more := func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "supervisor whose password opens the audit key, to check the MACs ("+passwordFrom+
+			"; on a terminal the supervisor is asked for when --user is not given)")
 	}
 	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("say what to do: station audit verify [--db FILE] [--user SUPERVISOR]")
+		// The help lists the flags verify takes.
+		fs := newFlags("audit")
+		fs.String("db", defaultDB(), "database file")
+		more(fs.FlagSet)
+		if len(args) > 0 && isHelp(args[0]) {
+			fs.help(out)
+			return nil
+		}
+		if len(args) == 0 {
+			return fs.mistake("say what to do: station audit verify")
+		}
+		return fs.mistake("unknown %q: the one thing audit does is verify", args[0])
 	}
 	ctx := context.Background()
-	var user *string
-	st, err := openTool(ctx, "audit verify", args[1:], func(fs *flag.FlagSet) {
-		user = fs.String("user", "", "supervisor whose password opens the audit key, to check the MACs (asked for on a terminal)")
-	})
+	st, err := openTool(ctx, "audit verify", args[1:], out, more, nil)
 	if err != nil {
 		return err
 	}

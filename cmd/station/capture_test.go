@@ -41,8 +41,7 @@ func TestMain(m *testing.M) {
 			reportPeak()
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "station:", err)
-			os.Exit(exitStatus(err))
+			os.Exit(report(os.Stderr, err))
 		}
 		os.Exit(0)
 	}

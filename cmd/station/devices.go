@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wardpolice/enroll/device/camera"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/device/camera"
 	"github.com/wardpolice/enroll/device/upektc"
 	"github.com/wardpolice/enroll/device/usb"
 )
@@ -25,6 +26,18 @@ func readerModels() []usb.Model {
 }
 
 var errNoReader = errors.New("no supported fingerprint reader is connected")
+
+// noReaderHint says what to do about errNoReader. The command line captures from a real reader
+// only: the simulated reader is the window's, on a station that has never seen a real one.
+func noReaderHint() string {
+	var models []string
+	for _, m := range readerModels() {
+		models = append(models, fmt.Sprintf("%s, USB %04x:%04x", m.Name, m.VendorID, m.ProductID))
+	}
+	return fmt.Sprintf("plug in a supported reader (%s) and run it again; station devices lists what the station sees. "+
+		"Only the window has a simulated reader (on a station that never saw a real one); "+
+		"station quality FILE.png scores a print already saved", strings.Join(models, "; "))
+}
 
 // openReader opens the first connected supported reader.
 func openReader() (enroll.FingerprintScanner, error) {
@@ -49,15 +62,15 @@ func openFound(f usb.Found) (enroll.FingerprintScanner, error) {
 
 func runDevices(args []string, out io.Writer) error {
 	fs := newFlags("devices")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, out); err != nil {
 		return err
 	}
 	found, err := usb.Scan(readerModels())
 	if err != nil {
-		return err
+		return fmt.Errorf("devices: look for fingerprint readers: %w", err)
 	}
 	if len(found) == 0 {
-		fmt.Fprintln(out, "fingerprint readers: none connected (the station uses its simulated reader)")
+		fmt.Fprintln(out, "fingerprint readers: none connected (the window uses its simulated reader until it sees a real one; station capture needs a real one)")
 	}
 	for _, f := range found {
 		state := "ready"
@@ -71,10 +84,10 @@ func runDevices(args []string, out io.Writer) error {
 	}
 	paths, err := camera.Paths()
 	if err != nil {
-		return err
+		return fmt.Errorf("devices: look for cameras: %w", err)
 	}
 	if len(paths) == 0 {
-		fmt.Fprintln(out, "cameras: none found (the station uses its simulated camera)")
+		fmt.Fprintln(out, "cameras: none found (the window uses its simulated camera until it sees a real one)")
 	}
 	for _, p := range paths {
 		cam, err := camera.Open(p)
@@ -93,14 +106,19 @@ func runCapture(args []string, out io.Writer) error {
 	fs := newFlags("capture")
 	path := fs.String("out", "", "write the captured print to this PNG file")
 	wait := fs.Duration("timeout", time.Minute, "how long to wait for a finger")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, out); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("capture: --out FILE.png is required")
+		return fs.mistake("say where to write the print: --out FILE.png")
+	}
+	if *wait <= 0 {
+		return fs.mistake("--timeout must be more than 0 (e.g. 30s)")
 	}
 	scanner, err := openReader()
-	if err != nil {
+	if errors.Is(err, errNoReader) {
+		return fmt.Errorf("capture: %w: %s", err, noReaderHint())
+	} else if err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
 	defer scanner.Close()
@@ -113,7 +131,7 @@ func runCapture(args []string, out io.Writer) error {
 	}
 	png, err := biometric.EncodeFingerPNG(f.Image, f.PPI)
 	if err != nil {
-		return err
+		return fmt.Errorf("capture: %w", err)
 	}
 	if err := os.WriteFile(*path, png, 0o600); err != nil {
 		return fmt.Errorf("capture: %w", err)

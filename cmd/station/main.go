@@ -6,17 +6,22 @@
 //	station init --office O --code C --user U --name N   set up a new station (as the first run)
 //	station recover --user U                    new password for a supervisor, with the recovery key
 //	station purge --user U                      delete delivered records past the grace period
+//	station rekey --user U | --status           rotate the data key, or show what it seals
 //	station demo --records N [--db FILE] [--user U]  add N synthetic complete enrollments
-//	station bench [--db FILE] --user U [--runs N]    time record searches on a database
+//	station bench [--db FILE] [--user U] [--runs N]  time record searches on a database
 //	station audit verify [--user U]             check the audit trail (its MACs with a supervisor's password)
 //	station devices                             list the capture devices found
 //	station capture --out FILE.png              capture one print from the first reader
 //	station portrait --in PHOTO --out CROP.jpg  check a photo as a portrait and write the crop
+//	station quality FILE.png [--ppi N]          score a finger image as a capture is scored
+//	station records --user U [--find TEXT]      list the records with their codes and ids
 //	station provision FILE --user U             bind the station to central (supervisor)
 //	station sync [--user U]                     build batches (when logged in), upload, pull statuses
 //	station export --to DIR --user U            write ready batches to removable media
 //	station import-ack FILE                     apply central's acknowledgement file
-//	station receipt CODE --out FILE.pdf         write a saved record's receipt
+//	station receipt CODE --out FILE.pdf --user U  write a saved record's receipt
+//
+// station help lists them; station COMMAND --help gives a command's flags and exit statuses.
 package main
 
 import (
@@ -29,6 +34,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,14 +68,27 @@ func main() {
 	// creates is for other users of the machine.
 	syscall.Umask(0o077)
 	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "station:", err)
-		os.Exit(exitStatus(err))
+		os.Exit(report(os.Stderr, err))
 	}
 }
 
-// exitStatus is 2 for input that could not be read at all, 1 for every other failure.
+// report prints a failed command's error (a usage mistake with the command's help after it)
+// and returns the exit status.
+func report(w io.Writer, err error) int {
+	fmt.Fprintln(w, "station:", err)
+	var u *usageError
+	if errors.As(err, &u) {
+		fmt.Fprintln(w)
+		u.help(w)
+	}
+	return exitStatus(err)
+}
+
+// exitStatus is 2 for a command that cannot run (a usage mistake, or input that could not be
+// read at all), 1 for every other failure.
 func exitStatus(err error) int {
-	if errors.Is(err, errUnreadable) {
+	var u *usageError
+	if errors.Is(err, errUnreadable) || errors.As(err, &u) {
 		return 2
 	}
 	return 1
@@ -87,14 +107,17 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		usage(out)
 		return nil
 	}
-	cmd := "gui"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+	cmd, args, err := splitCommand(args)
+	if err != nil {
+		return err
 	}
 	switch cmd {
 	case "gui":
-		return runGUI(args)
+		return runGUI(args, out)
 	case "version":
+		if err := newFlags("version").parse(args, out); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "station %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	case "init":
@@ -119,6 +142,8 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		return runPortrait(args, out)
 	case "quality":
 		return runQuality(args, out)
+	case "records":
+		return runRecords(args, in, out)
 	case "provision":
 		return runProvision(args, in, out)
 	case "sync":
@@ -130,7 +155,43 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 	case "receipt":
 		return runReceipt(args, in, out)
 	}
-	return fmt.Errorf("unknown command %q (station help lists the commands)", cmd)
+	if isHelp(cmd) {
+		usage(out)
+		return nil
+	}
+	return &usageError{err: fmt.Errorf("unknown command %q (station help lists the commands)", cmd), help: usage}
+}
+
+// splitCommand finds the command word. The usage line puts the window's flags first
+// (station [--db FILE] …), so flags may come before a command too (station --db FILE rekey
+// --status): they are handed to the command after its word, and the command's own flag set
+// accepts or refuses them. Without a command word, everything is the window's.
+func splitCommand(args []string) (cmd string, rest []string, err error) {
+	if len(args) == 0 {
+		return "gui", nil, nil
+	}
+	if !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:], nil
+	}
+	// The window's flag set tells which leading arguments are flags and which are their values.
+	fs, _ := guiFlags()
+	if err := fs.Parse(args); err != nil {
+		if !helpAsked(err) {
+			for _, a := range args {
+				if c, ok := lookup(a); ok && c.name != "help" && c.name != "gui" {
+					return "", nil, &usageError{err: fmt.Errorf("%v: give the command first, then its flags: station %s [flags]", err, c.name),
+						help: usage}
+				}
+			}
+		}
+		return "gui", args, nil // the window's flag set says what is wrong, with its help
+	}
+	left := fs.Args()
+	used := len(args) - len(left)
+	if len(left) == 0 || args[used-1] == "--" {
+		return "gui", args, nil
+	}
+	return left[0], append(append([]string(nil), args[:used]...), left[1:]...), nil
 }
 
 // defaultDB is where the station keeps its database: $STATION_DB, else the user's data folder.
@@ -156,12 +217,15 @@ func openStore(ctx context.Context, path string, opts ...store.Option) (*store.S
 	return store.Open(ctx, path, opts...)
 }
 
+var errNoDatabase = errors.New("no station database")
+
 // openExisting opens a station database that must already exist (tools never create one).
 func openExisting(ctx context.Context, path string) (*store.Store, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no station database at %s: %w (set one up with station init, or the window's first run; or give --db FILE)", path, err)
+		// The path once: the stat error would only repeat it.
+		return nil, fmt.Errorf("%w at %s: set one up with station init (or the window's first run), or name the right file with --db FILE", errNoDatabase, path)
 	} else if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open the station database: %w", err)
 	}
 	return store.Open(ctx, path)
 }
@@ -172,17 +236,33 @@ const (
 	guiGCPercent   = 50
 )
 
-func runGUI(args []string) error {
-	fs := newFlags("station")
-	db := fs.String("db", defaultDB(), "database file")
-	lang := fs.String("lang", ui.LangVI, "interface language (vi or en)")
-	simSeed := fs.Uint64("sim-seed", 0, "seed for the simulated devices (0: random); the same seed replays the same captures")
-	if err := fs.Parse(args); err != nil {
+// guiOptions are the window's flags.
+type guiOptions struct {
+	db, lang *string
+	simSeed  *uint64
+}
+
+func guiFlags() (*flags, guiOptions) {
+	fs := newFlags("gui")
+	return fs, guiOptions{
+		db:      fs.String("db", defaultDB(), "database file"),
+		lang:    fs.String("lang", ui.LangVI, "interface language (vi or en)"),
+		simSeed: fs.Uint64("sim-seed", 0, "seed for the simulated devices (0: random); the same seed replays the same captures"),
+	}
+}
+
+func runGUI(args []string, out io.Writer) error {
+	fs, opt := guiFlags()
+	if err := fs.parse(args, out); err != nil {
 		return err
 	}
-	// Without a display the window library would panic with a goroutine dump.
-	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-		return errors.New("the station's window needs a display, and none is set (DISPLAY, WAYLAND_DISPLAY); the command-line tools work without one: station help")
+	db, lang, simSeed := opt.db, opt.lang, opt.simSeed
+	if *lang != ui.LangVI && *lang != ui.LangEN {
+		return fs.mistake("--lang %q: vi or en", *lang)
+	}
+	// Before anything is created: the window library panics on a display it cannot open.
+	if err := checkDisplay(os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")); err != nil {
+		return err
 	}
 	// The station's budget is 200 MB resident, of which the window library and its software
 	// renderer take about 140 MB that Go does not manage. Left to its default, the collector
@@ -280,16 +360,23 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 	fs := newFlags("demo")
 	db := fs.String("db", defaultDB(), "database file")
 	n := fs.Int("records", 1000, "how many enrollments to add")
-	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (same seed, same people)")
+	var seed seedFlag
+	fs.Var(&seed, "seed", "random `seed`: the same seed gives the same people (default: random; the seed used is printed on standard error)")
 	days := fs.Int("days", 60, "spread the records' dates over this many past days")
-	user := fs.String("user", "", "supervisor of a station already set up (password read from standard input)")
-	reg := fs.String("register", "", "also write the demo citizen register (CSV) for central: a quarter of the citizens absent or recorded differently")
-	if err := fs.Parse(args); err != nil {
+	user := fs.String("user", "", "supervisor of a station already set up ("+passwordFrom+")")
+	reg := fs.String("register", "", "also write the demo citizen register (CSV) for central, which differs for 30 % of the citizens: of every 20, "+
+		"2 absent, 2 with another date of birth, 1 with another name, 1 with another person's fingerprints")
+	if err := fs.parse(args, out); err != nil {
 		return err
 	}
 	if *n < 0 {
-		return errors.New("demo: --records must not be negative")
+		return fs.mistake("--records must not be negative")
 	}
+	if !seed.set {
+		seed.v = uint64(time.Now().UnixNano())
+	}
+	// The people depend on the seed alone: printed, a run can be repeated.
+	fmt.Fprintf(os.Stderr, "station: demo seed %d (--seed %d gives the same people)\n", seed.v, seed.v)
 	var regw *register.Writer
 	if *reg != "" {
 		f, err := os.Create(*reg)
@@ -321,7 +408,7 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	gen := demo.Generator{Store: st, Records: *n, Seed: *seed, Span: time.Duration(*days) * 24 * time.Hour,
+	gen := demo.Generator{Store: st, Records: *n, Seed: seed.v, Span: time.Duration(*days) * 24 * time.Hour,
 		SetClock: func(t time.Time) { clock = t }, Progress: out, Actor: *user, Register: regw}
 	return gen.Run(ctx)
 }
@@ -329,15 +416,20 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 func runBench(args []string, in io.Reader, out io.Writer) error {
 	fs := newFlags("bench")
 	db := fs.String("db", defaultDB(), "database file")
-	user := fs.String("user", demo.Officer, "officer who logs in (password read from standard input)")
+	user := fs.String("user", demo.Officer, "officer who logs in; the default is the supervisor station demo creates ("+passwordFrom+")")
 	runs := fs.Int("runs", 200, "runs per query")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, out); err != nil {
 		return err
+	}
+	if *runs < 1 {
+		return fs.mistake("--runs must be at least 1")
 	}
 	ctx := context.Background()
 	st, err := openExisting(ctx, *db)
-	if err != nil {
-		return fmt.Errorf("bench: %w (create one with: station demo --records 10000 --db %s)", err, *db)
+	if errors.Is(err, errNoDatabase) {
+		return fmt.Errorf("bench: no station database at %s: create one with: station demo --records 10000 --db %s", *db, *db)
+	} else if err != nil {
+		return fmt.Errorf("bench: %w", err)
 	}
 	defer st.Close()
 	if err := logIn(ctx, st, *user, newConsole(in, out), false); err != nil {
@@ -356,6 +448,28 @@ func runBench(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	demo.PrintTimings(out, n, ts)
+	return nil
+}
+
+// seedFlag is a seed given on the command line, or none: then a random one is drawn.
+type seedFlag struct {
+	v   uint64
+	set bool
+}
+
+func (s *seedFlag) String() string {
+	if s == nil || !s.set {
+		return "random"
+	}
+	return strconv.FormatUint(s.v, 10)
+}
+
+func (s *seedFlag) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return errors.New("want a whole number from 0 to 18446744073709551615")
+	}
+	s.v, s.set = n, true
 	return nil
 }
 

@@ -45,6 +45,47 @@ func TestDemoThenBench(t *testing.T) {
 	if !strings.Contains(out.String(), "search over 12 records") || !strings.Contains(out.String(), `"nguyen van an"`) {
 		t.Errorf("bench output %q", out.String())
 	}
+	// No password on standard input: say that one is needed, and how to give it.
+	err := run([]string{"bench", "--db", db, "--runs", "1"}, strings.NewReader(""), &out)
+	if err == nil || !strings.Contains(err.Error(), "password for demo.officer is needed") || !strings.Contains(err.Error(), "one line on standard input") ||
+		strings.Contains(err.Error(), "EOF") {
+		t.Errorf("bench without a password: %v", err)
+	}
+}
+
+// TestDemoSeed: the seed a demo run drew is printed, and giving it back makes the same people.
+func TestDemoSeed(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, status := station(t, "", "demo", "--records", "3", "--db", filepath.Join(dir, "a.db"))
+	m := regexp.MustCompile(`demo seed (\d+) \(--seed (\d+) gives the same people\)`).FindStringSubmatch(stderr)
+	if status != 0 || m == nil || m[1] != m[2] {
+		t.Fatalf("demo without --seed: exit %d, stderr %q, stdout %q", status, stderr, stdout)
+	}
+	people := func(db, seed string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run([]string{"demo", "--records", "3", "--db", db, "--seed", seed}, strings.NewReader(""), &out); err != nil {
+			t.Fatal(err)
+		}
+		pw := regexp.MustCompile(`with password (\S+)`).FindStringSubmatch(out.String())
+		out.Reset()
+		if err := run([]string{"records", "--db", db, "--user", "demo.officer"}, strings.NewReader(pw[1]+"\n"), &out); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n")[1:] {
+			f := strings.Fields(line)
+			names = append(names, strings.Join(f[6:], " "))
+		}
+		return strings.Join(names, ", ")
+	}
+	if a, b := people(filepath.Join(dir, "b.db"), m[1]), people(filepath.Join(dir, "c.db"), m[1]); a != b || a == "" {
+		t.Errorf("the same seed gave other people: %q and %q", a, b)
+	}
+	if stdout, _, _ := station(t, "", "demo", "--help"); !regexp.MustCompile(`-seed seed\n[^\n]*\(default: random;`).MatchString(stdout) ||
+		regexp.MustCompile(`-seed seed\n[^\n]*\(default \d`).MatchString(stdout) {
+		t.Errorf("demo --help should show the seed's default as random:\n%s", stdout)
+	}
 }
 
 func TestBadCommandLine(t *testing.T) {

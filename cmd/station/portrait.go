@@ -37,23 +37,31 @@ type portraitCheckOut struct {
 // runPortrait: `station portrait --in PHOTO --out CROP.jpg [--json]` runs the portrait checks
 // on a photo file as on a still (no display needed) and prints each result: one line per check
 // (pass, warn or FAIL, name, value, limit, message), or with --json one object. Exit status 0
-// when no check fails (warnings allowed), 1 when one does, 2 when the photo cannot be read; the
-// crop the station would store is written only when no check fails.
+// when no check fails (warnings allowed), 1 when one does, 2 when the command cannot run (a
+// usage mistake, or a photo that cannot be read); the crop the station would store is written
+// only when no check fails.
 func runPortrait(args []string, out io.Writer) error {
 	fs := newFlags("portrait")
 	in := fs.String("in", "", "photo to check (JPEG or PNG)")
 	dst := fs.String("out", "", "where to write the 3:4 crop (JPEG), when every check holds")
 	asJSON := fs.Bool("json", false, `print one JSON object: {"verdict", "checks": [{"name", "result", "value", "limit", "message"}]}`)
 	lang := fs.String("lang", ui.LangEN, "language of the messages (vi or en)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, out); err != nil {
 		return err
 	}
-	if *in == "" || *dst == "" {
-		return errors.New("usage: station portrait --in PHOTO --out CROP.jpg [--json] [--lang vi|en]")
+	switch {
+	case *in == "" && *dst == "":
+		return fs.mistake("say which photo to check and where the crop goes: --in PHOTO --out CROP.jpg")
+	case *in == "":
+		return fs.mistake("say which photo to check: --in PHOTO")
+	case *dst == "":
+		return fs.mistake("say where the crop goes when the photo passes: --out CROP.jpg")
+	case *lang != ui.LangVI && *lang != ui.LangEN:
+		return fs.mistake("--lang %q: vi or en", *lang)
 	}
 	tr, err := ui.NewTranslator(assets.Translations(), *lang)
 	if err != nil {
-		return err
+		return fmt.Errorf("portrait: %w", err)
 	}
 	img, err := biometric.ReadImageFile(*in, biometric.MaxPhotoPixels)
 	if err != nil {
@@ -61,7 +69,7 @@ func runPortrait(args []string, out io.Writer) error {
 	}
 	ff, err := biometric.NewFaceFinder(assets.FaceCascade(), assets.PupilCascade(), assets.LandmarkCascades())
 	if err != nil {
-		return err
+		return fmt.Errorf("portrait: %w", err)
 	}
 	a := ff.Assess(img)
 	report := portraitReport{Verdict: "pass", Checks: []portraitCheckOut{}}
@@ -76,7 +84,7 @@ func runPortrait(args []string, out io.Writer) error {
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(report); err != nil {
-			return err
+			return fmt.Errorf("portrait: %w", err)
 		}
 	} else {
 		for _, c := range report.Checks {
@@ -89,14 +97,14 @@ func runPortrait(args []string, out io.Writer) error {
 	}
 	crop, err := biometric.CropPortraitFace(img, *a.Face)
 	if err != nil {
-		return err
+		return fmt.Errorf("portrait: crop: %w", err)
 	}
 	jpg, err := biometric.EncodePortraitJPEG(crop)
 	if err != nil {
-		return err
+		return fmt.Errorf("portrait: crop: %w", err)
 	}
 	if err := os.WriteFile(*dst, jpg, 0o644); err != nil {
-		return err
+		return fmt.Errorf("portrait: %w", err)
 	}
 	if !*asJSON {
 		fmt.Fprintf(out, "wrote %s: %dx%d, eyes %.0f px apart in the photo\n", *dst, crop.Bounds().Dx(), crop.Bounds().Dy(), a.Face.EyeDistance())

@@ -69,6 +69,13 @@ func TestPortraitCommand(t *testing.T) {
 	if err := run([]string{"portrait", "--in", filepath.Join(dir, "missing.jpg"), "--out", crop}, strings.NewReader(""), &out); exitStatus(err) != 2 {
 		t.Errorf("a missing photo: %v, exit %d, want 2", err, exitStatus(err))
 	}
+	// A command line it cannot run is status 2 too, never 1 ("a check fails").
+	for _, args := range [][]string{{}, {"--in", pigoSamplePath(t)}, {"--out", crop}, {"--in", pigoSamplePath(t), "--out", crop, "--lang", "fr"},
+		{"--in", pigoSamplePath(t), "--out", crop, "extra"}} {
+		if err := run(append([]string{"portrait"}, args...), strings.NewReader(""), &out); err == nil || exitStatus(err) != 2 {
+			t.Errorf("portrait %v: %v, exit %d, want 2", args, err, exitStatus(err))
+		}
+	}
 }
 
 // TestPortraitJSON: --json prints one object with the verdict and every check; a pass exits

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	_ "image/jpeg"
 	_ "image/png"
@@ -18,22 +17,26 @@ var errBelowThreshold = errors.New("the print is below the quality threshold")
 // runQuality: `station quality FILE.png [--ppi N]` scores a finger image as the station scores
 // a capture and prints the score, the flags and every component. The resolution is --ppi,
 // else the PNG's pHYs chunk, else estimated from the ridge period (and the output says which).
-// Exit status 0 when the print reaches the threshold, 1 when it does not, 2 when the file
-// cannot be read.
+// Exit status 0 when the print reaches the threshold, 1 when it does not, 2 when the command
+// cannot run (a usage mistake, or a file that cannot be read).
 func runQuality(args []string, out io.Writer) error {
 	fs := newFlags("quality")
 	ppi := fs.Int("ppi", 0, fmt.Sprintf("the image's resolution in pixels per inch (%d-%d); default: the PNG's pHYs chunk, else estimated from the ridges",
 		biometric.MinQualityPPI, biometric.MaxQualityPPI))
-	path, err := parseWithFile(fs, args)
+	files, err := fs.parseArgs(args, out)
 	if err != nil {
 		return err
 	}
-	if path == "" {
-		return errors.New("usage: station quality FILE.png [--ppi N]")
+	switch {
+	case len(files) == 0:
+		return fs.mistake("name the finger image to score: station quality FILE.png")
+	case len(files) > 1:
+		return fs.mistake("one file at a time (got %s)", strings.Join(files, ", "))
+	case *ppi != 0 && (*ppi < biometric.MinQualityPPI || *ppi > biometric.MaxQualityPPI):
+		return fs.mistake("--ppi %d is outside %d-%d (a fingerprint reader's resolution; leave it out to read it from the PNG or estimate it)",
+			*ppi, biometric.MinQualityPPI, biometric.MaxQualityPPI)
 	}
-	if *ppi != 0 && (*ppi < biometric.MinQualityPPI || *ppi > biometric.MaxQualityPPI) {
-		return fmt.Errorf("quality: --ppi %d is outside %d-%d", *ppi, biometric.MinQualityPPI, biometric.MaxQualityPPI)
-	}
+	path := files[0]
 	img, filePPI, err := biometric.ReadFingerFile(path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnreadable, err)
@@ -51,28 +54,6 @@ func runQuality(args []string, out io.Writer) error {
 		return errBelowThreshold
 	}
 	return nil
-}
-
-// parseWithFile parses flags that may come before or after the one file argument.
-func parseWithFile(fs *flag.FlagSet, args []string) (string, error) {
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return "", err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(files) > 1 {
-		return "", fmt.Errorf("quality: one file at a time (got %s)", strings.Join(files, ", "))
-	}
-	if len(files) == 0 {
-		return "", nil
-	}
-	return files[0], nil
 }
 
 var ppiSourceText = map[biometric.PPISource]string{

@@ -77,7 +77,8 @@ func TestQualityCommand(t *testing.T) {
 		t.Errorf("UPEK capture: %v\n%s", err, out)
 	}
 
-	// Mistakes: unreadable input is exit status 2, usage errors 1.
+	// Mistakes: the command cannot run, exit status 2, whether the file is unreadable or the
+	// command line wrong (1 is kept for a print below the threshold).
 	if err := os.WriteFile(filepath.Join(dir, "bad.png"), []byte("not an image"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -87,9 +88,11 @@ func TestQualityCommand(t *testing.T) {
 	}{
 		{[]string{filepath.Join(dir, "bad.png")}, 2},
 		{[]string{filepath.Join(dir, "missing.png")}, 2},
-		{[]string{}, 1},
-		{[]string{withPPI, "--ppi", "72"}, 1},
-		{[]string{withPPI, plain}, 1},
+		{[]string{}, 2},
+		{[]string{withPPI, "--ppi", "72"}, 2},
+		{[]string{withPPI, "--ppi", "5000"}, 2},
+		{[]string{withPPI, plain}, 2},
+		{[]string{withPPI, "--nosuch"}, 2},
 	} {
 		if _, err := quality(c.args...); err == nil || exitStatus(err) != c.status {
 			t.Errorf("%v: %v (exit status %d), want exit status %d", c.args, err, exitStatus(err), c.status)

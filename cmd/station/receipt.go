@@ -24,35 +24,36 @@ import (
 // since 1975, so a fixed zone is exact and needs no time zone database on the machine.
 var vietnam = time.FixedZone("ICT", 7*3600)
 
-// runReceipt: `station receipt CODE --out FILE.pdf` writes a saved record's receipt again, for
+// runReceipt: `station receipt CODE --out FILE.pdf --user U` writes a saved record's receipt again, for
 // a citizen who lost theirs or an office whose printer was down when the record was saved.
 func runReceipt(args []string, in io.Reader, out io.Writer) error {
 	var path, lang *string
-	fs, db, user, ok, err := syncFlags("receipt", "receipt CODE --out FILE.pdf [--db FILE] [--user U] [--lang vi|en]", args, out,
+	fs, db, user, pos, err := syncFlags("receipt", "officer who prints it, required: the print is audited under this name ("+passwordFrom+")", args, out,
 		func(fs *flag.FlagSet) {
 			path = fs.String("out", "", "PDF file to write")
 			lang = fs.String("lang", ui.LangVI, "language of the receipt (vi or en)")
 		})
-	if !ok || err != nil {
+	if err != nil {
 		return err
 	}
 	// Everything the command line can get wrong is said before the password is asked for.
-	if fs.NArg() != 1 {
-		return errors.New("receipt: name the record by its code, as on its screen or an earlier receipt: station receipt K7Q-M3X-D9A --out FILE.pdf")
+	if len(pos) != 1 {
+		return fs.mistake("name the record, one, by its code as on its screen or an earlier receipt, or by its id (station records --user NAME lists both): station receipt K7Q-M3X-D9A --out FILE.pdf --user NAME")
 	}
-	code, byID := recordArg(fs.Arg(0))
-	if code == "" {
-		return fmt.Errorf("receipt: %q is not a record code: nine letters and digits, e.g. K7Q-M3X-D9A", fs.Arg(0))
-	}
-	if *path == "" {
-		return errors.New("receipt: say where to write it: --out FILE.pdf")
-	}
-	if *user == "" {
-		return errors.New("receipt: say who prints it: --user NAME (the password is read from standard input)")
+	code, byID := recordArg(pos[0])
+	switch {
+	case code == "":
+		return fs.mistake("%q is not a record code: nine letters and digits, e.g. K7Q-M3X-D9A, or a record's id (station records lists both)", pos[0])
+	case *path == "":
+		return fs.mistake("say where to write it: --out FILE.pdf")
+	case *user == "":
+		return fs.mistake("say who prints it: --user NAME (the print is audited)")
+	case *lang != ui.LangVI && *lang != ui.LangEN:
+		return fs.mistake("--lang %q: vi or en", *lang)
 	}
 	tr, err := ui.NewTranslator(assets.Translations(), *lang)
 	if err != nil {
-		return fmt.Errorf("receipt: --lang: %w (vi or en)", err)
+		return fmt.Errorf("receipt: %w", err)
 	}
 	ctx := context.Background()
 	st, _, _, err := session(ctx, "receipt", *db, *user, in, out, false)
@@ -85,7 +86,7 @@ func runReceipt(args []string, in io.Reader, out io.Writer) error {
 	// holds the citizen's personal data, so it is the officer's alone.
 	var buf bytes.Buffer
 	if err := receipt.Write(&buf, r, tr.F); err != nil {
-		return err
+		return fmt.Errorf("receipt: %w", err)
 	}
 	if err := os.WriteFile(*path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("receipt: %w", err)

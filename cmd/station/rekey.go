@@ -25,10 +25,10 @@ func runRekey(args []string, in io.Reader, out io.Writer) error {
 	// Ctrl-C stops between two batches; the rotation resumes at the next run or login.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	st, err := openTool(ctx, "rekey", args, func(fs *flag.FlagSet) {
-		user = fs.String("user", "", "supervisor (password read from standard input)")
+	st, err := openTool(ctx, "rekey", args, out, func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "supervisor who logs in to rotate the key ("+passwordFrom+")")
 		status = fs.Bool("status", false, "only show the data key's generation and what is sealed under which (no login)")
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,14 @@ func (c *console) line(prompt string) (string, error) {
 	if c.fd >= 0 {
 		fmt.Fprint(c.out, prompt)
 	}
+	what := strings.TrimRight(prompt, ": ")
 	s, err := c.in.ReadString('\n')
-	if err != nil && (err != io.EOF || s == "") {
-		return "", fmt.Errorf("read %s: %w", strings.TrimRight(prompt, ": "), err)
+	if err == io.EOF && s == "" {
+		// Nothing was piped in (or it ran out): say what is missing and how to give it.
+		return "", fmt.Errorf("%s is needed, and standard input ended without it: run the command in a terminal to be asked for it, or give it as one line on standard input", what)
+	}
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read %s: %w", what, err)
 	}
 	return strings.TrimRight(s, "\r\n"), nil
 }
@@ -85,16 +90,27 @@ func asFlag(err error, flags map[enroll.Field]string) error {
 }
 
 // openTool parses a command's flags (--db and what more adds) and opens its existing database.
-func openTool(ctx context.Context, name string, args []string, more func(*flag.FlagSet)) (*store.Store, error) {
+// check, when set, looks at the flags before the database is opened; its error is a usage
+// mistake.
+func openTool(ctx context.Context, name string, args []string, out io.Writer, more func(*flag.FlagSet), check func() string) (*store.Store, error) {
 	fs := newFlags(name)
 	db := fs.String("db", defaultDB(), "database file")
 	if more != nil {
-		more(fs)
+		more(fs.FlagSet)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, out); err != nil {
 		return nil, err
 	}
-	return openExisting(ctx, *db)
+	if check != nil {
+		if msg := check(); msg != "" {
+			return nil, fs.mistake("%s", msg)
+		}
+	}
+	st, err := openExisting(ctx, *db)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return st, nil
 }
 
 // runInit: `station init` sets up a new station from the command line, as the window's first
@@ -104,10 +120,22 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 	db := fs.String("db", defaultDB(), "database file (created)")
 	office := fs.String("office", "", "office name, e.g. \"Công an phường Dịch Vọng\"")
 	code := fs.String("code", "", "station code, e.g. HN-DD-KT-01")
-	user := fs.String("user", "", "first supervisor's user name")
+	user := fs.String("user", "", "first supervisor's user name (the password is asked twice: on the terminal without echo, or one line each from standard input)")
 	name := fs.String("name", "", "first supervisor's full name")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, out); err != nil {
 		return err
+	}
+	// Every missing flag at once: each would otherwise cost a run.
+	var missing []string
+	for _, f := range []struct {
+		name, value string
+	}{{"--office", *office}, {"--code", *code}, {"--user", *user}, {"--name", *name}} {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fs.mistake("missing %s (--office, --code, --user and --name are all required)", strings.Join(missing, ", "))
 	}
 	setup := enroll.StationSetup{Office: *office, Code: *code,
 		Supervisor: enroll.OfficerForm{Username: *user, FullName: *name}}.Normalize()
@@ -116,12 +144,12 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 	probe := setup
 	probe.Supervisor.Password, probe.Supervisor.Confirm = "checkflags1", "checkflags1"
 	if err := probe.Check(); err != nil {
-		return fmt.Errorf("init: %w", asFlag(err, map[enroll.Field]string{enroll.FieldOffice: "--office",
+		return fs.mistake("%w", asFlag(err, map[enroll.Field]string{enroll.FieldOffice: "--office",
 			enroll.FieldStation: "--code", enroll.FieldUsername: "--user", enroll.FieldFullName: "--name"}))
 	}
 	pw, confirm, err := newConsole(in, out).newPassword("password for " + setup.Supervisor.Username + ": ")
 	if err != nil {
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	setup.Supervisor.Password, setup.Supervisor.Confirm = pw, confirm
 	if err := setup.Check(); err != nil {
@@ -130,12 +158,12 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 	ctx := context.Background()
 	st, err := openStore(ctx, *db)
 	if err != nil {
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	defer st.Close()
 	rk, err := st.Init(ctx, setup)
 	if err != nil {
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	fmt.Fprintf(out, "station %s set up in %s; supervisor %s can log in.\n\n", setup.Code, *db, setup.Supervisor.Username)
 	fmt.Fprintf(out, "RECOVERY KEY (shown only now; print it or write it down and lock it away):\n\n    %s\n\n", rk)
@@ -148,8 +176,14 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 func runRecover(args []string, in io.Reader, out io.Writer) error {
 	var user *string
 	ctx := context.Background()
-	st, err := openTool(ctx, "recover", args, func(fs *flag.FlagSet) {
-		user = fs.String("user", "", "supervisor who gets a new password")
+	st, err := openTool(ctx, "recover", args, out, func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "supervisor who gets a new password (the recovery key, then the new password twice, are "+
+			"asked on the terminal without echo, or read one line each from standard input)")
+	}, func() string {
+		if *user == "" {
+			return "say which supervisor gets a new password: --user NAME"
+		}
+		return ""
 	})
 	if err != nil {
 		return err
@@ -158,14 +192,14 @@ func runRecover(args []string, in io.Reader, out io.Writer) error {
 	c := newConsole(in, out)
 	text, err := c.secret("recovery key: ")
 	if err != nil {
-		return err
+		return fmt.Errorf("recover: %w", err)
 	}
 	pw, confirm, err := c.newPassword("new password for " + *user + ": ")
 	if err != nil {
-		return err
+		return fmt.Errorf("recover: %w", err)
 	}
 	if err := st.Recover(ctx, text, *user, pw, confirm); err != nil {
-		return err
+		return fmt.Errorf("recover: %w", err)
 	}
 	fmt.Fprintf(out, "recovered: %s can log in with the new password.\n", *user)
 	return nil
@@ -176,19 +210,19 @@ func runRecover(args []string, in io.Reader, out io.Writer) error {
 func runPurge(args []string, in io.Reader, out io.Writer) error {
 	var user *string
 	ctx := context.Background()
-	st, err := openTool(ctx, "purge", args, func(fs *flag.FlagSet) {
-		user = fs.String("user", "", "supervisor (password read from standard input)")
-	})
+	st, err := openTool(ctx, "purge", args, out, func(fs *flag.FlagSet) {
+		user = fs.String("user", "", "supervisor who logs in ("+passwordFrom+")")
+	}, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
-		return err
+		return fmt.Errorf("purge: %w", err)
 	}
 	n, err := st.Purge(ctx, *user)
 	if err != nil && !errors.Is(err, enroll.ErrPurgeUnfinished) {
-		return err
+		return fmt.Errorf("purge: %w", err)
 	}
 	grace, _ := st.Retention(ctx)
 	fmt.Fprintf(out, "purged %d records confirmed by central more than %d days ago\n", n, int(grace.Hours()/24))
@@ -198,11 +232,11 @@ func runPurge(args []string, in io.Reader, out io.Writer) error {
 // logIn unlocks the store for a command-line tool.
 func logIn(ctx context.Context, st *store.Store, user string, c *console, supervisor bool) error {
 	if user == "" {
-		return errors.New("this station is set up: give --user NAME (the password is read from standard input)")
+		return errors.New("this station is set up: give --user NAME (the password is asked on the terminal, or read as one line from standard input)")
 	}
 	pw, err := c.secret("password for " + user + ": ")
 	if err != nil {
-		return err
+		return err // says which password, and how to give it
 	}
 	o, err := st.Authenticate(ctx, user, pw)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,37 +17,24 @@ import (
 // outboxOf is the folder of built batches beside a station database.
 func outboxOf(db string) string { return filepath.Join(filepath.Dir(db), "outbox") }
 
-// syncFlags parses a sync command's flags: --db, --user and what more adds, with positional
-// arguments before or after them. It returns false when the user asked for --help.
-func syncFlags(name, synopsis string, args []string, out io.Writer, more func(*flag.FlagSet)) (fs *flag.FlagSet, db, user *string, ok bool, err error) {
+// Who --user is, for the sync commands: export and provision need a supervisor; sync and
+// import-ack work without a login, and with one apply what central said at once.
+const (
+	supervisorUser = "supervisor who logs in (" + passwordFrom + ")"
+	optionalUser   = "officer who logs in, to pack records into batches and apply central's verdicts now (" + passwordFrom + "); without it, nothing sealed is read"
+)
+
+// syncFlags parses a sync command's flags: --db, --user (described by who) and what more adds,
+// with arguments before or after them, which it returns. A --help is returned as flag.ErrHelp.
+func syncFlags(name, who string, args []string, out io.Writer, more func(*flag.FlagSet)) (fs *flags, db, user *string, pos []string, err error) {
 	fs = newFlags(name)
-	fs.SetOutput(out)
 	db = fs.String("db", defaultDB(), "database file")
-	user = fs.String("user", "", "officer who logs in (password read from the terminal or standard input)")
+	user = fs.String("user", "", who)
 	if more != nil {
-		more(fs)
+		more(fs.FlagSet)
 	}
-	fs.Usage = func() {
-		c, _ := lookup(name)
-		fmt.Fprintf(out, "usage: station %s\n\n%s\n\nFlags:\n", synopsis, c.what)
-		fs.PrintDefaults()
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return fs, db, user, false, nil
-			}
-			return fs, db, user, false, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	fs.Parse(append([]string{"--"}, pos...))
-	return fs, db, user, true, nil
+	pos, err = fs.parseArgs(args, out)
+	return fs, db, user, pos, err
 }
 
 // openForSync opens an existing station database and its courier.
@@ -61,12 +47,11 @@ func openForSync(ctx context.Context, db string) (*store.Store, *courier.Courier
 }
 
 // readArg reads the one file a command names.
-func readArg(fs *flag.FlagSet, what string) ([]byte, error) {
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return nil, fmt.Errorf("%s: name %s", fs.Name(), what)
+func readArg(fs *flags, pos []string, what string) ([]byte, error) {
+	if len(pos) != 1 {
+		return nil, fs.mistake("name %s, and only that", what)
 	}
-	data, err := os.ReadFile(fs.Arg(0))
+	data, err := os.ReadFile(pos[0])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fs.Name(), err)
 	}
@@ -78,7 +63,7 @@ func readArg(fs *flag.FlagSet, what string) ([]byte, error) {
 func session(ctx context.Context, name, db, user string, in io.Reader, out io.Writer, supervisor bool) (*store.Store, *courier.Courier, string, error) {
 	st, c, err := openForSync(ctx, db)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", fmt.Errorf("%s: %w", name, err)
 	}
 	if user == "" && !supervisor {
 		return st, c, courier.System, nil
@@ -91,11 +76,14 @@ func session(ctx context.Context, name, db, user string, in io.Reader, out io.Wr
 }
 
 func runProvision(args []string, in io.Reader, out io.Writer) error {
-	fs, db, user, ok, err := syncFlags("provision", "provision FILE --user SUPERVISOR [--db FILE]", args, out, nil)
-	if !ok || err != nil {
+	fs, db, user, pos, err := syncFlags("provision", supervisorUser, args, out, nil)
+	if err != nil {
 		return err
 	}
-	data, err := readArg(fs, "the provisioning file central wrote for this station")
+	if *user == "" {
+		return fs.mistake("say which supervisor binds the station: --user NAME")
+	}
+	data, err := readArg(fs, pos, "the provisioning file central wrote for this station")
 	if err != nil {
 		return err
 	}
@@ -107,16 +95,19 @@ func runProvision(args []string, in io.Reader, out io.Writer) error {
 	defer st.Close()
 	f, err := courier.Provision(ctx, st, *user, data)
 	if err != nil {
-		return err
+		return fmt.Errorf("provision: %w", err)
 	}
-	fmt.Fprintf(out, "station %s is bound to central %s\nthe provisioning file holds the station's private key: delete %s now\n", f.Station, f.Central, fs.Arg(0))
+	fmt.Fprintf(out, "station %s is bound to central %s\nthe provisioning file holds the station's private key: delete %s now\n", f.Station, f.Central, pos[0])
 	return nil
 }
 
 func runSync(args []string, in io.Reader, out io.Writer) error {
-	_, db, user, ok, err := syncFlags("sync", "sync [--user OFFICER] [--db FILE]", args, out, nil)
-	if !ok || err != nil {
+	fs, db, user, pos, err := syncFlags("sync", optionalUser, args, out, nil)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return fs.mistake("unknown argument %q", pos[0])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -174,14 +165,19 @@ func printReport(out io.Writer, r courier.Report, acknowledged bool) {
 
 func runExport(args []string, in io.Reader, out io.Writer) error {
 	var to *string
-	_, db, user, ok, err := syncFlags("export", "export --to DIR --user SUPERVISOR [--db FILE]", args, out, func(fs *flag.FlagSet) {
+	fs, db, user, pos, err := syncFlags("export", supervisorUser, args, out, func(fs *flag.FlagSet) {
 		to = fs.String("to", "", "folder on the removable media")
 	})
-	if !ok || err != nil {
+	if err != nil {
 		return err
 	}
-	if *to == "" {
-		return errors.New("export: say where: --to DIR (a folder on the removable media)")
+	switch {
+	case len(pos) > 0:
+		return fs.mistake("unknown argument %q (the folder goes with --to)", pos[0])
+	case *to == "":
+		return fs.mistake("say where: --to DIR (a folder on the removable media)")
+	case *user == "":
+		return fs.mistake("say which supervisor exports: --user NAME")
 	}
 	ctx := context.Background()
 	st, c, _, err := session(ctx, "export", *db, *user, in, out, true)
@@ -198,18 +194,18 @@ func runExport(args []string, in io.Reader, out io.Writer) error {
 	}
 	n, err := c.Export(ctx, *user, *to)
 	if err != nil {
-		return err
+		return fmt.Errorf("export: %w", err)
 	}
 	fmt.Fprintf(out, "batches exported: %d, to %s\nat central: central import %s; bring back the ack-*.json it writes and run: station import-ack FILE\n", n, *to, *to)
 	return nil
 }
 
 func runImportAck(args []string, in io.Reader, out io.Writer) error {
-	fs, db, user, ok, err := syncFlags("import-ack", "import-ack FILE [--user OFFICER] [--db FILE]", args, out, nil)
-	if !ok || err != nil {
+	fs, db, user, pos, err := syncFlags("import-ack", optionalUser, args, out, nil)
+	if err != nil {
 		return err
 	}
-	data, err := readArg(fs, "the acknowledgement file central wrote (ack-STATION-….json)")
+	data, err := readArg(fs, pos, "the acknowledgement file central wrote (ack-STATION-….json)")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mainArgsEnv makes the test binary act as the central command (see TestMain), so a test can
+// run it as a user does: its own process, output and exit status.
+const mainArgsEnv = "CENTRAL_TEST_MAIN_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(mainArgsEnv); args != "" {
+		if err := run(strings.Fields(args), os.Stdout, os.Stderr); err != nil {
+			os.Exit(report(os.Stderr, err))
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestHelp: every command's --help says on standard output, first, what the command does,
+// then how to call it; a group's --help lists its subcommands; both exit 0.
+func TestHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	for _, c := range commands {
+		out.Reset()
+		errOut.Reset()
+		args := append(strings.Fields(c.name), "--help")
+		if err := run(args, &out, &errOut); err != nil || errOut.Len() > 0 ||
+			!strings.HasPrefix(out.String(), "central "+c.name+": "+c.what+"\n") || !strings.Contains(out.String(), "usage: central "+strings.Fields(c.synopsis)[0]) {
+			t.Errorf("central %s: %v, stderr %q, stdout:\n%s", strings.Join(args, " "), err, errOut.String(), out.String())
+		}
+	}
+	for group, what := range groups {
+		out.Reset()
+		if err := run([]string{group, "--help"}, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "central "+group+": "+what+"\n") {
+			t.Errorf("central %s --help: %v\n%s", group, err, out.String())
+		}
+		for _, c := range commands {
+			if strings.HasPrefix(c.name, group+" ") && !strings.Contains(out.String(), "central "+c.synopsis+"\n") {
+				t.Errorf("central %s --help does not show %q:\n%s", group, c.synopsis, out.String())
+			}
+		}
+	}
+	out.Reset()
+	if err := run([]string{"help"}, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "central: ") || !strings.Contains(out.String(), "  station list ") {
+		t.Errorf("central help: %v\n%s", err, out.String())
+	}
+	if stdout, _, _ := central(t, "audit", "check", "--help"); !strings.Contains(stdout, "Exit status:\n  0  ") {
+		t.Errorf("audit check --help gives no exit statuses:\n%s", stdout)
+	}
+}
+
+// TestUsageMistakes: the message once and then the command's help, on standard error; exit 2.
+func TestUsageMistakes(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args       []string
+		want, help string
+	}{
+		{nil, "central: no command given", "usage: central COMMAND"},
+		{[]string{"--nosuch"}, "give the command first", "usage: central COMMAND"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "usage: central COMMAND"},
+		{[]string{"station"}, "station: say add, remove, list", "central station: register, remove"},
+		{[]string{"station", "move"}, `station: unknown "move"`, "central station: register, remove"},
+		{[]string{"register"}, "register: say load", "usage: central register load FILE.csv"},
+		{[]string{"audit", "list"}, `audit: unknown "list"`, "usage: central audit check STATION"},
+		{[]string{"status", "--nosuch"}, "status: flag provided but not defined: -nosuch", "usage: central status"},
+		{[]string{"status", "extra"}, `status: unknown argument "extra"`, "usage: central status"},
+		{[]string{"import"}, "import: name the folder", "usage: central import DIR"},
+		{[]string{"station", "add", "--name", "X"}, "station add: name exactly one station code", "usage: central station add"},
+		{[]string{"init", "--url", "http://h"}, `init: --url "http://h" must be an https:// address`, "usage: central init"},
+		{[]string{"review"}, "review: say list, verify or reject", "usage: central review list"},
+		{[]string{"eval-matcher", "extra"}, "eval-matcher: takes no arguments", "usage: central eval-matcher"},
+	} {
+		args := c.args
+		if len(args) > 0 && args[0] != "eval-matcher" { // the one command without a folder
+			args = append(args, "--dir", dir)
+		}
+		stdout, stderr, status := central(t, args...)
+		msg, help, _ := strings.Cut(stderr, "\n\n")
+		if status != 2 || stdout != "" || !strings.HasPrefix(msg, "central: ") || !strings.Contains(msg, c.want) ||
+			strings.Count(stderr, c.want) != 1 || !strings.Contains(help, c.help) {
+			t.Errorf("central %s: exit %d, stdout %q, stderr:\n%s", strings.Join(c.args, " "), status, stdout, stderr)
+		}
+	}
+}
+
+// TestServeListensWhereInitSaid: serve's default address is the host and port of the URL
+// central init was given (stations are told that URL), and init's hint says so.
+func TestServeListensWhereInitSaid(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if err := run([]string{"init", "--url", "https://" + addr, "--dir", dir}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("then central serve --dir %s (it listens at %s;", dir, addr)) {
+		t.Errorf("init's hint:\n%s", out.String())
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), mainArgsEnv+"=serve --dir "+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- l
+	}()
+	select {
+	case l := <-line:
+		if want := "central serving stations on https://" + addr + " "; !strings.HasPrefix(l, want) {
+			t.Errorf("serve said %q, want %q…", l, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve said nothing in 30 s")
+	}
+
+	for url, want := range map[string]string{"https://127.0.0.1:18443": "127.0.0.1:18443", "https://central.example.vn": "central.example.vn:443",
+		"https://[::1]:8443": "[::1]:8443"} {
+		if got, err := listenAddr(url); err != nil || got != want {
+			t.Errorf("listenAddr(%s) = %q, %v; want %q", url, got, err, want)
+		}
+	}
+}
+
+// central runs the command in a child process: its standard output, error and exit status.
+func central(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// An empty argument list runs the tests instead: a lone space is no argument.
+	cmd.Env = append(os.Environ(), mainArgsEnv+"= "+strings.Join(args, " "), "HOME="+t.TempDir())
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if x, ok := err.(*exec.ExitError); ok {
+		status = x.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), status
+}
