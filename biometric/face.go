@@ -21,8 +21,7 @@ type FaceFinder struct {
 	marks  landmarkCascades
 	// frames and halves keep the grey copies of a picture a check makes (307 and 77 KB at
 	// 640×480) for the next check: the preview checks 12 frames a second.
-	// smooth keeps the smoothed copy the cascades search.
-	frames, halves, smooth grayBufs
+	frames, halves grayBufs
 }
 
 // grayBufs reuses grey pictures; get returns one of the size asked for, its pixels not
@@ -131,21 +130,12 @@ func (ff *FaceFinder) Find(g *image.Gray) []Face {
 		deg    float64
 	}
 	short := min(b.Dx(), b.Dy())
-	// The searched copy is smoothed and padded by a sixth of the short side, the edge pixels
-	// carried outward, so a face larger than the picture (too close, or a tight crop) is found
-	// at its own size and judged too large, where the cascade, which only tries windows inside
-	// the picture, would miss it or find a wrong part of it.
-	pad := short / 6
-	det := ff.smooth.get(b.Dx()+2*pad, b.Dy()+2*pad)
-	defer ff.smooth.put(det)
-	padSmoothInto(det, full, pad)
-	minSize, maxSize := max(24, short/6), short+2*pad
-	primary := pass{det, 1, 0}
+	primary := pass{full, 1, 0}
 	var half *image.Gray
 	if short >= 400 {
-		half = ff.halves.get(det.Rect.Dx()/2, det.Rect.Dy()/2)
+		half = ff.halves.get(b.Dx()/2, b.Dy()/2)
 		defer ff.halves.put(half)
-		halveInto(half, det)
+		halveInto(half, full)
 	}
 	if short >= 600 {
 		primary = pass{half, 2, 0}
@@ -161,13 +151,10 @@ func (ff *FaceFinder) Find(g *image.Gray) []Face {
 	}
 	var faces []Face
 	for _, p := range passes {
-		faces = ff.detect(p.img, p.factor, p.deg, minSize/p.factor, maxSize/p.factor)
+		faces = ff.detect(p.img, p.factor, p.deg)
 		if len(faces) > 0 {
 			break
 		}
-	}
-	for i := range faces {
-		faces[i].Centre = faces[i].Centre.Sub(image.Pt(pad, pad))
 	}
 	faces = mergeOverlapping(faces)
 	for i := range faces {
@@ -179,12 +166,13 @@ func (ff *FaceFinder) Find(g *image.Gray) []Face {
 
 // detect runs the face cascade on img turned deg degrees; factor scales the hits back to the
 // frame.
-func (ff *FaceFinder) detect(img *image.Gray, factor int, deg float64, minSize, maxSize int) []Face {
+func (ff *FaceFinder) detect(img *image.Gray, factor int, deg float64) []Face {
 	rows, cols := img.Bounds().Dy(), img.Bounds().Dx()
 	if rows < 24 || cols < 24 {
 		return nil
 	}
-	cascade := pigo.CascadeParams{MinSize: max(24, minSize), MaxSize: min(maxSize, rows, cols), ShiftFactor: 0.1, ScaleFactor: 1.1,
+	short := min(rows, cols)
+	cascade := pigo.CascadeParams{MinSize: max(24, short/6), MaxSize: short, ShiftFactor: 0.1, ScaleFactor: 1.1,
 		ImageParams: pigo.ImageParams{Pixels: img.Pix, Rows: rows, Cols: cols, Dim: cols}}
 	a := deg / 360
 	if a < 0 {
@@ -199,33 +187,6 @@ func (ff *FaceFinder) detect(img *image.Gray, factor int, deg float64, minSize, 
 		faces = append(faces, Face{Centre: image.Pt(d.Col*factor, d.Row*factor), Size: d.Scale * factor, Score: d.Q, Angle: -deg})
 	}
 	return faces
-}
-
-// padSmoothInto writes g into out with a border of pad pixels on every side (each border pixel
-// the nearest of g's), blurred by the binomial kernel [1 2 1]/4 across and down (a Gaussian of
-// σ ≈ 0.7 px). The cascades compare pairs of single pixels, so pixel noise (a sensor's grain,
-// dithering, a halftone screen, JPEG blocks) flips their comparisons: on small dithered
-// photographs a face scored 3 to 46 unsmoothed, 40 to 250 smoothed, while a face's own
-// structure is far coarser than the kernel.
-func padSmoothInto(out, g *image.Gray, pad int) {
-	w, h := g.Rect.Dx(), g.Rect.Dy()
-	ow, oh := w+2*pad, h+2*pad
-	xs := make([]int, ow+2) // source column of each output column, one either side
-	for x := range xs {
-		xs[x] = min(max(x-1-pad, 0), w-1)
-	}
-	line := func(y int) []uint8 { return g.Pix[min(max(y-pad, 0), h-1)*g.Stride:] }
-	row := make([]uint16, ow+2)
-	for y := range oh {
-		up, mid, dn := line(y-1), line(y), line(y+1)
-		for x, sx := range xs {
-			row[x] = uint16(up[sx]) + 2*uint16(mid[sx]) + uint16(dn[sx])
-		}
-		o := out.Pix[y*out.Stride : y*out.Stride+ow]
-		for x := range o {
-			o[x] = uint8((row[x] + 2*row[x+1] + row[x+2] + 8) / 16)
-		}
-	}
 }
 
 // halve averages 2×2 blocks.
