@@ -23,7 +23,7 @@ func runEvalMatcher(args []string, out io.Writer) error {
 	seed := fs.Uint64("seed", 2, "seed of the impostor pairing")
 	first := fs.Uint64("first-finger", 2_000_000, "identity of the first simulated finger (the thresholds were set on others)")
 	plot := fs.String("plot", "", "write the score distributions and DET curve to this PNG file")
-	fs.text = "central eval-matcher: measure the fingerprint matcher's error rates on simulated impressions (needs no folder)\n\n" +
+	fs.Text = "central eval-matcher: measure the fingerprint matcher's error rates on simulated impressions (needs no folder)\n\n" +
 		"usage: central eval-matcher [--fingers N] [--impressions N] [--impostors N] [--seed N] [--plot FILE.png]\n\n" +
 		"It prints the genuine and impostor score distributions, FNMR at FMR 1 %, 0.1 % and 0.01 %, the EER\n" +
 		"and the time per comparison (docs/matcher.md).\n"
@@ -31,7 +31,7 @@ func runEvalMatcher(args []string, out io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fs.mistake("takes no arguments, only flags (got %q)", fs.Arg(0))
+		return fs.Mistake("takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
 	e, err := minutiae.Evaluate(context.Background(), minutiae.EvaluationPlan{
 		Fingers: *fingers, ImpressionsPerFinger: *impressions, Impostors: *impostors, Seed: *seed,

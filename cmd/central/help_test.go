@@ -33,9 +33,9 @@ func TestHelp(t *testing.T) {
 	for _, c := range commands {
 		out.Reset()
 		errOut.Reset()
-		args := append(strings.Fields(c.name), "--help")
+		args := append(strings.Fields(c.Name), "--help")
 		if err := run(args, &out, &errOut); err != nil || errOut.Len() > 0 ||
-			!strings.HasPrefix(out.String(), "central "+c.name+": "+c.what+"\n") || !strings.Contains(out.String(), "usage: central "+strings.Fields(c.synopsis)[0]) {
+			!strings.HasPrefix(out.String(), "central "+c.Name+": "+c.What+"\n") || !strings.Contains(out.String(), "usage: central "+strings.Fields(c.Synopsis)[0]) {
 			t.Errorf("central %s: %v, stderr %q, stdout:\n%s", strings.Join(args, " "), err, errOut.String(), out.String())
 		}
 	}
@@ -45,8 +45,8 @@ func TestHelp(t *testing.T) {
 			t.Errorf("central %s --help: %v\n%s", group, err, out.String())
 		}
 		for _, c := range commands {
-			if strings.HasPrefix(c.name, group+" ") && !strings.Contains(out.String(), "central "+c.synopsis+"\n") {
-				t.Errorf("central %s --help does not show %q:\n%s", group, c.synopsis, out.String())
+			if strings.HasPrefix(c.Name, group+" ") && !strings.Contains(out.String(), "central "+c.Synopsis+"\n") {
+				t.Errorf("central %s --help does not show %q:\n%s", group, c.Synopsis, out.String())
 			}
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/cmd/internal/cli"
 	"github.com/wardpolice/enroll/sync/ack"
 	"github.com/wardpolice/enroll/sync/intake"
 )
@@ -48,10 +49,10 @@ func run(args []string, out, errOut io.Writer) error {
 
 func dispatch(args []string, out, errOut io.Writer) error {
 	if len(args) == 0 {
-		return &usageError{err: errors.New("no command given"), help: usage}
+		return &cli.UsageError{Err: errors.New("no command given"), Help: usage}
 	}
 	cmd, args := args[0], args[1:]
-	if isHelp(cmd) {
+	if cli.IsHelp(cmd) {
 		usage(out)
 		return nil
 	}
@@ -86,9 +87,9 @@ func dispatch(args []string, out, errOut io.Writer) error {
 		return runEvalMatcher(args, out)
 	}
 	if strings.HasPrefix(cmd, "-") {
-		return &usageError{err: fmt.Errorf("%s: give the command first, then its flags: central COMMAND [flags]", cmd), help: usage}
+		return &cli.UsageError{Err: fmt.Errorf("%s: give the command first, then its flags: central COMMAND [flags]", cmd), Help: usage}
 	}
-	return &usageError{err: fmt.Errorf("unknown command %q (central help lists the commands)", cmd), help: usage}
+	return &cli.UsageError{Err: fmt.Errorf("unknown command %q (central help lists the commands)", cmd), Help: usage}
 }
 
 func defaultDir() string {
@@ -128,7 +129,7 @@ func runInit(args []string, out io.Writer) error {
 	}
 	if err != nil || perr != nil || port < 1 || port > 65535 || u.Scheme != "https" || u.Hostname() == "" ||
 		strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
-		return f.mistake("--url %q must be an https:// address with a host and an optional port, nothing after it (e.g. https://central.example.vn:8443)", *url)
+		return f.Mistake("--url %q must be an https:// address with a host and an optional port, nothing after it (e.g. https://central.example.vn:8443)", *url)
 	}
 	// Stations check the server certificate against the host in their provisioning file.
 	all := []string{"localhost", "127.0.0.1", "::1", u.Hostname()}
@@ -300,7 +301,7 @@ func runServe(args []string, out, errOut io.Writer) error {
 		return err
 	}
 	if *sweep <= 0 {
-		return f.mistake("--sweep must be more than 0 (e.g. 30s)")
+		return f.Mistake("--sweep must be more than 0 (e.g. 30s)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

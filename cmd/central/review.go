@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/cmd/internal/cli"
 	"github.com/wardpolice/enroll/sync/intake"
 )
 
@@ -38,22 +39,22 @@ RECORD is the record id "review list" shows, or the code on the citizen's receip
 
 func runReview(args []string, out io.Writer) error {
 	f := newFlags("review", out)
-	f.text = reviewUsage
+	f.Text = reviewUsage
 	examiner := f.String("examiner", osUser(), "who decides (kept with the decision)")
 	finger := f.String("finger", "", "reject: the finger whose print is not the citizen's")
 	reason := f.String("reason", "", "reject: any other reason, in words the officer can act on")
-	if len(args) > 0 && isHelp(args[0]) {
-		f.help(out)
+	if len(args) > 0 && cli.IsHelp(args[0]) {
+		f.Help(out)
 		return nil
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return f.mistake("say list, verify or reject")
+		return f.Mistake("say list, verify or reject")
 	}
 	sub := args[0]
 	switch sub {
 	case "list", "verify", "reject":
 	default:
-		return f.mistake("unknown %q (list, verify, reject)", sub)
+		return f.Mistake("unknown %q (list, verify, reject)", sub)
 	}
 	f.FlagSet.Init("review "+sub, flag.ContinueOnError)
 	if ok, err := f.parse(args[1:]); !ok || err != nil {
@@ -62,7 +63,7 @@ func runReview(args []string, out io.Writer) error {
 	ctx := context.Background()
 	if sub == "list" {
 		if f.NArg() != 0 {
-			return f.mistake("takes no arguments (got %q)", f.Arg(0))
+			return f.Mistake("takes no arguments (got %q)", f.Arg(0))
 		}
 		c, err := f.open(ctx)
 		if err != nil {
@@ -72,26 +73,26 @@ func runReview(args []string, out io.Writer) error {
 		return listReviews(ctx, c, out)
 	}
 	if f.NArg() != 2 {
-		return f.mistake("name the station and the record")
+		return f.Mistake("name the station and the record")
 	}
 	var why enroll.Reason
 	if sub == "reject" {
 		switch {
 		case *finger != "" && *reason != "":
-			return f.mistake("give --finger or --reason, not both")
+			return f.Mistake("give --finger or --reason, not both")
 		case *finger != "":
 			p, err := parseFinger(*finger)
 			if err != nil {
-				return f.mistake("%w", err)
+				return f.Mistake("%w", err)
 			}
 			why = enroll.Reason{Code: enroll.ReasonFingerMismatch, Finger: p}
 		case strings.TrimSpace(*reason) != "":
 			why = enroll.Reason{Code: enroll.ReasonOther, Detail: strings.TrimSpace(*reason)}
 		default:
-			return f.mistake("say why: --finger FINGER (a print that is not the citizen's) or --reason TEXT")
+			return f.Mistake("say why: --finger FINGER (a print that is not the citizen's) or --reason TEXT")
 		}
 	} else if *finger != "" || *reason != "" {
-		return f.mistake("--finger and --reason are for reject")
+		return f.Mistake("--finger and --reason are for reject")
 	}
 	c, err := f.open(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/wardpolice/enroll/cmd/internal/cli"
 	"github.com/wardpolice/enroll/store"
 )
 
@@ -31,14 +32,14 @@ func runAudit(args []string, in io.Reader, out io.Writer) error {
 		fs := newFlags("audit")
 		fs.String("db", defaultDB(), "database file")
 		more(fs.FlagSet)
-		if len(args) > 0 && isHelp(args[0]) {
-			fs.help(out)
+		if len(args) > 0 && cli.IsHelp(args[0]) {
+			fs.Help(out)
 			return nil
 		}
 		if len(args) == 0 {
-			return fs.mistake("say what to do: station audit verify")
+			return fs.Mistake("say what to do: station audit verify")
 		}
-		return fs.mistake("unknown %q: the one thing audit does is verify", args[0])
+		return fs.Mistake("unknown %q: the one thing audit does is verify", args[0])
 	}
 	ctx := context.Background()
 	st, err := openTool(ctx, "audit verify", args[1:], out, more, nil)

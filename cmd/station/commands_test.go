@@ -42,22 +42,22 @@ func TestHelpAndCommandLineMistakes(t *testing.T) {
 			t.Fatalf("station %s: %v", args[0], err)
 		}
 		for _, c := range commands {
-			if !strings.Contains(out.String(), "  "+c.name+" ") {
-				t.Errorf("station %s does not list %s:\n%s", args[0], c.name, out.String())
+			if !strings.Contains(out.String(), "  "+c.Name+" ") {
+				t.Errorf("station %s does not list %s:\n%s", args[0], c.Name, out.String())
 			}
 		}
 	}
 	for _, c := range commands {
-		if c.name == "help" {
+		if c.Name == "help" {
 			continue
 		}
-		args := []string{c.name, "--help"}
-		if c.name == "audit" {
+		args := []string{c.Name, "--help"}
+		if c.Name == "audit" {
 			args = []string{"audit", "verify", "--help"}
 		}
 		stdout, stderr, status := station(t, "", args...)
 		first, _, _ := strings.Cut(stdout, "\n")
-		if status != 0 || stderr != "" || first != "station "+c.name+": "+c.what || !strings.Contains(stdout, "\nusage: station "+c.synopsis+"\n") {
+		if status != 0 || stderr != "" || first != "station "+c.Name+": "+c.What || !strings.Contains(stdout, "\nusage: station "+c.Synopsis+"\n") {
 			t.Errorf("station %s: exit %d, stderr %q, stdout:\n%s", strings.Join(args, " "), status, stderr, stdout)
 		}
 	}

@@ -110,10 +110,10 @@ func runCapture(args []string, out io.Writer) error {
 		return err
 	}
 	if *path == "" {
-		return fs.mistake("say where to write the print: --out FILE.png")
+		return fs.Mistake("say where to write the print: --out FILE.png")
 	}
 	if *wait <= 0 {
-		return fs.mistake("--timeout must be more than 0 (e.g. 30s)")
+		return fs.Mistake("--timeout must be more than 0 (e.g. 30s)")
 	}
 	scanner, err := openReader()
 	if errors.Is(err, errNoReader) {

@@ -45,6 +45,7 @@ import (
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/assets"
 	"github.com/wardpolice/enroll/biometric"
+	"github.com/wardpolice/enroll/cmd/internal/cli"
 	"github.com/wardpolice/enroll/device/camera"
 	"github.com/wardpolice/enroll/device/plug"
 	"github.com/wardpolice/enroll/device/qr"
@@ -76,10 +77,10 @@ func main() {
 // and returns the exit status.
 func report(w io.Writer, err error) int {
 	fmt.Fprintln(w, "station:", err)
-	var u *usageError
+	var u *cli.UsageError
 	if errors.As(err, &u) {
 		fmt.Fprintln(w)
-		u.help(w)
+		u.Help(w)
 	}
 	return exitStatus(err)
 }
@@ -87,7 +88,7 @@ func report(w io.Writer, err error) int {
 // exitStatus is 2 for a command that cannot run (a usage mistake, or input that could not be
 // read at all), 1 for every other failure.
 func exitStatus(err error) int {
-	var u *usageError
+	var u *cli.UsageError
 	if errors.Is(err, errUnreadable) || errors.As(err, &u) {
 		return 2
 	}
@@ -103,7 +104,7 @@ func run(args []string, in io.Reader, out io.Writer) error {
 }
 
 func dispatch(args []string, in io.Reader, out io.Writer) error {
-	if len(args) > 0 && isHelp(args[0]) {
+	if len(args) > 0 && cli.IsHelp(args[0]) {
 		usage(out)
 		return nil
 	}
@@ -155,11 +156,11 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 	case "receipt":
 		return runReceipt(args, in, out)
 	}
-	if isHelp(cmd) {
+	if cli.IsHelp(cmd) {
 		usage(out)
 		return nil
 	}
-	return &usageError{err: fmt.Errorf("unknown command %q (station help lists the commands)", cmd), help: usage}
+	return &cli.UsageError{Err: fmt.Errorf("unknown command %q (station help lists the commands)", cmd), Help: usage}
 }
 
 // splitCommand finds the command word. The usage line puts the window's flags first
@@ -178,9 +179,9 @@ func splitCommand(args []string) (cmd string, rest []string, err error) {
 	if err := fs.Parse(args); err != nil {
 		if !helpAsked(err) {
 			for _, a := range args {
-				if c, ok := lookup(a); ok && c.name != "help" && c.name != "gui" {
-					return "", nil, &usageError{err: fmt.Errorf("%v: give the command first, then its flags: station %s [flags]", err, c.name),
-						help: usage}
+				if c, ok := lookup(a); ok && c.Name != "help" && c.Name != "gui" {
+					return "", nil, &cli.UsageError{Err: fmt.Errorf("%v: give the command first, then its flags: station %s [flags]", err, c.Name),
+						Help: usage}
 				}
 			}
 		}
@@ -258,7 +259,7 @@ func runGUI(args []string, out io.Writer) error {
 	}
 	db, lang, simSeed := opt.db, opt.lang, opt.simSeed
 	if *lang != ui.LangVI && *lang != ui.LangEN {
-		return fs.mistake("--lang %q: vi or en", *lang)
+		return fs.Mistake("--lang %q: vi or en", *lang)
 	}
 	// Before anything is created: the window library panics on a display it cannot open.
 	if err := checkDisplay(os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")); err != nil {
@@ -370,7 +371,7 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	if *n < 0 {
-		return fs.mistake("--records must not be negative")
+		return fs.Mistake("--records must not be negative")
 	}
 	if !seed.set {
 		seed.v = uint64(time.Now().UnixNano())
@@ -422,7 +423,7 @@ func runBench(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	if *runs < 1 {
-		return fs.mistake("--runs must be at least 1")
+		return fs.Mistake("--runs must be at least 1")
 	}
 	ctx := context.Background()
 	st, err := openExisting(ctx, *db)

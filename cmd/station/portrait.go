@@ -51,13 +51,13 @@ func runPortrait(args []string, out io.Writer) error {
 	}
 	switch {
 	case *in == "" && *dst == "":
-		return fs.mistake("say which photo to check and where the crop goes: --in PHOTO --out CROP.jpg")
+		return fs.Mistake("say which photo to check and where the crop goes: --in PHOTO --out CROP.jpg")
 	case *in == "":
-		return fs.mistake("say which photo to check: --in PHOTO")
+		return fs.Mistake("say which photo to check: --in PHOTO")
 	case *dst == "":
-		return fs.mistake("say where the crop goes when the photo passes: --out CROP.jpg")
+		return fs.Mistake("say where the crop goes when the photo passes: --out CROP.jpg")
 	case *lang != ui.LangVI && *lang != ui.LangEN:
-		return fs.mistake("--lang %q: vi or en", *lang)
+		return fs.Mistake("--lang %q: vi or en", *lang)
 	}
 	tr, err := ui.NewTranslator(assets.Translations(), *lang)
 	if err != nil {

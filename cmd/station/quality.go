@@ -23,17 +23,17 @@ func runQuality(args []string, out io.Writer) error {
 	fs := newFlags("quality")
 	ppi := fs.Int("ppi", 0, fmt.Sprintf("the image's resolution in pixels per inch (%d-%d); default: the PNG's pHYs chunk, else estimated from the ridges",
 		biometric.MinQualityPPI, biometric.MaxQualityPPI))
-	files, err := fs.parseArgs(args, out)
+	files, err := fs.ParseArgs(args, out)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(files) == 0:
-		return fs.mistake("name the finger image to score: station quality FILE.png")
+		return fs.Mistake("name the finger image to score: station quality FILE.png")
 	case len(files) > 1:
-		return fs.mistake("one file at a time (got %s)", strings.Join(files, ", "))
+		return fs.Mistake("one file at a time (got %s)", strings.Join(files, ", "))
 	case *ppi != 0 && (*ppi < biometric.MinQualityPPI || *ppi > biometric.MaxQualityPPI):
-		return fs.mistake("--ppi %d is outside %d-%d (a fingerprint reader's resolution; leave it out to read it from the PNG or estimate it)",
+		return fs.Mistake("--ppi %d is outside %d-%d (a fingerprint reader's resolution; leave it out to read it from the PNG or estimate it)",
 			*ppi, biometric.MinQualityPPI, biometric.MaxQualityPPI)
 	}
 	path := files[0]

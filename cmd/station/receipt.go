@@ -38,18 +38,18 @@ func runReceipt(args []string, in io.Reader, out io.Writer) error {
 	}
 	// Everything the command line can get wrong is said before the password is asked for.
 	if len(pos) != 1 {
-		return fs.mistake("name the record, one, by its code as on its screen or an earlier receipt, or by its id (station records --user NAME lists both): station receipt K7Q-M3X-D9A --out FILE.pdf --user NAME")
+		return fs.Mistake("name the record, one, by its code as on its screen or an earlier receipt, or by its id (station records --user NAME lists both): station receipt K7Q-M3X-D9A --out FILE.pdf --user NAME")
 	}
 	code, byID := recordArg(pos[0])
 	switch {
 	case code == "":
-		return fs.mistake("%q is not a record code: nine letters and digits, e.g. K7Q-M3X-D9A, or a record's id (station records lists both)", pos[0])
+		return fs.Mistake("%q is not a record code: nine letters and digits, e.g. K7Q-M3X-D9A, or a record's id (station records lists both)", pos[0])
 	case *path == "":
-		return fs.mistake("say where to write it: --out FILE.pdf")
+		return fs.Mistake("say where to write it: --out FILE.pdf")
 	case *user == "":
-		return fs.mistake("say who prints it: --user NAME (the print is audited)")
+		return fs.Mistake("say who prints it: --user NAME (the print is audited)")
 	case *lang != ui.LangVI && *lang != ui.LangEN:
-		return fs.mistake("--lang %q: vi or en", *lang)
+		return fs.Mistake("--lang %q: vi or en", *lang)
 	}
 	tr, err := ui.NewTranslator(assets.Translations(), *lang)
 	if err != nil {

@@ -36,13 +36,13 @@ func runRecords(args []string, in io.Reader, out io.Writer) error {
 	}
 	switch {
 	case len(pos) > 0:
-		return fs.mistake("unknown argument %q (to search, give it with --find)", pos[0])
+		return fs.Mistake("unknown argument %q (to search, give it with --find)", pos[0])
 	case *user == "":
-		return fs.mistake("say who looks: --user NAME (names and ID numbers are sealed until an officer logs in)")
+		return fs.Mistake("say who looks: --user NAME (names and ID numbers are sealed until an officer logs in)")
 	case *limit < 1:
-		return fs.mistake("--limit must be at least 1")
+		return fs.Mistake("--limit must be at least 1")
 	case *status != "" && !validStatus(*status):
-		return fs.mistake("--status %q: one of %s", *status, strings.Join(names, ", "))
+		return fs.Mistake("--status %q: one of %s", *status, strings.Join(names, ", "))
 	}
 	ctx := context.Background()
 	st, _, _, err := session(ctx, "records", *db, *user, in, out, false)

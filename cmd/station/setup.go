@@ -103,7 +103,7 @@ func openTool(ctx context.Context, name string, args []string, out io.Writer, mo
 	}
 	if check != nil {
 		if msg := check(); msg != "" {
-			return nil, fs.mistake("%s", msg)
+			return nil, fs.Mistake("%s", msg)
 		}
 	}
 	st, err := openExisting(ctx, *db)
@@ -135,7 +135,7 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fs.mistake("missing %s (--office, --code, --user and --name are all required)", strings.Join(missing, ", "))
+		return fs.Mistake("missing %s (--office, --code, --user and --name are all required)", strings.Join(missing, ", "))
 	}
 	setup := enroll.StationSetup{Office: *office, Code: *code,
 		Supervisor: enroll.OfficerForm{Username: *user, FullName: *name}}.Normalize()
@@ -144,7 +144,7 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 	probe := setup
 	probe.Supervisor.Password, probe.Supervisor.Confirm = "checkflags1", "checkflags1"
 	if err := probe.Check(); err != nil {
-		return fs.mistake("%w", asFlag(err, map[enroll.Field]string{enroll.FieldOffice: "--office",
+		return fs.Mistake("%w", asFlag(err, map[enroll.Field]string{enroll.FieldOffice: "--office",
 			enroll.FieldStation: "--code", enroll.FieldUsername: "--user", enroll.FieldFullName: "--name"}))
 	}
 	pw, confirm, err := newConsole(in, out).newPassword("password for " + setup.Supervisor.Username + ": ")

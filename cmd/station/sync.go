@@ -33,7 +33,7 @@ func syncFlags(name, who string, args []string, out io.Writer, more func(*flag.F
 	if more != nil {
 		more(fs.FlagSet)
 	}
-	pos, err = fs.parseArgs(args, out)
+	pos, err = fs.ParseArgs(args, out)
 	return fs, db, user, pos, err
 }
 
@@ -49,7 +49,7 @@ func openForSync(ctx context.Context, db string) (*store.Store, *courier.Courier
 // readArg reads the one file a command names.
 func readArg(fs *flags, pos []string, what string) ([]byte, error) {
 	if len(pos) != 1 {
-		return nil, fs.mistake("name %s, and only that", what)
+		return nil, fs.Mistake("name %s, and only that", what)
 	}
 	data, err := os.ReadFile(pos[0])
 	if err != nil {
@@ -81,7 +81,7 @@ func runProvision(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	if *user == "" {
-		return fs.mistake("say which supervisor binds the station: --user NAME")
+		return fs.Mistake("say which supervisor binds the station: --user NAME")
 	}
 	data, err := readArg(fs, pos, "the provisioning file central wrote for this station")
 	if err != nil {
@@ -107,7 +107,7 @@ func runSync(args []string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return fs.mistake("unknown argument %q", pos[0])
+		return fs.Mistake("unknown argument %q", pos[0])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -173,11 +173,11 @@ func runExport(args []string, in io.Reader, out io.Writer) error {
 	}
 	switch {
 	case len(pos) > 0:
-		return fs.mistake("unknown argument %q (the folder goes with --to)", pos[0])
+		return fs.Mistake("unknown argument %q (the folder goes with --to)", pos[0])
 	case *to == "":
-		return fs.mistake("say where: --to DIR (a folder on the removable media)")
+		return fs.Mistake("say where: --to DIR (a folder on the removable media)")
 	case *user == "":
-		return fs.mistake("say which supervisor exports: --user NAME")
+		return fs.Mistake("say which supervisor exports: --user NAME")
 	}
 	ctx := context.Background()
 	st, c, _, err := session(ctx, "export", *db, *user, in, out, true)
