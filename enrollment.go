@@ -21,6 +21,13 @@ const (
 
 func (s Status) TranslationKey() string { return "status." + string(s) }
 
+// Statuses lists every status in the order a record goes through them (the Records tab's
+// filter and `station records --status` offer them so).
+func Statuses() []Status {
+	return []Status{StatusDraft, StatusComplete, StatusBatched, StatusUploaded, StatusReceived, StatusVerified,
+		StatusRejected, StatusPurged}
+}
+
 // next lists where a status may go. A rejected record goes back to draft so the officer can
 // correct it; a batch that failed to upload returns its records to complete.
 func next(s Status) []Status {

@@ -106,8 +106,7 @@ func (s *Station) loadTable(load func() ([]enroll.Summary, error), open func(id 
 func (s *Station) recordsTab() fyne.CanvasObject {
 	query := widget.NewEntry()
 	query.SetPlaceHolder(s.tr.T("records.search_hint"))
-	statuses := []enroll.Status{enroll.StatusDraft, enroll.StatusComplete, enroll.StatusBatched, enroll.StatusUploaded,
-		enroll.StatusReceived, enroll.StatusVerified, enroll.StatusRejected, enroll.StatusPurged}
+	statuses := enroll.Statuses()
 	names := []string{s.tr.T("records.any_status")}
 	for _, st := range statuses {
 		names = append(names, s.tr.W(st))

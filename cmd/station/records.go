@@ -5,15 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/wardpolice/enroll"
 )
-
-// statuses are the record statuses --status takes, in the order a record goes through them.
-var statuses = []enroll.Status{enroll.StatusDraft, enroll.StatusComplete, enroll.StatusBatched, enroll.StatusUploaded,
-	enroll.StatusReceived, enroll.StatusVerified, enroll.StatusRejected, enroll.StatusPurged}
 
 // runRecords: `station records --user NAME` lists the records as the window's Records tab
 // does (the same search with --find), with the code and id receipt takes. Names and ID
@@ -22,7 +19,7 @@ func runRecords(args []string, in io.Reader, out io.Writer) error {
 	var find, status *string
 	var limit *int
 	var names []string
-	for _, s := range statuses {
+	for _, s := range enroll.Statuses() {
 		names = append(names, string(s))
 	}
 	fs, db, user, pos, err := syncFlags("records", "officer who logs in, required: names and ID numbers are sealed until a login ("+passwordFrom+")", args, out,
@@ -41,7 +38,7 @@ func runRecords(args []string, in io.Reader, out io.Writer) error {
 		return fs.Mistake("say who looks: --user NAME (names and ID numbers are sealed until an officer logs in)")
 	case *limit < 1:
 		return fs.Mistake("--limit must be at least 1")
-	case *status != "" && !validStatus(*status):
+	case *status != "" && !slices.Contains(enroll.Statuses(), enroll.Status(*status)):
 		return fs.Mistake("--status %q: one of %s", *status, strings.Join(names, ", "))
 	}
 	ctx := context.Background()
@@ -84,13 +81,4 @@ func runRecords(args []string, in io.Reader, out io.Writer) error {
 		fmt.Fprintf(out, "the %d most recently changed shown; --limit N shows more, --find TEXT or --status S narrows\n", *limit)
 	}
 	return nil
-}
-
-func validStatus(s string) bool {
-	for _, v := range statuses {
-		if string(v) == s {
-			return true
-		}
-	}
-	return false
 }
