@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 
@@ -21,7 +22,8 @@ type FaceFinder struct {
 	marks  landmarkCascades
 	// frames and halves keep the grey copies of a picture a check makes (307 and 77 KB at
 	// 640×480) for the next check: the preview checks 12 frames a second.
-	frames, halves grayBufs
+	// smooth keeps the smoothed copy the cascades search.
+	frames, halves, smooth grayBufs
 }
 
 // grayBufs reuses grey pictures; get returns one of the size asked for, its pixels not
@@ -117,6 +119,14 @@ var searchAngles = []float64{0, -20, 20}
 // full size first, then halved: halved only, the simulated camera's face was found in 37 of
 // 60 frames, at full size in 50, and the misses cost more than the bigger search (45 against
 // 33 ms a frame).
+//
+// A second, upright search looks for large faces only (half the short side and up) on the
+// picture padded by a sixth of its short side, the edge pixels carried outward: a face larger
+// than the picture (too close, or a tight crop) is then found at its own size and judged too
+// large, where the cascade, which only tries windows inside the picture, misses it or finds a
+// wrong part of it. It does not replace the main search: padding moves the grid of windows
+// the cascade tries, and a face near the cascade's threshold (the simulated camera's drawn
+// face scores 10-35) can fall between the windows of one grid and not the other.
 func (ff *FaceFinder) Find(g *image.Gray) []Face {
 	b := g.Bounds()
 	full := g
@@ -124,39 +134,64 @@ func (ff *FaceFinder) Find(g *image.Gray) []Face {
 		full = image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
 		draw.Draw(full, full.Bounds(), g, b.Min, draw.Src)
 	}
+	short := min(b.Dx(), b.Dy())
+	pad := short / 6 &^ 1 // even, so the half-size copy's border is whole pixels
+	padded := ff.smooth.get(b.Dx()+2*pad, b.Dy()+2*pad)
+	defer ff.smooth.put(padded)
+	padSmoothInto(padded, full, pad)
 	type pass struct {
-		img    *image.Gray
+		img    searchView
 		factor int
 		deg    float64
 	}
-	short := min(b.Dx(), b.Dy())
-	primary := pass{full, 1, 0}
+	primary := pass{inner(padded, pad), 1, 0}
+	big := pass{inner(padded, 0), 1, 0}
 	var half *image.Gray
 	if short >= 400 {
-		half = ff.halves.get(b.Dx()/2, b.Dy()/2)
+		half = ff.halves.get(padded.Rect.Dx()/2, padded.Rect.Dy()/2)
 		defer ff.halves.put(half)
-		halveInto(half, full)
+		halveInto(half, padded)
 	}
 	if short >= 600 {
-		primary = pass{half, 2, 0}
+		primary = pass{inner(half, pad/2), 2, 0}
+		big = pass{inner(half, 0), 2, 0}
 	}
 	passes := []pass{primary}
-	if half != nil && primary.factor == 1 {
+	switch {
+	case half != nil && primary.factor == 1:
 		// A face the full-size search misses is sometimes found at half size (the simulated
 		// camera's cropped portrait was), at a quarter of the cost of a turned search.
-		passes = append(passes, pass{half, 2, 0})
+		passes = append(passes, pass{inner(half, pad/2), 2, 0})
+	case primary.factor == 2:
+		// And the other way round for stills: the full-size grid of windows is finer, and a
+		// still is checked once, not 12 times a second (at half size only, the simulated
+		// camera's drawn face was missed in 5 of 58 stills).
+		passes = append(passes, pass{inner(padded, pad), 1, 0})
 	}
 	for _, deg := range searchAngles[1:] {
 		passes = append(passes, pass{primary.img, primary.factor, deg})
 	}
 	var faces []Face
 	for _, p := range passes {
-		faces = ff.detect(p.img, p.factor, p.deg)
+		faces = ff.detect(p.img, p.factor, p.deg, max(24, short/6)/p.factor, short/p.factor)
 		if len(faces) > 0 {
 			break
 		}
 	}
+	for _, f := range ff.detect(big.img, big.factor, 0, short/2/big.factor, (short+2*pad)/big.factor) {
+		// Only a face reaching past the picture is what this search is for: one inside it is
+		// the main search's to find, and a weak window inside it that only this grid happens
+		// to hit is no more a face for this search than for that one.
+		if f.Centre = f.Centre.Sub(image.Pt(pad, pad)); !f.Box().In(full.Rect) {
+			faces = append(faces, f)
+		}
+	}
 	faces = mergeOverlapping(faces)
+	scale := padded
+	if primary.factor == 2 {
+		scale = half
+	}
+	faces = slices.DeleteFunc(faces, func(f Face) bool { return ff.upsideDown(scale, primary.factor, pad, f) })
 	for i := range faces {
 		ff.findEyes(&faces[i], full)
 		ff.findMarks(&faces[i], full)
@@ -164,16 +199,50 @@ func (ff *FaceFinder) Find(g *image.Gray) []Face {
 	return faces
 }
 
-// detect runs the face cascade on img turned deg degrees; factor scales the hits back to the
-// frame.
-func (ff *FaceFinder) detect(img *image.Gray, factor int, deg float64) []Face {
-	rows, cols := img.Bounds().Dy(), img.Bounds().Dx()
+// upsideDown tells whether the cascade scores the face more than twice as high turned half a
+// turn as found. The smoothing that lets the search find faces in grainy pictures also lets it
+// find an upside-down face, weakly: pigo's sample photo turned over scored 17 upright, with its
+// nostrils taken for eyes, and passed every check but the chin's margin; turned back, the same
+// window scores 346. An upright face can score about as high either way when the cascade is
+// unsure of it (f24, a face larger than its picture: 45 as found, 46 turned over), so only a
+// clear lead counts. The search runs on padded (factor times the picture's scale, a border of
+// pad picture pixels) around the face, at its size.
+func (ff *FaceFinder) upsideDown(padded *image.Gray, factor, pad int, f Face) bool {
+	s := f.Size / factor
+	c := f.Centre.Add(image.Pt(pad, pad)).Div(factor)
+	r := image.Rect(c.X-s*3/4, c.Y-s*3/4, c.X+s*3/4, c.Y+s*3/4).Intersect(padded.Rect)
+	if r.Empty() {
+		return false
+	}
+	v := searchView{pix: padded.Pix[padded.PixOffset(r.Min.X, r.Min.Y):], rows: r.Dy(), cols: r.Dx(), dim: padded.Stride}
+	for _, t := range ff.detect(v, 1, 180-f.Angle, s*4/5, s*5/4) {
+		if t.Score > 2*f.Score {
+			return true
+		}
+	}
+	return false
+}
+
+// searchView is the part of a grey picture a search runs on, without copying: the picture
+// less a border of the same width on every side.
+type searchView struct {
+	pix             []uint8
+	rows, cols, dim int
+}
+
+func inner(g *image.Gray, border int) searchView {
+	return searchView{pix: g.Pix[border*g.Stride+border:], rows: g.Rect.Dy() - 2*border, cols: g.Rect.Dx() - 2*border, dim: g.Stride}
+}
+
+// detect runs the face cascade on v turned deg degrees for faces minSize to maxSize pixels;
+// factor scales the hits back to the frame.
+func (ff *FaceFinder) detect(v searchView, factor int, deg float64, minSize, maxSize int) []Face {
+	rows, cols := v.rows, v.cols
 	if rows < 24 || cols < 24 {
 		return nil
 	}
-	short := min(rows, cols)
-	cascade := pigo.CascadeParams{MinSize: max(24, short/6), MaxSize: short, ShiftFactor: 0.1, ScaleFactor: 1.1,
-		ImageParams: pigo.ImageParams{Pixels: img.Pix, Rows: rows, Cols: cols, Dim: cols}}
+	cascade := pigo.CascadeParams{MinSize: max(24, minSize), MaxSize: min(maxSize, rows, cols), ShiftFactor: 0.1, ScaleFactor: 1.1,
+		ImageParams: pigo.ImageParams{Pixels: v.pix, Rows: rows, Cols: cols, Dim: v.dim}}
 	a := deg / 360
 	if a < 0 {
 		a += 1 // pigo takes the angle as a fraction of a full turn, 0..1
@@ -187,6 +256,33 @@ func (ff *FaceFinder) detect(img *image.Gray, factor int, deg float64) []Face {
 		faces = append(faces, Face{Centre: image.Pt(d.Col*factor, d.Row*factor), Size: d.Scale * factor, Score: d.Q, Angle: -deg})
 	}
 	return faces
+}
+
+// padSmoothInto writes g into out with a border of pad pixels on every side (each border pixel
+// the nearest of g's), blurred by the binomial kernel [1 2 1]/4 across and down (a Gaussian of
+// σ ≈ 0.7 px). The cascades compare pairs of single pixels, so pixel noise (a sensor's grain,
+// dithering, a halftone screen, JPEG blocks) flips their comparisons: on small dithered
+// photographs a face scored 3 to 46 unsmoothed, 40 to 250 smoothed, while a face's own
+// structure is far coarser than the kernel.
+func padSmoothInto(out, g *image.Gray, pad int) {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	ow, oh := w+2*pad, h+2*pad
+	xs := make([]int, ow+2) // source column of each output column, one either side
+	for x := range xs {
+		xs[x] = min(max(x-1-pad, 0), w-1)
+	}
+	line := func(y int) []uint8 { return g.Pix[min(max(y-pad, 0), h-1)*g.Stride:] }
+	row := make([]uint16, ow+2)
+	for y := range oh {
+		up, mid, dn := line(y-1), line(y), line(y+1)
+		for x, sx := range xs {
+			row[x] = uint16(up[sx]) + 2*uint16(mid[sx]) + uint16(dn[sx])
+		}
+		o := out.Pix[y*out.Stride : y*out.Stride+ow]
+		for x := range o {
+			o[x] = uint8((row[x] + 2*row[x+1] + row[x+2] + 8) / 16)
+		}
+	}
 }
 
 // halve averages 2×2 blocks.

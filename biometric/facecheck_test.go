@@ -87,6 +87,8 @@ func TestPortraitChecks(t *testing.T) {
 		{"blurred", imaging.Blur(sample, 3), CheckSharpness, "blurred"},
 		{"flat contrast", imaging.AdjustContrast(sample, -70), CheckContrast, "low_contrast"},
 		{"cut by the left edge", imaging.Crop(sample, image.Rect(60, 0, 320, 400)), CheckHeadInside, "head_cut_left"},
+		{"upside down (no upright face)", imaging.FlipV(sample), CheckOneFace, "no_face"},
+		{"face larger than the picture", imaging.Crop(sample, image.Rect(70, 130, 250, 310)), CheckFaceSize, "too_close"},
 		{"off to the left, head inside (a still is re-cropped)", inFrame(sample, -20, nil), "", ""},
 		{"too far", imaging.Paste(imaging.New(1280, 960, color.NRGBA{235, 235, 232, 255}), imaging.Resize(sample, 0, 300, imaging.Lanczos), image.Pt(520, 300)), CheckFaceSize, "too_far"},
 		{"busy background", inFrame(sample, 160, noisy), CheckBackground, "busy_background"},

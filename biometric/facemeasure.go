@@ -365,7 +365,24 @@ func skinColour(img image.Image, fr *faceFrame, zones []image.Rectangle) (blue f
 	if n == 0 || sr+sg+sb == 0 || spread < 4*n {
 		return 0, false, false
 	}
-	return sb / (sr + sg + sb), sr > sg, true
+	return sb / (sr + sg + sb), sr > sg || redderThanScene(img, sr/max(sg, 1)), true
+}
+
+// redderThanScene tells whether red outweighs green on the skin by more than on the picture
+// as a whole (its grey world, the classic estimate of the light's colour): skin of every tone
+// reflects more red than green of whatever light falls on it, so under a green cast
+// (fluorescent tubes, a webcam's white balance) the skin is still redder than the scene though
+// not redder than green outright.
+func redderThanScene(img image.Image, skinRG float64) bool {
+	b := img.Bounds()
+	var r, g float64
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			rr, gg, _ := rgbAt(img, image.Pt(x, y))
+			r, g = r+float64(rr), g+float64(gg)
+		}
+	}
+	return g > 0 && skinRG > r/g
 }
 
 // rgbAt reads a pixel's 8-bit colour, quickly for the camera's and the decoders' usual types.
