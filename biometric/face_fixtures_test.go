@@ -78,10 +78,25 @@ func TestFaceFixtures(t *testing.T) {
 	if len(labels) != 41 {
 		t.Fatalf("%d labelled photographs, want 41", len(labels))
 	}
-	held := 0
-	var eyeErrs []float64
+	held, eyeErrs := holdToRule(t, ff, faceFixtures, labels, knownMisses)
+	within := 0
+	for _, e := range eyeErrs {
+		if e <= 0.2 {
+			within++
+		}
+	}
+	t.Logf("%d of %d rows hold the rule; inter-eye reading within 20 %% of the label on %d of %d faces measured", held, len(labels), within, len(eyeErrs))
+}
+
+// holdToRule assesses each labelled photograph in dir twice (the runs must agree) and holds it
+// to the fixture set's rule: on a pass row nothing fails but inter_eye and background; on a
+// fail row the main reason's check fails, or one_face does. A row in misses is expected to
+// break the rule (and must not start holding). It returns the rows that hold and the relative
+// errors of the inter-eye readings against the labelled ones.
+func holdToRule(t *testing.T, ff *FaceFinder, dir string, labels []faceLabel, misses map[string]string) (held int, eyeErrs []float64) {
+	t.Helper()
 	for _, l := range labels {
-		img, err := ReadImageFile(filepath.Join(faceFixtures, l.file), MaxPhotoPixels)
+		img, err := ReadImageFile(filepath.Join(dir, l.file), MaxPhotoPixels)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,11 +133,11 @@ func TestFaceFixtures(t *testing.T) {
 			}
 		}
 		t.Logf("%s %-4s %-28s inter-eye %4s (labelled %3v)  %v", l.file, l.verdict, strings.Join(l.failing, ","), reading, l.interEye, shown)
-		miss, known := knownMisses[l.file]
+		miss, known := misses[l.file]
 		switch {
 		case ok && known:
 			held++
-			t.Errorf("%s holds the rule now: take it off knownMisses", l.file)
+			t.Errorf("%s holds the rule now: take it off the known misses", l.file)
 		case ok:
 			held++
 		case known:
@@ -131,13 +146,7 @@ func TestFaceFixtures(t *testing.T) {
 			t.Errorf("%s: %s; fails %v", l.file, why, failed)
 		}
 	}
-	within := 0
-	for _, e := range eyeErrs {
-		if e <= 0.2 {
-			within++
-		}
-	}
-	t.Logf("%d of %d rows hold the rule; inter-eye reading within 20 %% of the label on %d of %d faces measured", held, len(labels), within, len(eyeErrs))
+	return held, eyeErrs
 }
 
 // BenchmarkAssessRealFrames runs the portrait checks on the labelled photographs, each fitted
@@ -170,4 +179,53 @@ func BenchmarkAssessRealFrames(b *testing.B) {
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[len(times)*9/10].Microseconds())/1000, "p90-ms")
+}
+
+// ownPhotoMisses are the rows of our own photographs the checks do not hold to the rule, and
+// why; as with knownMisses, the test fails if another row breaks or one of these starts holding.
+var ownPhotoMisses = map[string]string{
+	"ajc.png": "exposure: light from one side leaves half the face in deep shadow; no check measures illumination uniformity, " +
+		"and the shadowed cheek reads as covered (occlusion 0.6)",
+	"bw.png": "pass row: a strong warm cast brings the skin's blue share to 0.14, below human_face's 0.19; " +
+		"the Mona Lisa (f14, yellowed varnish) reads 0.17, so no limit on colour alone tells them apart",
+	"martin.png": "pass row: a warm brown halftone print brings the skin's blue share to 0.18, below human_face's 0.19 (as bw)",
+	"dkindred.png": "face_too_large: the head, ears at the edges, reads 0.73, the limit itself; the head model " +
+		"(2.5 eye distances wide) is narrower than this broad face",
+	"kazz.png": "pose: the eyes look well to the side, but they are 26 px apart, below the 40 px at which the gaze is judged; " +
+		"the head itself is turned only 8°",
+}
+
+// TestOwnPhotos holds the project's own real photographs (testdata/photos.tsv: weaknesses found
+// beyond the shared set, each from a Debian package, fetched by scripts/photos) to the same rule
+// as the shared set.
+func TestOwnPhotos(t *testing.T) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cache, "enroll-station", "photos")
+	b, err := os.ReadFile(filepath.Join("testdata", "photos.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []faceLabel
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		c := strings.Split(line, "\t")
+		if i == 0 {
+			continue
+		}
+		if len(c) < 8 {
+			t.Fatalf("photos.tsv line %d: %d columns, want 11", i+1, len(c))
+		}
+		l := faceLabel{file: c[0], verdict: c[1], interEye: math.NaN()}
+		if c[2] != "" {
+			l.failing = strings.Split(c[2], ",")
+		}
+		if _, err := os.Stat(filepath.Join(dir, l.file)); err != nil {
+			t.Fatalf("%s is not in %s: run bash scripts/photos (bash .ci/deps does): %v", l.file, dir, err)
+		}
+		labels = append(labels, l)
+	}
+	held, _ := holdToRule(t, testFinder(t), dir, labels, ownPhotoMisses)
+	t.Logf("%d of %d of our own photographs hold the rule", held, len(labels))
 }
