@@ -66,19 +66,23 @@ const (
 	maxHeadShare = 0.73
 	// inter_eye, pixels: ISO/IEC 19794-5's token-image floor, and the stored crop's minimum
 	// without upscaling.
-	minEyeDist    = 60.0
-	goodEyeDist   = 90.0
-	maxPose       = 25.0 // degrees, yaw or pitch
-	maxGaze       = 15.0 // degrees the eyes look away from the camera
-	maxRoll       = 8.0  // degrees
-	minEyeOpen    = 0.09 // iris band height over the eye distance; open eyes 0.12-0.2
-	maxEyeCover   = 0.6  // dark share of the eye regions
-	maxMouthGap   = 0.6  // lip middles apart, eye distances: closed 0.2-0.3, a broad smile 0.4
-	maxOcclusion  = 0.5
-	minSharpness  = 0.25 // Laplacian energy over gradient energy on the face
-	minExposure   = 60.0 // mean skin luminance
-	maxExposure   = 225.0
-	maxClipped    = 0.25 // share of the skin burnt out or crushed
+	minEyeDist   = 60.0
+	goodEyeDist  = 90.0
+	maxPose      = 25.0 // degrees, yaw or pitch
+	maxGaze      = 15.0 // degrees the eyes look away from the camera
+	maxRoll      = 8.0  // degrees
+	minEyeOpen   = 0.09 // iris band height over the eye distance; open eyes 0.12-0.2
+	maxEyeCover  = 0.6  // dark share of the eye regions
+	maxMouthGap  = 0.6  // lip middles apart, eye distances: closed 0.2-0.3, a broad smile 0.4
+	maxOcclusion = 0.5
+	minSharpness = 0.25 // Laplacian energy over gradient energy on the face
+	minExposure  = 60.0 // mean skin luminance
+	maxExposure  = 225.0
+	maxClipped   = 0.25 // share of the skin burnt out or crushed
+	// minSideLight is the darker half of the face's luminance over the brighter's: half the
+	// light, one photographic stop, is a strong modelling light already; a portrait for
+	// recognition wants both sides lit alike (29794-5's illumination uniformity).
+	minSideLight  = 0.5
 	minContrast   = 50.0 // face luminance 5th to 95th percentile
 	maxBackground = 20.0 // luminance deviation beside the head
 	// human_face: the skin's blue share in normalised rgb, for a picture in colour, and the
@@ -251,14 +255,22 @@ func judge(m faceMeasures, g *image.Gray, f Face) []FaceCheck {
 	}
 	add(limitCheck(CheckEyesVisible, m.eyeCover, math.Inf(-1), maxEyeCover, "", "eyes_hidden"))
 	add(limitCheck(CheckMouthClosed, m.mouthGap, math.Inf(-1), maxMouthGap, "", "mouth_open"))
-	add(limitCheck(CheckOcclusion, m.occlusion, math.Inf(-1), maxOcclusion, "", "occluded"))
+	// A half of the face in shadow reads as covered: a face lit from one side is told about the
+	// light first (exposure), and its cover is judged once the light is even.
+	if m.sideLight >= minSideLight {
+		add(limitCheck(CheckOcclusion, m.occlusion, math.Inf(-1), maxOcclusion, "", "occluded"))
+	}
 	add(limitCheck(CheckSharpness, m.sharpness, minSharpness, math.Inf(1), "blurred", ""))
 
 	ex := limitCheck(CheckExposure, m.meanLum, minExposure, maxExposure, "too_dark", "too_bright")
 	if ex.Pass && m.clipped > maxClipped {
 		ex.Pass, ex.Code = false, "clipped"
 	}
-	ex.Params = map[string]any{"clipped": int(math.Round(100 * m.clipped))}
+	if ex.Pass && m.sideLight < minSideLight {
+		ex.Pass, ex.Code = false, "uneven_light"
+	}
+	ex.Limit += "; clipped ≤ " + trimFloat(100*maxClipped) + " %; sides ≥ " + trimFloat(minSideLight)
+	ex.Params = map[string]any{"clipped": int(math.Round(100 * m.clipped)), "side_percent": int(math.Round(100 * m.sideLight))}
 	add(ex)
 	add(limitCheck(CheckContrast, m.contrast, minContrast, math.Inf(1), "low_contrast", ""))
 	if dev, ok := backgroundDeviation(g, f); ok {
@@ -476,6 +488,6 @@ func FaceCheckNames() []string {
 func FaceCheckCodes() []string {
 	return []string{"no_face", "many_faces", "not_human", "too_far", "too_close", "head_cut_top", "head_cut_bottom",
 		"head_cut_left", "head_cut_right", "low_resolution", "upscaled", "turned", "chin_up", "chin_down", "look_at_camera", "tilted",
-		"eyes_closed", "eyes_hidden", "mouth_open", "occluded", "blurred", "too_dark", "too_bright", "clipped",
+		"eyes_closed", "eyes_hidden", "mouth_open", "occluded", "blurred", "too_dark", "too_bright", "clipped", "uneven_light",
 		"low_contrast", "busy_background"}
 }

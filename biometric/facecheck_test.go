@@ -85,6 +85,8 @@ func TestPortraitChecks(t *testing.T) {
 		{"very dark", imaging.AdjustFunc(sample, func(c color.NRGBA) color.NRGBA { return color.NRGBA{c.R / 3, c.G / 3, c.B / 3, 255} }), CheckExposure, "too_dark"},
 		{"over-exposed", imaging.AdjustBrightness(sample, 50), CheckExposure, "too_bright"},
 		{"blurred", imaging.Blur(sample, 3), CheckSharpness, "blurred"},
+		{"lit from one side", sideLit(sample, 158, 0.35), CheckExposure, "uneven_light"},
+		{"lit a little more from one side (modelling light)", sideLit(sample, 158, 0.7), "", ""},
 		{"flat contrast", imaging.AdjustContrast(sample, -70), CheckContrast, "low_contrast"},
 		{"cut by the left edge", imaging.Crop(sample, image.Rect(60, 0, 320, 400)), CheckHeadInside, "head_cut_left"},
 		{"upside down (no upright face)", imaging.FlipV(sample), CheckOneFace, "no_face"},
@@ -255,4 +257,21 @@ func TestSameImageSameVerdict(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sideLit darkens the picture left of column x to dim of its light, over a soft 24 px edge, as
+// a lamp on one side leaves the other half of a face in shadow.
+func sideLit(img image.Image, x int, dim float64) image.Image {
+	out := imaging.Clone(img)
+	b := out.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for px := b.Min.X; px < b.Max.X; px++ {
+			k := dim + (1-dim)*math.Min(1, math.Max(0, float64(px-x+12)/24))
+			i := out.PixOffset(px, y)
+			for c := range 3 {
+				out.Pix[i+c] = uint8(float64(out.Pix[i+c]) * k)
+			}
+		}
+	}
+	return out
 }

@@ -29,6 +29,7 @@ type faceMeasures struct {
 	sharpness    float64
 	meanLum      float64 // mean luminance of the skin zones
 	clipped      float64 // share of skin pixels burnt out (≥ 250) or crushed (≤ 10)
+	sideLight    float64 // the darker half of the face's median luminance over the brighter's
 	contrast     float64 // face luminance, 5th to 95th percentile
 	skinBlue     float64 // blue share of the skin zones' colour (normalised rgb)
 	skinRed      bool    // red outweighs green on the skin
@@ -108,6 +109,7 @@ func (ff *FaceFinder) measure(img image.Image, g *image.Gray, f Face) faceMeasur
 	m.margins, m.headShare = headPlacement(fr, mouth)
 	m.sharpness = faceSharpness(g, left, right)
 	m.meanLum, m.clipped = skinHist.exposure()
+	m.sideLight = sideLight(fr)
 	inner := fr.rect(-0.7, -0.35, 0.7, 1.3)
 	h := histogramOf(fr.g, inner)
 	m.contrast = h.percentile(0.95) - h.percentile(0.05)
@@ -285,6 +287,22 @@ func occlusion(fr *faceFrame) float64 {
 	}
 	cheeksMouth := histogramOf(fr.g, fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(0.25, 0.3, 0.7, 0.75), fr.rect(-0.45, 0.85, 0.45, 1.3))
 	return cheeksMouth.shareOutside(uint8(0.55*ref), uint8(math.Min(255, 1.45*ref)))
+}
+
+// sideLight compares the two halves of the face, each a cheek and that side of the forehead
+// (the skin away from the eyes, brows, nose and mouth, whose own shading is symmetric): the
+// median luminance of the darker half over the brighter's. Light from one side leaves the far
+// half in shadow; measured on the labelled photographs, frontal pass rows read 0.67-1.0, a face
+// lit hard from one side (ajc) 0.34. A median, not a mean, so a highlight or a strand of hair
+// does not move it.
+func sideLight(fr *faceFrame) float64 {
+	left := histogramOf(fr.g, fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(-0.6, -0.75, -0.1, -0.35))
+	right := histogramOf(fr.g, fr.rect(0.25, 0.3, 0.7, 0.75), fr.rect(0.1, -0.75, 0.6, -0.35))
+	l, r := left.percentile(0.5), right.percentile(0.5)
+	if max(l, r) < 1 {
+		return 1
+	}
+	return min(l, r) / max(l, r)
 }
 
 // headPlacement is where the head stands against the picture's edges, and its size.
