@@ -150,6 +150,10 @@ var (
 	// ErrCentralUnreachable: the network or central is down; records stay safe on the
 	// station and sync tries again by itself.
 	ErrCentralUnreachable = errors.New("central cannot be reached; records are kept on this station and sent when it can")
+	// ErrCentralBusy: central answered but asks the station to wait (overloaded, or holding
+	// as many of this station's unfinished uploads as it may): records stay safe and sync
+	// tries again by itself, later.
+	ErrCentralBusy = errors.New("central is busy and asks this station to wait; records are kept on this station and sent later")
 	// ErrCentralRefusedStation: central does not accept this station's certificate (removed,
 	// or provisioned again since): a supervisor provisions the station with a new file.
 	ErrCentralRefusedStation = errors.New("central does not accept this station any more; a supervisor must provision it again")

@@ -156,6 +156,7 @@ func (t *Translator) Err(err error) string {
 
 		enroll.ErrNotProvisioned:        "err.not_provisioned",
 		enroll.ErrCentralUnreachable:    "err.central_unreachable",
+		enroll.ErrCentralBusy:           "err.central_busy",
 		enroll.ErrCentralRefusedStation: "err.central_refused_station",
 
 		enroll.ErrOfficerTampered:    "err.officer_tampered",

@@ -55,7 +55,29 @@ const (
 	MaxRecordSize = 64 << 20
 	// MaxRecordID bounds a record id in bytes (records use UUIDs, 36 bytes).
 	MaxRecordID = 128
+	// RecordsBudget bounds the encodings of all records of one batch together; Writer.Add
+	// refuses a record that would pass it with ErrFull, so the record goes in the next batch.
+	// The figures it comes from (§12 of docs/batch-format.md, docs/performance.md): a level-2
+	// record (portrait, two prints) is about 131 KB encoded, so the station's full batch of
+	// 500 records (courier.MaxRecords) is 66 MB and the 1 000-record batch of DESIGN §9's
+	// benchmark 132 MB; a ten-print record with its portrait is 1 to 2 MB, so 130 or more of
+	// them share a batch and the rare larger set is split. 256 MiB is twice that benchmark
+	// batch, and it holds the largest record the format allows (MaxRecordSize) in an empty
+	// batch, so every record can leave the station.
+	RecordsBudget = 256 << 20
+	// MaxSize bounds a whole batch file, about 272 MiB: the preamble, the largest header,
+	// RecordsBudget of records sealed in chunks (each chunk adds its frame head and tag; there
+	// are at most RecordsBudget/ChunkSize of them, counted here with one more), the largest
+	// manifest and the signature. A Writer never passes it, and central refuses an upload
+	// that declares more before a byte of it arrives (sync/intake).
+	MaxSize = int64(preambleSize) + frameHeadSize + MaxHeaderSize +
+		(RecordsBudget/ChunkSize+1)*(frameHeadSize+tagSize) + RecordsBudget +
+		frameHeadSize + MaxManifestSize + frameHeadSize + ed25519.SignatureSize
 )
+
+// An empty batch must take any record the format allows, or Writer.Add would answer ErrFull
+// for ever and the record never leave the station: a negative array length stops the build.
+var _ [RecordsBudget - MaxRecordSize]struct{}
 
 const (
 	tagSize       = 16 // AES-256-GCM

@@ -37,6 +37,7 @@ type Writer struct {
 	entries      []Entry
 	ids          map[string]struct{}
 	manifestSize int
+	recordsSize  int64 // the encodings of the records added, against RecordsBudget
 	audit        *AuditHead
 
 	// err is sticky: once part of a record or frame may have reached the output, the batch
@@ -122,7 +123,9 @@ func (w *Writer) Written() int64 { return w.n }
 
 // Add writes one whole record, images included. A record that cannot go in the batch (no id,
 // an id already in it, a bad finger position, too big, ErrFull) is refused before any of it
-// is written, and the batch stays usable; an error writing the output spoils the batch.
+// is written, and the batch stays usable; an error writing the output spoils the batch. ErrFull
+// comes when the record would take the manifest past MaxManifestSize or the records past
+// RecordsBudget, which keeps the file within MaxSize.
 func (w *Writer) Add(e *enroll.Enrollment) error {
 	if w.closed {
 		return errClosed
@@ -151,6 +154,10 @@ func (w *Writer) Add(e *enroll.Enrollment) error {
 	if w.manifestSize+entrySize > MaxManifestSize {
 		return fmt.Errorf("%w: record %s would take the manifest past %d bytes after %d records", ErrFull, e.ID, MaxManifestSize, len(w.entries))
 	}
+	if w.recordsSize+size > RecordsBudget {
+		return fmt.Errorf("%w: record %s (%d bytes) would take the records past %d bytes after %d records", ErrFull, e.ID, size,
+			RecordsBudget, len(w.entries))
+	}
 
 	w.rec.Reset()
 	var head [partHeadSize]byte
@@ -172,6 +179,7 @@ func (w *Writer) Add(e *enroll.Enrollment) error {
 	w.entries = append(w.entries, Entry{ID: e.ID, SHA256: hex.EncodeToString(w.rec.Sum(sum[:0])), Size: size})
 	w.ids[e.ID] = struct{}{}
 	w.manifestSize += entrySize
+	w.recordsSize += size
 	return nil
 }
 

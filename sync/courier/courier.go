@@ -56,7 +56,8 @@ type Store interface {
 }
 
 // MaxRecords is how many records one batch carries at most: a batch is re-sent whole only
-// when refused, and 500 records (about 100 MB) upload in minutes on a poor line.
+// when refused, and 500 typical records (about 66 MB) upload in minutes on a poor line. Their
+// bytes are bounded too (batch.RecordsBudget): records too large to fit go in the next batch.
 const MaxRecords = 500
 
 // System is the audit trail's name for what the courier does on its own.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,10 @@ import (
 	"github.com/wardpolice/enroll/store/demo"
 	"github.com/wardpolice/enroll/sync/courier"
 	"github.com/wardpolice/enroll/sync/intake"
+	"github.com/wardpolice/enroll/sync/provision"
 	"github.com/wardpolice/enroll/sync/register"
+	"github.com/wardpolice/enroll/sync/upload"
+	"github.com/wardpolice/enroll/sync/wire"
 )
 
 // centralUnderTest is a central set up in a temporary folder and serving on loopback.
@@ -163,6 +167,30 @@ func (s *stationUnderTest) provision(t *testing.T, c *centralUnderTest) {
 	if n.Citizens == 0 || n.Prints == 0 {
 		t.Fatalf("register of %d citizens with %d prints", n.Citizens, n.Prints)
 	}
+}
+
+// file is the provisioning file the station's store holds.
+func (s *stationUnderTest) file(t *testing.T) *provision.File {
+	t.Helper()
+	p, err := s.st.Provisioning(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := provision.Parse(p.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// uploads is a tus client of central's that connects with the station certificate in f.
+func (c *centralUnderTest) uploads(t *testing.T, f *provision.File) *upload.Client {
+	t.Helper()
+	conf, err := f.TLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &upload.Client{HTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: conf}}, Endpoint: "https://" + c.addr + wire.UploadPath}
 }
 
 // expected works out, from the station's records and the register CSV alone, which records

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/batch"
 	"github.com/wardpolice/enroll/sync/provision"
 	"github.com/wardpolice/enroll/sync/upload"
 	"github.com/wardpolice/enroll/sync/wire"
@@ -96,6 +97,14 @@ func (c *Courier) uploadOne(ctx context.Context, l *link, client *upload.Client,
 	r.BytesSent += res.Sent
 	var refused *upload.Refused
 	switch {
+	case errors.As(err, &refused) && refused.Op == http.MethodPost && refused.Status == http.StatusRequestEntityTooLarge &&
+		b.Size > batch.MaxSize:
+		// Built before batches had a size bound: central will never take it, so its records
+		// go back to be packed again, into batches within the bound.
+		reason := fmt.Sprintf("the batch is %d bytes, more than the %d central takes; its records are packed again", b.Size, batch.MaxSize)
+		r.Refused++
+		r.Refusals = append(r.Refusals, reason)
+		return c.refused(ctx, b, reason)
 	case errors.As(err, &refused) && refused.Header.Get(wire.OutcomeHeader) == ack.BatchDuplicate:
 	case errors.As(err, &refused) && refused.Header.Get(wire.OutcomeHeader) == ack.BatchRefused:
 		// tusd writes its errors as "CODE: message".
@@ -138,7 +147,9 @@ func (c *Courier) refused(ctx context.Context, b enroll.Batch, reason string) er
 }
 
 // pull asks central for its verdicts on every record it may hold and the outcome of batches
-// whose upload finished without an answer, and applies them.
+// whose upload finished without an answer, and applies them. Central answers at most
+// wire.MaxStatusRecords record ids a request: more are asked in further requests, the
+// batches with the first.
 func (c *Courier) pull(ctx context.Context, l *link, r *Report) error {
 	ids, err := c.Store.AwaitingVerdict(ctx)
 	if err != nil {
@@ -148,17 +159,26 @@ func (c *Courier) pull(ctx context.Context, l *link, r *Report) error {
 	if err != nil {
 		return err
 	}
-	req := wire.StatusRequest{Records: ids}
+	var batches []string
 	for _, b := range ready {
-		if len(req.Batches) == wire.MaxStatusBatches {
+		if len(batches) == wire.MaxStatusBatches {
 			// Central refuses more; the rest are asked about once these have their outcome.
 			break
 		}
-		req.Batches = append(req.Batches, b.ID)
+		batches = append(batches, b.ID)
 	}
-	if len(req.Records) == 0 && len(req.Batches) == 0 {
-		return nil
+	for len(ids) > 0 || len(batches) > 0 {
+		req := wire.StatusRequest{Records: ids[:min(len(ids), wire.MaxStatusRecords)], Batches: batches}
+		if err := c.ask(ctx, l, req, r); err != nil {
+			return err
+		}
+		ids, batches = ids[len(req.Records):], nil
 	}
+	return nil
+}
+
+// ask sends one status request and applies central's answer.
+func (c *Courier) ask(ctx context.Context, l *link, req wire.StatusRequest, r *Report) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
@@ -178,7 +198,12 @@ func (c *Courier) pull(ctx context.Context, l *link, r *Report) error {
 		return fmt.Errorf("ask central for statuses: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ask central for statuses: %s: %s", resp.Status, strings.TrimSpace(string(data)))
+		err := fmt.Errorf("ask central for statuses: %s: %s", resp.Status, strings.TrimSpace(string(data)))
+		if resp.StatusCode/100 == 5 || resp.StatusCode == http.StatusTooManyRequests {
+			// Central's trouble, not this station's: it is asked again at the next pass.
+			return fmt.Errorf("%w (%v)", enroll.ErrCentralBusy, err)
+		}
+		return err
 	}
 	a, err := ack.Parse(data, l.ackKey, l.station)
 	if err != nil {
@@ -432,7 +457,7 @@ func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
 }
 
 // classify gives the trouble an officer can understand its domain error: central out of reach
-// (the records wait safely), or central refusing this station. The detail stays wrapped.
+// or busy (the records wait safely), or central refusing this station. The detail stays wrapped.
 func classify(err error) error {
 	var refused *upload.Refused
 	var netErr net.Error
@@ -443,11 +468,18 @@ func classify(err error) error {
 	// A TLS alert from central during the handshake (the alert types are unexported).
 	case strings.Contains(err.Error(), "remote error: tls:") || errors.As(err, &refused) && refused.Status == http.StatusForbidden:
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralRefusedStation, err)
+	case isBusy(err):
+		return fmt.Errorf("%w (%v)", enroll.ErrCentralBusy, err)
 	case errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralUnreachable, err)
 	}
 	return err
+}
+
+func isBusy(err error) bool {
+	_, busy := upload.Busy(err)
+	return busy
 }
 
 // Run does a pass at start, whenever Trigger is called and every interval, backing off after

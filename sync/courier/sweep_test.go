@@ -3,7 +3,6 @@ package courier_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -109,12 +108,7 @@ func TestUploadsBelongToTheirStation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conf, err := f.TLSConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &upload.Client{HTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: conf}},
-			Endpoint: "https://" + c.addr + wire.UploadPath}
+		return c.uploads(t, f)
 	}
 	one, two := client("HN-01"), client("HN-02")
 	url, err := one.Create(ctx, 1000, map[string]string{wire.MetaBatch: "b-1", wire.MetaStation: "HN-01"})

@@ -84,7 +84,7 @@ type Station struct {
 var ErrUnknownStation = errors.New("no such station")
 
 // AddStation registers a station (or re-issues the certificate of one, which stops trusting
-// the old one) and returns its provisioning file.
+// the old one and drops the uploads it had not finished) and returns its provisioning file.
 func (c *Central) AddStation(ctx context.Context, code, name string, reissue bool) ([]byte, error) {
 	code = strings.ToUpper(strings.TrimSpace(code))
 	if err := enroll.CheckStationCode(code); err != nil {
@@ -140,11 +140,14 @@ func (c *Central) AddStation(ctx context.Context, code, name string, reissue boo
 	if err != nil {
 		return nil, fmt.Errorf("add station %s: %w", code, err)
 	}
+	if exists > 0 {
+		c.dropStationUploads(code)
+	}
 	return data, nil
 }
 
 // RemoveStation stops trusting a station: its connections and its batches are refused from
-// now on. What it sent before stays.
+// now on, and the uploads it had not finished go. What it sent before stays.
 func (c *Central) RemoveStation(ctx context.Context, code string) error {
 	res, err := c.db.exec(ctx, `UPDATE stations SET active = 0, removed_at = ? WHERE code = ? AND active = 1`, c.now().UnixMilli(), code)
 	if err != nil {
@@ -153,6 +156,7 @@ func (c *Central) RemoveStation(ctx context.Context, code string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("remove station %s: %w (or already removed)", code, ErrUnknownStation)
 	}
+	c.dropStationUploads(code)
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/wardpolice/enroll/sync/ack"
+	"github.com/wardpolice/enroll/sync/batch"
 	"github.com/wardpolice/enroll/sync/wire"
 )
 
@@ -30,12 +31,30 @@ const (
 	// stationHeader is set by the server from the client certificate; whatever a client
 	// sends under that name is dropped.
 	stationHeader = "X-Enroll-Station"
-	// MaxBatchSize bounds one upload.
-	MaxBatchSize = 8 << 30
+	// MaxBatchSize bounds one upload: the largest batch file a station writes (about 272 MiB;
+	// sync/batch derives it from the size of real records). An upload declaring more is
+	// refused (413) before a byte of it arrives.
+	MaxBatchSize = batch.MaxSize
 )
 
-// maxStatusRequest bounds a status request's body: some 400 000 record ids.
-const maxStatusRequest = 32 << 20
+// maxStatusRequest bounds a status request's body: as many ids as central answers at once,
+// each as long as a record id may be (stations send 36-byte UUIDs) with its quotes and comma,
+// and the JSON around them. About 2.5 MiB.
+const maxStatusRequest = int64(wire.MaxStatusRecords+wire.MaxStatusBatches)*(batch.MaxRecordID+int64(len(`"",`))) + 1<<10
+
+// UploadRetention is how long central keeps an unfinished upload nobody sends to: the time
+// counts from its last byte. DESIGN §7 promises that an interrupted upload resumes from
+// central's offset, and ward offices are offline for more than a week at a time: the Tết
+// closure alone is 7 to 9 days, a typhoon's broken lines take longer. Past the retention the
+// station sends the batch again from its first byte (nothing is lost, the link pays twice),
+// so it is set well beyond such outages; the per-station bounds (MaxOpenUploads,
+// MaxOpenUploadBytes) cap what the longer wait can cost in disk.
+const UploadRetention = 30 * 24 * time.Hour
+
+// strayAge is how old a file in the upload folder without an .info must be before the sweep
+// removes it: tusd writes an upload's data file a moment before its .info, and a request may
+// hold a lock file of an upload removed under it for as long as it runs.
+const strayAge = time.Hour
 
 // statusReadTimeout bounds the time a station takes to send a status request's body; the
 // server as a whole has no ReadTimeout, which would cut off long tus uploads.
@@ -87,7 +106,7 @@ func (c *Central) Handler(logOut io.Writer) (http.Handler, error) {
 		return nil, fmt.Errorf("upload handler: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(wire.UploadPath, http.StripPrefix(wire.UploadPath, tus))
+	mux.Handle(wire.UploadPath, http.StripPrefix(wire.UploadPath, (&creations{}).wrap(tus)))
 	mux.HandleFunc("POST "+wire.StatusPath, c.status)
 	return c.stations(mux), nil
 }
@@ -143,7 +162,9 @@ func readInfo(path string) (handler.FileInfo, error) {
 }
 
 // beforeUpload checks a new upload's metadata: it must name a batch of the connected station,
-// and a batch central already stored is answered at once (nothing to send again).
+// and a batch central already stored is answered at once (nothing to send again). The upload
+// must declare its length and fit the station's bounds (admitUpload); its id starts with the
+// station's code, so that the station's uploads can be counted by name.
 func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
 	station := hook.HTTPRequest.Header.Get(stationHeader)
 	id, claimed := hook.Upload.MetaData[wire.MetaBatch], hook.Upload.MetaData[wire.MetaStation]
@@ -164,7 +185,15 @@ func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, ha
 		e.HTTPResponse.Header = handler.HTTPHeader{wire.OutcomeHeader: ack.BatchDuplicate}
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, e
 	}
-	return handler.HTTPResponse{}, handler.FileInfoChanges{}, nil
+	if hook.Upload.SizeIsDeferred {
+		// Its bytes would count against nothing until its last PATCH.
+		return handler.HTTPResponse{}, handler.FileInfoChanges{},
+			handler.NewError("ERR_UPLOAD_LENGTH", "an upload must declare its length (Upload-Length) when it is created", http.StatusBadRequest)
+	}
+	if err := c.admitUpload(station, id, hook.Upload.Size); err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, err
+	}
+	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: newUploadID(station)}, nil
 }
 
 // afterUpload ingests a finished upload before answering its last PATCH, so the station learns
@@ -192,12 +221,21 @@ func (c *Central) status(w http.ResponseWriter, r *http.Request) {
 	// still bounds the request there.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(statusReadTimeout))
 	var req wire.StatusRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxStatusRequest)).Decode(&req); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxStatusRequest)).Decode(&req); err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			http.Error(w, fmt.Sprintf("status request: more than the %d bytes central reads", maxStatusRequest), http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, "status request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
 	if len(req.Batches) > wire.MaxStatusBatches {
 		http.Error(w, fmt.Sprintf("status request: %d batch ids, more than the %d central answers at once", len(req.Batches), wire.MaxStatusBatches),
+			http.StatusRequestEntityTooLarge)
+		return
+	}
+	if len(req.Records) > wire.MaxStatusRecords {
+		http.Error(w, fmt.Sprintf("status request: %d record ids, more than the %d central answers at once", len(req.Records), wire.MaxStatusRecords),
 			http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -229,46 +267,91 @@ func (c *Central) statusAck(ctx context.Context, station string, req wire.Status
 	return body, nil
 }
 
-// Sweep finishes what a crash or a lost response left in the upload folder: a whole upload
-// with no outcome is ingested; an upload whose batch has an outcome is deleted a minute later
-// (by then its station has had its answer); an upload nobody finished for a week is deleted.
+// Sweep finishes what a crash or a lost response left in the upload folder and keeps the
+// folder from growing: a whole upload with no outcome is ingested; an upload whose batch has
+// an outcome is deleted a minute later (by then its station has had its answer); an unfinished
+// upload is deleted once nobody has sent to it for UploadRetention, or as soon as central
+// stores its batch by another way; and what a crash cut in half goes (an .info without its
+// data, or data and lock files without their .info).
 func (c *Central) Sweep(ctx context.Context) error {
 	dir := filepath.Join(c.Dir, UploadsDir)
-	infos, err := filepath.Glob(filepath.Join(dir, "*.info"))
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("sweep: %w", err)
+	}
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		listed[e.Name()] = true
 	}
 	var errs []error
-	for _, info := range infos {
-		if err := c.sweepOne(ctx, info); err != nil {
-			errs = append(errs, err)
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, ".info") {
+			errs = append(errs, c.sweepOne(ctx, filepath.Join(dir, name)))
+			continue
+		}
+		id := strings.TrimSuffix(strings.TrimSuffix(name, ".lock"), ".stop")
+		if e.IsDir() || listed[id+".info"] {
+			continue
+		}
+		if st, err := e.Info(); err == nil && c.now().Sub(st.ModTime()) > strayAge {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("sweep: %w", err))
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
 func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
+	bin := strings.TrimSuffix(infoPath, ".info")
+	remove := func() error {
+		var errs []error
+		for _, p := range []string{bin, infoPath, bin + ".lock", bin + ".stop"} {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("sweep: upload %s: %w", filepath.Base(bin), err)
+		}
+		return nil
+	}
 	fi, err := readInfo(infoPath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // another central process swept it
 	}
 	if err != nil {
+		// An .info a crash cut short (tusd rewrites it in place): no request can use the
+		// upload, and its station, told it is gone, starts another. A fresh one may be
+		// being written now.
+		if st, serr := os.Stat(infoPath); serr == nil && c.now().Sub(st.ModTime()) > strayAge {
+			return remove()
+		}
 		return fmt.Errorf("sweep: %w", err)
 	}
-	bin := strings.TrimSuffix(infoPath, ".info")
 	// tusd's .info keeps the offset of its creation; the data file's size is how much arrived.
 	st, err := os.Stat(bin)
+	if errors.Is(err, os.ErrNotExist) {
+		// tusd writes the data file before the .info: an .info alone is a removal cut short.
+		return remove()
+	}
 	if err != nil {
-		return nil
+		return fmt.Errorf("sweep: %w", err)
 	}
-	remove := func() {
-		for _, p := range []string{bin, infoPath, bin + ".lock"} {
-			os.Remove(p)
-		}
-	}
+	station, id := fi.MetaData[wire.MetaStation], fi.MetaData[wire.MetaBatch]
 	if st.Size() != fi.Size {
-		if c.now().Sub(st.ModTime()) > 7*24*time.Hour {
-			remove()
+		if c.now().Sub(st.ModTime()) > UploadRetention {
+			return remove()
+		}
+		// The batch came on removable media, or by another upload: its station, told this
+		// upload is gone, creates another and hears at once that central has the batch.
+		var stored int
+		if err := c.db.queryRow(ctx, `SELECT count(*) FROM batches WHERE id = ? AND station = ?`, id, station).Scan(&stored); err != nil {
+			return fmt.Errorf("sweep %s: %w", infoPath, err)
+		}
+		if stored > 0 {
+			return remove()
 		}
 		return nil
 	}
@@ -276,16 +359,16 @@ func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 	// under the same id says nothing about this one.
 	var decided sql.NullInt64
 	if err := c.db.queryRow(ctx, `SELECT max(at) FROM intake_log WHERE batch_id = ? AND station = ?`,
-		fi.MetaData[wire.MetaBatch], fi.MetaData[wire.MetaStation]).Scan(&decided); err != nil {
+		id, station).Scan(&decided); err != nil {
 		return fmt.Errorf("sweep %s: %w", infoPath, err)
 	}
 	if !decided.Valid {
-		_, err := c.Ingest(ctx, bin, From{Source: SourceUpload, Station: fi.MetaData[wire.MetaStation], Batch: fi.MetaData[wire.MetaBatch]})
+		_, err := c.Ingest(ctx, bin, From{Source: SourceUpload, Station: station, Batch: id})
 		return err
 	}
 	// A minute after the outcome the station has had its answer or can ask for it.
 	if c.now().Sub(time.UnixMilli(decided.Int64)) > time.Minute {
-		remove()
+		return remove()
 	}
 	return nil
 }

@@ -16,13 +16,13 @@ import (
 	"github.com/wardpolice/enroll/sync/wire"
 )
 
-func testCentral(t testing.TB) *Central {
+func testCentral(t testing.TB, opts ...Option) *Central {
 	t.Helper()
 	dir := t.TempDir()
 	if _, err := Init(dir, Config{Name: "Test", URL: "https://127.0.0.1:1", Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Open(context.Background(), dir, "")
+	c, err := Open(context.Background(), dir, "", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,34 +89,55 @@ func FuzzStatusRequest(f *testing.F) {
 	})
 }
 
-// TestStatusCapsBatchIDs: central looks batch ids up one by one, so a request naming more than
-// wire.MaxStatusBatches is refused before any lookup, and one at the cap is answered.
-func TestStatusCapsBatchIDs(t *testing.T) {
+// askStatus sends HN-01's status request body to c's status handler.
+func askStatus(c *Central, body []byte) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, wire.StatusPath, bytes.NewReader(body))
+	r.Header.Set(stationHeader, "HN-01")
+	w := httptest.NewRecorder()
+	c.status(w, r)
+	return w
+}
+
+// uuids makes n distinct ids of the form stations use.
+func uuids(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0b6d5e2a-4f1c-4a8e-9d3b-%012d", i)
+	}
+	return ids
+}
+
+// TestStatusCapsIDs: central looks batch ids up one by one and record ids 500 at a time, so a
+// request naming more than wire.MaxStatusBatches batches or wire.MaxStatusRecords records is
+// refused (413) before any lookup, and one at both caps is answered; a body longer than such
+// a request can be is refused as too large before it is decoded whole.
+func TestStatusCapsIDs(t *testing.T) {
 	c := testCentral(t)
 	ctx := context.Background()
 	if _, err := c.AddStation(ctx, "HN-01", "Phường HN-01", false); err != nil {
 		t.Fatal(err)
 	}
-	ask := func(n int) *httptest.ResponseRecorder {
-		req := wire.StatusRequest{Batches: make([]string, n)}
-		for i := range req.Batches {
-			req.Batches[i] = fmt.Sprintf("0b6d5e2a-4f1c-4a8e-9d3b-%012d", i)
-		}
+	ask := func(req wire.StatusRequest) *httptest.ResponseRecorder {
 		body, err := json.Marshal(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := httptest.NewRequest(http.MethodPost, wire.StatusPath, bytes.NewReader(body))
-		r.Header.Set(stationHeader, "HN-01")
-		w := httptest.NewRecorder()
-		c.status(w, r)
-		return w
+		return askStatus(c, body)
 	}
-	if w := ask(wire.MaxStatusBatches + 1); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "batch ids") {
-		t.Fatalf("over the cap: %d %s", w.Code, w.Body)
+	if w := ask(wire.StatusRequest{Batches: uuids(wire.MaxStatusBatches + 1)}); w.Code != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(w.Body.String(), "batch ids") {
+		t.Fatalf("over the batch cap: %d %s", w.Code, w.Body)
 	}
-	if w := ask(wire.MaxStatusBatches); w.Code != http.StatusOK {
-		t.Fatalf("at the cap: %d %s", w.Code, w.Body)
+	if w := ask(wire.StatusRequest{Records: uuids(wire.MaxStatusRecords + 1)}); w.Code != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(w.Body.String(), "record ids") {
+		t.Fatalf("over the record cap: %d %s", w.Code, w.Body)
+	}
+	if w := ask(wire.StatusRequest{Records: uuids(wire.MaxStatusRecords), Batches: uuids(wire.MaxStatusBatches)}); w.Code != http.StatusOK {
+		t.Fatalf("at both caps: %d %s", w.Code, w.Body)
+	}
+	long := []byte(`{"Records":["` + strings.Repeat("a", int(maxStatusRequest)) + `"]}`)
+	if w := askStatus(c, long); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "bytes") {
+		t.Fatalf("a %d-byte body: %d %s", len(long), w.Code, w.Body)
 	}
 }
 

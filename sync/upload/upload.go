@@ -78,6 +78,9 @@ type Client struct {
 	// Retries is how many transient failures in a row (network errors, 5xx,
 	// 408, 423, 429) Upload absorbs in place before returning the error;
 	// 0 means DefaultRetries and a negative value disables in-place retries.
+	// An answer whose Retry-After asks for longer than an in-place retry
+	// waits (central's bound on a station's unfinished uploads) is returned
+	// at once, still transient, for the caller's back-off.
 	// The count starts over whenever the server's offset moves forward, so a
 	// link that keeps making progress is never abandoned halfway.
 	Retries int
@@ -138,6 +141,9 @@ func (e *Refused) Error() string {
 type statusError struct {
 	status int
 	body   string
+	// retryAfter is how long the server asked us to wait (Retry-After), 0
+	// when it did not say.
+	retryAfter time.Duration
 }
 
 func (e *statusError) Error() string {
@@ -148,7 +154,36 @@ func (e *statusError) Error() string {
 		}
 		s += ": " + msg
 	}
+	if e.retryAfter > 0 {
+		s += fmt.Sprintf(" (try again in %s)", e.retryAfter)
+	}
 	return s
+}
+
+// Busy tells whether err is the server answering that it cannot take the
+// request now (5xx, 408, 423, 429) after Upload's own retries, and how long it
+// asked to be left alone (0 when it did not say): the caller tries again later,
+// its data untouched.
+func Busy(err error) (retryAfter time.Duration, busy bool) {
+	var se *statusError
+	if !errors.As(err, &se) || !transient(se) {
+		return 0, false
+	}
+	return se.retryAfter, true
+}
+
+// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // response is a finished exchange with the body already read and closed, so
@@ -233,7 +268,7 @@ func (c *Client) do(ctx context.Context, method, target string, hdr http.Header,
 	if resp.StatusCode/100 == 4 && !handledStatus(method, resp.StatusCode) {
 		return r, &Refused{Op: method, Status: resp.StatusCode, Header: resp.Header, Body: r.body}
 	}
-	return r, &statusError{status: resp.StatusCode, body: r.body}
+	return r, &statusError{status: resp.StatusCode, body: r.body, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 }
 
 // handledStatus reports the 4xx answers that are not a final refusal for op:
@@ -670,6 +705,10 @@ func (u *uploader) create() (done bool, err error) {
 // retries are used up, or ctx ended while waiting.
 func (u *uploader) retryable(err error) bool {
 	if u.ctx.Err() != nil || !transient(err) {
+		return false
+	}
+	if se := (*statusError)(nil); errors.As(err, &se) && se.retryAfter > maxRetryWait {
+		// Asking again within our in-place waits would only bring the same answer.
 		return false
 	}
 	u.failures++

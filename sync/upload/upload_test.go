@@ -332,6 +332,55 @@ func TestUploadRefusedAtCreate(t *testing.T) {
 	}
 }
 
+// Central answers 429 when a station holds as many unfinished uploads as it may. That is no
+// refusal: with a short Retry-After (or none) the client retries in place; with one longer
+// than an in-place retry would wait it hands the answer back at once, transient, for the
+// courier's back-off, and the next call succeeds once central has room.
+func TestUploadTooManyRequests(t *testing.T) {
+	p := newPKI(t)
+	var mu sync.Mutex
+	answers := []string{"1", "", "600"} // Retry-After of the next 429s; then room
+	s := startTus(t, p, t.TempDir(), func(cfg *handler.Config) {
+		cfg.PreUploadCreateCallback = func(handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(answers) == 0 {
+				return handler.HTTPResponse{}, handler.FileInfoChanges{}, nil
+			}
+			e := handler.NewError("ERR_UPLOAD_QUOTA", "station has too many unfinished uploads", http.StatusTooManyRequests)
+			if answers[0] != "" {
+				e.HTTPResponse.Header = handler.HTTPHeader{"Retry-After": answers[0]}
+			}
+			answers = answers[1:]
+			return handler.HTTPResponse{}, handler.FileInfoChanges{}, e
+		}
+	})
+	c := s.client(0)
+	c.RetryWait = time.Millisecond
+	data := randomBytes(t, 1000)
+
+	// 429 with Retry-After 1 s, then 429 without: both retried in place; the third answer
+	// asks for ten minutes and comes back to the caller.
+	_, err := c.Upload(within(t), bytes.NewReader(data), int64(len(data)), nil, "", nil, nil)
+	var refused *Refused
+	if err == nil || errors.As(err, &refused) || !transient(err) {
+		t.Fatalf("got %v, want a transient error for the caller's back-off", err)
+	}
+	if !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "too many unfinished uploads") ||
+		!strings.Contains(err.Error(), "10m0s") {
+		t.Errorf("error %q does not say what central said", err)
+	}
+	if log := s.faults.requests(); !slices.Equal(log, []string{"POST 429", "POST 429", "POST 429"}) {
+		t.Errorf("requests %v, want three POSTs and no more", log)
+	}
+
+	res, err := c.Upload(within(t), bytes.NewReader(data), int64(len(data)), nil, "", nil, nil)
+	if err != nil {
+		t.Fatalf("once central has room: %v", err)
+	}
+	checkStored(t, s, res.URL, data)
+}
+
 // Central may also refuse once it has the whole batch (bad signature...):
 // that verdict must arrive as a Refused, not be retried.
 func TestUploadRefusedAtFinish(t *testing.T) {

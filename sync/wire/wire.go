@@ -27,3 +27,11 @@ type StatusRequest struct {
 // own, so the bound keeps one request from holding it for long. A station with more batches
 // waiting for an outcome asks about the rest in a later request.
 const MaxStatusBatches = 10_000
+
+// MaxStatusRecords bounds the record ids of one StatusRequest. A station asks about every
+// record it has batched or sent that central has not decided on (store.AwaitingVerdict):
+// hundreds in normal work, a few thousand when central's verification or an examiner lags;
+// 10 000 is 20 full batches of 500. A station with more asks in several requests of at most
+// this many; central answers 413 to a request over it, so one request stays a bounded
+// amount of work and of JSON to decode.
+const MaxStatusRecords = 10_000
