@@ -141,7 +141,7 @@ func (c *Central) AddStation(ctx context.Context, code, name string, reissue boo
 		return nil, fmt.Errorf("add station %s: %w", code, err)
 	}
 	if exists > 0 {
-		c.dropStationUploads(code)
+		c.dropStationUploads(ctx, code)
 	}
 	return data, nil
 }
@@ -156,7 +156,7 @@ func (c *Central) RemoveStation(ctx context.Context, code string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("remove station %s: %w (or already removed)", code, ErrUnknownStation)
 	}
-	c.dropStationUploads(code)
+	c.dropStationUploads(ctx, code)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tus/tusd/v2/pkg/filelocker"
 	"github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/wardpolice/enroll/sync/wire"
@@ -59,49 +60,87 @@ type openUpload struct {
 }
 
 // openUploads lists the station's unfinished uploads: those whose data file holds fewer bytes
-// than declared. A whole upload is not counted: the sweep ingests it and then removes it.
+// than declared. A whole upload is not counted: the sweep ingests it and then removes it. The
+// folder is listed, not globbed: central's own folder name may hold glob characters. Uploads
+// named before ids carried the station's code (no separator in the name) are read too, and
+// counted when their .info names the station.
 func (c *Central) openUploads(station string) ([]openUpload, error) {
 	dir := filepath.Join(c.Dir, UploadsDir)
-	infos, err := filepath.Glob(filepath.Join(dir, station+uploadIDSep+"*.info"))
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("uploads of station %s: %w", station, err)
 	}
 	var out []openUpload
-	for _, info := range infos {
-		fi, err := readInfo(info)
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".info")
+		if !ok || !strings.HasPrefix(id, station+uploadIDSep) && strings.Contains(id, uploadIDSep) {
+			continue
+		}
+		fi, err := readInfo(filepath.Join(dir, e.Name()))
 		if err != nil {
 			// Removed since the listing, or an .info cut short by a crash, which no request
 			// can use: the sweep removes it.
 			continue
 		}
-		bin := strings.TrimSuffix(info, ".info")
-		st, err := os.Stat(bin)
+		st, err := os.Stat(filepath.Join(dir, id))
 		if err != nil || fi.MetaData[wire.MetaStation] != station || st.Size() >= fi.Size {
 			continue
 		}
-		out = append(out, openUpload{id: filepath.Base(bin), batch: fi.MetaData[wire.MetaBatch], declared: fi.Size})
+		out = append(out, openUpload{id: id, batch: fi.MetaData[wire.MetaBatch], declared: fi.Size})
 	}
 	return out, nil
 }
 
-// dropUpload removes an upload's data and .info. Its lock file, if a request holds it, is left
-// to that request (the sweep removes one a crash left).
-func (c *Central) dropUpload(id string) error {
-	bin := filepath.Join(c.Dir, UploadsDir, id)
+// uploadLocker is the lock on uploads that tusd's requests take and central takes to remove
+// one. Who wants the lock of a busy upload leaves a .stop file, which the holder looks for
+// every second (tusd's default, 5 s, would hold a station's next upload creation that long
+// when it replaces one still being written); the acquirer looks again every half second.
+func uploadLocker(dir string) filelocker.FileLocker {
+	l := filelocker.New(dir)
+	l.HolderPollInterval, l.AcquirerPollInterval = time.Second, 500*time.Millisecond
+	return l
+}
+
+// lockWait is how long central waits for a request writing to an upload to let go of it
+// before removing the upload: a few of the holder's polls.
+const lockWait = 5 * time.Second
+
+// removeUpload removes an upload's data, .info and lock files, holding the upload's lock: a
+// request still writing to it is asked to stop first. Removed under a running PATCH, the data
+// file would go on growing unseen through the handle tusd holds, outside every count (a station
+// could fill the disk by starting the same batch again and again while trickling into each).
+// An upload whose lock is not had within wait stays, and the error says so.
+func (c *Central) removeUpload(ctx context.Context, id string, wait time.Duration) error {
+	dir := filepath.Join(c.Dir, UploadsDir)
+	lock, err := uploadLocker(dir).NewLock(id)
+	if err != nil {
+		return fmt.Errorf("remove upload %s: %w", id, err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := lock.Lock(lctx, func() {}); err != nil {
+		return fmt.Errorf("remove upload %s: a request still writes to it: %w", id, err)
+	}
+	bin := filepath.Join(dir, id)
 	var errs []error
 	for _, p := range []string{bin, bin + ".info"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	errs = append(errs, lock.Unlock()) // removes the lock and .stop files
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove upload %s: %w", id, err)
+	}
+	return nil
 }
 
 // admitUpload decides whether station may create an upload of size bytes for batch: an
 // unfinished upload of the same batch is one the station has lost (it creates an upload only
-// when it has none it can resume) and goes; then the rest must leave room under the bounds.
+// when it has none it can resume) and goes, once no request writes to it any more; then the
+// rest must leave room under the bounds.
 // The error is a tusd one, which tusd answers to the station as it is.
-func (c *Central) admitUpload(station, batch string, size int64) error {
+func (c *Central) admitUpload(ctx context.Context, station, batch string, size int64) error {
 	open, err := c.openUploads(station)
 	if err != nil {
 		c.log.Warn("upload quota", "station", station, "err", err)
@@ -111,10 +150,12 @@ func (c *Central) admitUpload(station, batch string, size int64) error {
 	var held int64
 	for _, u := range open {
 		if u.batch == batch {
-			if err := c.dropUpload(u.id); err != nil {
-				c.log.Warn("superseded upload", "station", station, "upload", u.id, "err", err)
+			err := c.removeUpload(ctx, u.id, lockWait)
+			if err == nil {
+				continue
 			}
-			continue
+			// Still being written (or not removable): it still takes its room.
+			c.log.Warn("superseded upload", "station", station, "upload", u.id, "err", err)
 		}
 		n++
 		held += u.declared
@@ -132,10 +173,10 @@ func (c *Central) admitUpload(station, batch string, size int64) error {
 // dropStationUploads removes every unfinished upload of a station that can finish none: one
 // re-issued (its old certificate is refused, and batches signed with its old key would be) or
 // removed. Whole uploads stay for the sweep, which ingests them and logs their outcome.
-func (c *Central) dropStationUploads(station string) {
+func (c *Central) dropStationUploads(ctx context.Context, station string) {
 	open, err := c.openUploads(station)
 	for _, u := range open {
-		err = errors.Join(err, c.dropUpload(u.id))
+		err = errors.Join(err, c.removeUpload(ctx, u.id, lockWait))
 	}
 	if err != nil {
 		c.log.Warn("uploads of a station re-issued or removed", "station", station, "err", err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -33,8 +34,14 @@ type uploadsUnderTest struct {
 
 func serveUploads(t *testing.T) *uploadsUnderTest {
 	t.Helper()
+	return serveUploadsIn(t, t.TempDir())
+}
+
+// serveUploadsIn is serveUploads with central's folder at dir.
+func serveUploadsIn(t *testing.T, dir string) *uploadsUnderTest {
+	t.Helper()
 	u := &uploadsUnderTest{}
-	u.c = testCentral(t, WithClock(func() time.Time { return time.Now().Add(time.Duration(u.later.Load())) }))
+	u.c = testCentralIn(t, dir, WithClock(func() time.Time { return time.Now().Add(time.Duration(u.later.Load())) }))
 	h, err := u.c.Handler(io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -310,4 +317,134 @@ func TestSweepClearsTheUploadFolder(t *testing.T) {
 	if left := uploadFiles(t, c); !slices.Equal(left, want) {
 		t.Fatalf("after the sweep the upload folder holds %v, want %v", left, want)
 	}
+}
+
+// TestReplacedUploadStopsItsWriter: a station that starts a batch again while a PATCH still
+// trickles into its previous upload of it gets its new upload only once that PATCH has let go;
+// the old upload's data is removed, not left growing unseen through the handle tusd held (a
+// station could fill central's disk that way, outside every count).
+func TestReplacedUploadStopsItsWriter(t *testing.T) {
+	u := serveUploads(t)
+	one := u.station(t, "HN-01")
+	dir := filepath.Join(u.c.Dir, UploadsDir)
+	const size = 1 << 20
+	for range 3 {
+		loc := one.mustCreate(t, "x", size)
+		pr, pw := io.Pipe()
+		req, err := http.NewRequest(http.MethodPatch, loc, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = size
+		req.Header.Set("Tus-Resumable", "1.0.0")
+		req.Header.Set("Upload-Offset", "0")
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if resp, err := one.http.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		// All but the last byte: the PATCH stays open, holding the upload.
+		if _, err := pw.Write(make([]byte, size-1)); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "the PATCH to hold the upload", func() bool {
+			st, err := os.Stat(filepath.Join(dir, path.Base(loc)))
+			return err == nil && st.Size() > 0
+		})
+		one.mustCreate(t, "x", size) // the same batch again
+		pw.CloseWithError(io.ErrClosedPipe)
+		<-done
+		if n := deletedButOpen(t, dir); n != 0 {
+			t.Fatalf("%d upload files removed but still open for writing", n)
+		}
+	}
+	open, err := u.c.openUploads("HN-01")
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open uploads %v %v, want the last one only", open, err)
+	}
+}
+
+// waitUntil polls cond (an event in another goroutine, not a duration being measured).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// deletedButOpen counts this process's open files under dir that were removed (Linux /proc).
+func deletedButOpen(t *testing.T, dir string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("list open files: %v", err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir) && strings.HasSuffix(target, " (deleted)") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestQuotaInAFolderWithGlobCharacters: central's folder name is a name, not a pattern: in
+// "central[1]" the bounds hold, and "central[x" does not turn every creation into an error.
+func TestQuotaInAFolderWithGlobCharacters(t *testing.T) {
+	for _, name := range []string{"central[1]", "central[x", "central*?"} {
+		t.Run(name, func(t *testing.T) {
+			u := serveUploadsIn(t, filepath.Join(t.TempDir(), name))
+			one := u.station(t, "HN-01")
+			for i := range MaxOpenUploads {
+				one.mustCreate(t, fmt.Sprintf("b-%d", i), 1000)
+			}
+			overQuota(t, "one upload over the count", one.create(t, "one-more", 1000))
+		})
+	}
+}
+
+// TestUploadsOfTheOldNamingCount: uploads created before ids carried the station's code count
+// against their station, and one declared larger than central now takes is swept at once
+// (its station starts again, hears 413 and packs its records into smaller batches).
+func TestUploadsOfTheOldNamingCount(t *testing.T) {
+	u := serveUploads(t)
+	one := u.station(t, "HN-01")
+	u.station(t, "HN-02")
+	dir := filepath.Join(u.c.Dir, UploadsDir)
+	legacy := func(id, station string, size int64) {
+		info, err := json.Marshal(map[string]any{"ID": id, "Size": size, "Offset": 0,
+			"MetaData": map[string]string{wire.MetaBatch: "old-" + id[len(id)-2:], wire.MetaStation: station},
+			"Storage":  map[string]string{"Type": "filestore", "Path": filepath.Join(dir, id), "InfoPath": filepath.Join(dir, id+".info")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, id+".info"), info, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, id), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	legacy("0123456789abcdef0123456789abcd01", "HN-01", 8<<30)
+	legacy("0123456789abcdef0123456789abcd02", "HN-01", 1000)
+	legacy("0123456789abcdef0123456789abcd03", "HN-02", 1000)
+	if open, err := u.c.openUploads("HN-01"); err != nil || len(open) != 2 {
+		t.Fatalf("HN-01's open uploads %v %v, want its 2 of the old naming", open, err)
+	}
+	if err := u.c.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "0123456789abcdef0123456789abcd01.info")); !os.IsNotExist(err) {
+		t.Fatalf("the 8 GiB upload of the old naming is still there: %v", err)
+	}
+	for i := range MaxOpenUploads - 1 {
+		one.mustCreate(t, fmt.Sprintf("b-%d", i), 1000)
+	}
+	overQuota(t, "the old upload left counts", one.create(t, "one-more", 1000))
 }

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tus/tusd/v2/pkg/filelocker"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
 	expslog "golang.org/x/exp/slog"
@@ -90,7 +89,7 @@ func (c *Central) Handler(logOut io.Writer) (http.Handler, error) {
 	}
 	composer := handler.NewStoreComposer()
 	filestore.New(dir).UseIn(composer)
-	filelocker.New(dir).UseIn(composer)
+	uploadLocker(dir).UseIn(composer)
 	tus, err := handler.NewHandler(handler.Config{
 		BasePath:                  wire.UploadPath,
 		StoreComposer:             composer,
@@ -190,7 +189,7 @@ func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, ha
 		return handler.HTTPResponse{}, handler.FileInfoChanges{},
 			handler.NewError("ERR_UPLOAD_LENGTH", "an upload must declare its length (Upload-Length) when it is created", http.StatusBadRequest)
 	}
-	if err := c.admitUpload(station, id, hook.Upload.Size); err != nil {
+	if err := c.admitUpload(hook.Context, station, id, hook.Upload.Size); err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, err
 	}
 	return handler.HTTPResponse{}, handler.FileInfoChanges{ID: newUploadID(station)}, nil
@@ -306,14 +305,8 @@ func (c *Central) Sweep(ctx context.Context) error {
 func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 	bin := strings.TrimSuffix(infoPath, ".info")
 	remove := func() error {
-		var errs []error
-		for _, p := range []string{bin, infoPath, bin + ".lock", bin + ".stop"} {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		}
-		if err := errors.Join(errs...); err != nil {
-			return fmt.Errorf("sweep: upload %s: %w", filepath.Base(bin), err)
+		if err := c.removeUpload(ctx, filepath.Base(bin), lockWait); err != nil {
+			return fmt.Errorf("sweep: %w", err)
 		}
 		return nil
 	}
@@ -321,13 +314,18 @@ func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // another central process swept it
 	}
-	if err != nil {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &typ) {
 		// An .info a crash cut short (tusd rewrites it in place): no request can use the
 		// upload, and its station, told it is gone, starts another. A fresh one may be
-		// being written now.
+		// being written now. Any other error (no file handle left, a disk error) says
+		// nothing about the upload, which stays.
 		if st, serr := os.Stat(infoPath); serr == nil && c.now().Sub(st.ModTime()) > strayAge {
 			return remove()
 		}
+	}
+	if err != nil {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	// tusd's .info keeps the offset of its creation; the data file's size is how much arrived.
@@ -341,7 +339,10 @@ func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 	}
 	station, id := fi.MetaData[wire.MetaStation], fi.MetaData[wire.MetaBatch]
 	if st.Size() != fi.Size {
-		if c.now().Sub(st.ModTime()) > UploadRetention {
+		// An upload declared larger than central now takes (one created before the bound)
+		// can never be a batch central accepts: its station, told it is gone, starts again and
+		// hears 413, and packs its records again into batches within the bound.
+		if c.now().Sub(st.ModTime()) > UploadRetention || fi.Size > MaxBatchSize {
 			return remove()
 		}
 		// The batch came on removable media, or by another upload: its station, told this

@@ -18,7 +18,12 @@ import (
 
 func testCentral(t testing.TB, opts ...Option) *Central {
 	t.Helper()
-	dir := t.TempDir()
+	return testCentralIn(t, t.TempDir(), opts...)
+}
+
+// testCentralIn is testCentral with its folder at dir.
+func testCentralIn(t testing.TB, dir string, opts ...Option) *Central {
+	t.Helper()
 	if _, err := Init(dir, Config{Name: "Test", URL: "https://127.0.0.1:1", Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
