@@ -180,12 +180,7 @@ func TestOversizedBatchIsPackedAgain(t *testing.T) {
 	ctx := context.Background()
 	c, s := provisioned(t, 10, 47)
 	b := builtBatch(t, s)
-	if err := os.Truncate(b.File, batch.MaxSize+1); err != nil { // sparse: no disk for the test
-		t.Fatal(err)
-	}
-	if _, err := stationDB(t, s).Exec(`UPDATE batches SET size = ? WHERE id = ?`, batch.MaxSize+1, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	oversize(t, s, b)
 	r, err := s.courier.Pass(ctx, demo.Officer)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +193,38 @@ func TestOversizedBatchIsPackedAgain(t *testing.T) {
 	}
 	if _, err := os.Stat(b.File); !os.IsNotExist(err) {
 		t.Fatalf("the oversized batch's file: %v", err)
+	}
+	settled(t, c, s, 10)
+}
+
+// oversize makes the station's batch b one byte over the bound, as a batch built before it.
+func oversize(t *testing.T, s *stationUnderTest, b enroll.Batch) {
+	t.Helper()
+	if err := os.Truncate(b.File, batch.MaxSize+1); err != nil { // sparse: no disk for the test
+		t.Fatal(err)
+	}
+	if _, err := stationDB(t, s).Exec(`UPDATE batches SET size = ? WHERE id = ?`, batch.MaxSize+1, b.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOversizedBatchCentralHasIsADuplicate: an oversized batch (built before the bound) that
+// central already has, from removable media, is answered as a duplicate, not refused for its
+// size: its records are not packed and sent again.
+func TestOversizedBatchCentralHasIsADuplicate(t *testing.T) {
+	ctx := context.Background()
+	c, s := provisioned(t, 10, 59)
+	b := builtBatch(t, s)
+	if _, err := c.Ingest(ctx, b.File, intake.From{Source: intake.SourceImport}); err != nil {
+		t.Fatal(err)
+	}
+	oversize(t, s, b)
+	r, err := s.courier.Pass(ctx, demo.Officer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Refused != 0 || r.Built != 0 || r.BytesSent != 0 {
+		t.Fatalf("report %+v: want the batch taken as central's already, nothing built or sent again", r)
 	}
 	settled(t, c, s, 10)
 }

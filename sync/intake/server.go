@@ -32,8 +32,10 @@ const (
 	stationHeader = "X-Enroll-Station"
 	// MaxBatchSize bounds one upload: the largest batch file a station writes (about 272 MiB;
 	// sync/batch derives it from the size of real records). An upload declaring more is
-	// refused (413) before a byte of it arrives.
+	// refused (413) before a byte of it arrives, unless central already has its batch.
 	MaxBatchSize = batch.MaxSize
+	// legacyMaxUpload is the bound uploads had before batches had one.
+	legacyMaxUpload = 8 << 30
 )
 
 // maxStatusRequest bounds a status request's body: as many ids as central answers at once,
@@ -91,9 +93,13 @@ func (c *Central) Handler(logOut io.Writer) (http.Handler, error) {
 	filestore.New(dir).UseIn(composer)
 	uploadLocker(dir).UseIn(composer)
 	tus, err := handler.NewHandler(handler.Config{
-		BasePath:                  wire.UploadPath,
-		StoreComposer:             composer,
-		MaxSize:                   MaxBatchSize,
+		BasePath:      wire.UploadPath,
+		StoreComposer: composer,
+		// tusd's own bound answers 413 before beforeUpload runs, and so before central can
+		// tell a station that it already has the batch (one built before batches had a size
+		// bound and imported from removable media): beforeUpload applies MaxBatchSize after
+		// that answer, tusd only the bound stations had before.
+		MaxSize:                   legacyMaxUpload,
 		DisableDownload:           true,
 		DisableTermination:        true,
 		DisableConcatenation:      true,
@@ -162,7 +168,7 @@ func readInfo(path string) (handler.FileInfo, error) {
 
 // beforeUpload checks a new upload's metadata: it must name a batch of the connected station,
 // and a batch central already stored is answered at once (nothing to send again). The upload
-// must declare its length and fit the station's bounds (admitUpload); its id starts with the
+// must declare its length, at most MaxBatchSize, and fit the station's bounds (admitUpload); its id starts with the
 // station's code, so that the station's uploads can be counted by name.
 func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
 	station := hook.HTTPRequest.Header.Get(stationHeader)
@@ -183,6 +189,10 @@ func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, ha
 		e := handler.NewError("ERR_BATCH_RECEIVED", fmt.Sprintf("batch %s is already at central; nothing to send", id), http.StatusConflict)
 		e.HTTPResponse.Header = handler.HTTPHeader{wire.OutcomeHeader: ack.BatchDuplicate}
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, e
+	}
+	if hook.Upload.Size > MaxBatchSize {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, handler.NewError("ERR_MAX_SIZE_EXCEEDED",
+			fmt.Sprintf("batch %s is %d bytes, more than the %d central takes", id, hook.Upload.Size, MaxBatchSize), http.StatusRequestEntityTooLarge)
 	}
 	if hook.Upload.SizeIsDeferred {
 		// Its bytes would count against nothing until its last PATCH.
