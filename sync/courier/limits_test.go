@@ -321,3 +321,52 @@ func TestStatusAskedInParts(t *testing.T) {
 		t.Fatalf("station %+v: want its 10 sent records decided and the %d copies still waiting", counts, waiting)
 	}
 }
+
+// busyCentral answers 503 to the requests it is told to, as a central under maintenance or
+// overloaded would; the rest reach central.
+type busyCentral struct {
+	next http.RoundTripper
+	busy func(*http.Request) bool
+}
+
+func (b *busyCentral) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.busy(r) {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("central is restarting")), Request: r}, nil
+	}
+	return b.next.RoundTrip(r)
+}
+
+// TestCentralBusyIsSaidInWords: whether central is busy when the station uploads or when it
+// asks for verdicts, the pass fails as ErrCentralBusy (the officer reads that the records
+// wait safely and go by themselves), nothing is refused or lost, and the next pass settles.
+func TestCentralBusyIsSaidInWords(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		busy func(*http.Request) bool
+	}{
+		{"upload", func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, wire.UploadPath) }},
+		{"status", func(r *http.Request) bool { return r.URL.Path == wire.StatusPath }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			central, s := provisioned(t, 10, 61)
+			s.courier.Transport = func(t *http.Transport) http.RoundTripper { return &busyCentral{next: t, busy: c.busy} }
+			r, err := s.courier.Pass(ctx, demo.Officer)
+			if !errors.Is(err, enroll.ErrCentralBusy) || r.Refused != 0 {
+				t.Fatalf("pass while central is busy: %v, report %+v; want ErrCentralBusy and nothing refused", err, r)
+			}
+			if last := s.courier.State().LastError; !errors.Is(last, enroll.ErrCentralBusy) {
+				t.Fatalf("the error shown: %v", last)
+			}
+			s.courier.Transport = nil
+			if _, err := s.courier.Pass(ctx, demo.Officer); err != nil {
+				t.Fatal(err)
+			}
+			settled(t, central, s, 10)
+		})
+	}
+}
