@@ -163,6 +163,9 @@ func (c *Central) admitUpload(ctx context.Context, station, batch string, size i
 	if n+1 <= MaxOpenUploads && held+size <= MaxOpenUploadBytes {
 		return nil
 	}
+	// The operator's sign of a station stuck at its bound (it retries every pass).
+	c.log.Warn("upload refused: station at its bound of unfinished uploads", "station", station, "batch", batch,
+		"unfinished", n, "bytes", held, "asked", size)
 	e := handler.NewError("ERR_UPLOAD_QUOTA", fmt.Sprintf(
 		"station %s has %d unfinished uploads (%d bytes); a station may hold %d and %d bytes: try again once one is finished or cleared",
 		station, n, held, MaxOpenUploads, MaxOpenUploadBytes), http.StatusTooManyRequests)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -157,6 +158,8 @@ func uploadFiles(t *testing.T, c *Central) []string {
 // nobody sent to for UploadRetention, their files are gone and the station has room again.
 func TestUploadQuota(t *testing.T) {
 	u := serveUploads(t)
+	var logged bytes.Buffer
+	u.c.log = slog.New(slog.NewTextHandler(&logged, nil))
 	one, two := u.station(t, "HN-01"), u.station(t, "HN-02")
 
 	var urls []string
@@ -167,6 +170,9 @@ func TestUploadQuota(t *testing.T) {
 	overQuota(t, "one upload more than the bound", one.create(t, "b-extra", 1000))
 	if after := uploadFiles(t, u.c); !slices.Equal(before, after) {
 		t.Fatalf("a refused creation left files: %v, before %v", after, before)
+	}
+	if l := logged.String(); !strings.Contains(l, "upload refused") || !strings.Contains(l, "station=HN-01") || !strings.Contains(l, "unfinished=4") {
+		t.Fatalf("central's log does not show the refusal to the operator:\n%s", l)
 	}
 
 	// The bytes: two uploads of the largest batch fill them exactly.
