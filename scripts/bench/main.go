@@ -59,6 +59,7 @@ var groups = []group{
 	{"stepchange", measureStepChange},
 	{"capture", measureCapture},
 	{"preview", measurePreview},
+	{"portrait", measurePortrait},
 	{"save", measureSave},
 	{"search", measureSearch},
 	{"batch", measureBatch},
