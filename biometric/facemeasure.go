@@ -197,11 +197,14 @@ func gaze(p faceMarks, yaw float64) float64 {
 // skinZones are the frame rectangles of bare skin on a frontal face: both cheeks under the
 // eyes and the bridge and sides of the nose.
 func skinZones(fr *faceFrame) []image.Rectangle {
-	return []image.Rectangle{
-		fr.rect(-0.7, 0.3, -0.25, 0.75),
-		fr.rect(0.25, 0.3, 0.7, 0.75),
-		fr.rect(-0.12, 0.05, 0.12, 0.45),
-	}
+	left, right := cheeks(fr)
+	return []image.Rectangle{left, right, fr.rect(-0.12, 0.05, 0.12, 0.45)}
+}
+
+// cheeks are the frame rectangles of the cheeks under the eyes, the one on the image's left
+// first.
+func cheeks(fr *faceFrame) (left, right image.Rectangle) {
+	return fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(0.25, 0.3, 0.7, 0.75)
 }
 
 // eyeOpening measures, through each pupil, the height of the band darker than halfway between
@@ -285,7 +288,8 @@ func occlusion(fr *faceFrame) float64 {
 	if ref < 20 {
 		return 0
 	}
-	cheeksMouth := histogramOf(fr.g, fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(0.25, 0.3, 0.7, 0.75), fr.rect(-0.45, 0.85, 0.45, 1.3))
+	left, right := cheeks(fr)
+	cheeksMouth := histogramOf(fr.g, left, right, fr.rect(-0.45, 0.85, 0.45, 1.3))
 	return cheeksMouth.shareOutside(uint8(0.55*ref), uint8(math.Min(255, 1.45*ref)))
 }
 
@@ -296,8 +300,9 @@ func occlusion(fr *faceFrame) float64 {
 // lit hard from one side (ajc) 0.34. A median, not a mean, so a highlight or a strand of hair
 // does not move it.
 func sideLight(fr *faceFrame) float64 {
-	left := histogramOf(fr.g, fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(-0.6, -0.75, -0.1, -0.35))
-	right := histogramOf(fr.g, fr.rect(0.25, 0.3, 0.7, 0.75), fr.rect(0.1, -0.75, 0.6, -0.35))
+	leftCheek, rightCheek := cheeks(fr)
+	left := histogramOf(fr.g, leftCheek, fr.rect(-0.6, -0.75, -0.1, -0.35))
+	right := histogramOf(fr.g, rightCheek, fr.rect(0.1, -0.75, 0.6, -0.35))
 	l, r := left.percentile(0.5), right.percentile(0.5)
 	if max(l, r) < 1 {
 		return 1
@@ -430,8 +435,8 @@ func rgbAt(img image.Image, p image.Point) (r, g, b int) {
 // them), while an engraving or a drawing shades every zone with lines.
 func strokes(fr *faceFrame) float64 {
 	least := math.Inf(1)
-	for _, r := range []image.Rectangle{fr.rect(-0.7, 0.3, -0.25, 0.75), fr.rect(0.25, 0.3, 0.7, 0.75),
-		fr.rect(-0.15, 0.0, 0.15, 0.4), fr.rect(-0.4, -0.75, 0.4, -0.45)} {
+	left, right := cheeks(fr)
+	for _, r := range []image.Rectangle{left, right, fr.rect(-0.15, 0.0, 0.15, 0.4), fr.rect(-0.4, -0.75, 0.4, -0.45)} {
 		var lap, sum float64
 		for y := r.Min.Y + 1; y < r.Max.Y-1; y++ {
 			for x := r.Min.X + 1; x < r.Max.X-1; x++ {
