@@ -468,18 +468,13 @@ func classify(err error) error {
 	// A TLS alert from central during the handshake (the alert types are unexported).
 	case strings.Contains(err.Error(), "remote error: tls:") || errors.As(err, &refused) && refused.Status == http.StatusForbidden:
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralRefusedStation, err)
-	case isBusy(err):
+	case upload.Busy(err):
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralBusy, err)
 	case errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralUnreachable, err)
 	}
 	return err
-}
-
-func isBusy(err error) bool {
-	_, busy := upload.Busy(err)
-	return busy
 }
 
 // Run does a pass at start, whenever Trigger is called and every interval, backing off after

@@ -109,14 +109,14 @@ const lockWait = 5 * time.Second
 // request still writing to it is asked to stop first. Removed under a running PATCH, the data
 // file would go on growing unseen through the handle tusd holds, outside every count (a station
 // could fill the disk by starting the same batch again and again while trickling into each).
-// An upload whose lock is not had within wait stays, and the error says so.
-func (c *Central) removeUpload(ctx context.Context, id string, wait time.Duration) error {
+// An upload whose lock is not had within lockWait stays, and the error says so.
+func (c *Central) removeUpload(ctx context.Context, id string) error {
 	dir := filepath.Join(c.Dir, UploadsDir)
 	lock, err := uploadLocker(dir).NewLock(id)
 	if err != nil {
 		return fmt.Errorf("remove upload %s: %w", id, err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, wait)
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
 	defer cancel()
 	if err := lock.Lock(lctx, func() {}); err != nil {
 		return fmt.Errorf("remove upload %s: a request still writes to it: %w", id, err)
@@ -150,7 +150,7 @@ func (c *Central) admitUpload(ctx context.Context, station, batch string, size i
 	var held int64
 	for _, u := range open {
 		if u.batch == batch {
-			err := c.removeUpload(ctx, u.id, lockWait)
+			err := c.removeUpload(ctx, u.id)
 			if err == nil {
 				continue
 			}
@@ -179,7 +179,7 @@ func (c *Central) admitUpload(ctx context.Context, station, batch string, size i
 func (c *Central) dropStationUploads(ctx context.Context, station string) {
 	open, err := c.openUploads(station)
 	for _, u := range open {
-		err = errors.Join(err, c.removeUpload(ctx, u.id, lockWait))
+		err = errors.Join(err, c.removeUpload(ctx, u.id))
 	}
 	if err != nil {
 		c.log.Warn("uploads of a station re-issued or removed", "station", station, "err", err)

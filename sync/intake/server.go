@@ -168,8 +168,8 @@ func readInfo(path string) (handler.FileInfo, error) {
 
 // beforeUpload checks a new upload's metadata: it must name a batch of the connected station,
 // and a batch central already stored is answered at once (nothing to send again). The upload
-// must declare its length, at most MaxBatchSize, and fit the station's bounds (admitUpload); its id starts with the
-// station's code, so that the station's uploads can be counted by name.
+// must declare its length, at most MaxBatchSize, and fit the station's bounds (admitUpload);
+// its id starts with the station's code, so that the station's uploads can be counted by name.
 func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
 	station := hook.HTTPRequest.Header.Get(stationHeader)
 	id, claimed := hook.Upload.MetaData[wire.MetaBatch], hook.Upload.MetaData[wire.MetaStation]
@@ -315,7 +315,7 @@ func (c *Central) Sweep(ctx context.Context) error {
 func (c *Central) sweepOne(ctx context.Context, infoPath string) error {
 	bin := strings.TrimSuffix(infoPath, ".info")
 	remove := func() error {
-		if err := c.removeUpload(ctx, filepath.Base(bin), lockWait); err != nil {
+		if err := c.removeUpload(ctx, filepath.Base(bin)); err != nil {
 			return fmt.Errorf("sweep: %w", err)
 		}
 		return nil

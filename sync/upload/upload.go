@@ -161,15 +161,11 @@ func (e *statusError) Error() string {
 }
 
 // Busy tells whether err is the server answering that it cannot take the
-// request now (5xx, 408, 423, 429) after Upload's own retries, and how long it
-// asked to be left alone (0 when it did not say): the caller tries again later,
-// its data untouched.
-func Busy(err error) (retryAfter time.Duration, busy bool) {
+// request now (5xx, 408, 423, 429) after Upload's own retries: the caller
+// tries again later, its data untouched.
+func Busy(err error) bool {
 	var se *statusError
-	if !errors.As(err, &se) || !transient(se) {
-		return 0, false
-	}
-	return se.retryAfter, true
+	return errors.As(err, &se) && transient(se)
 }
 
 // parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
