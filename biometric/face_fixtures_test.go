@@ -186,7 +186,8 @@ func BenchmarkAssessRealFrames(b *testing.B) {
 var ownPhotoMisses = map[string]string{
 	"bw.png": "pass row: a strong warm cast brings the skin's blue share to 0.14, below human_face's 0.19; " +
 		"the Mona Lisa (f14, yellowed varnish) reads 0.17, so no limit on colour alone tells them apart",
-	"martin.png": "pass row: a warm brown halftone print brings the skin's blue share to 0.18, below human_face's 0.19 (as bw)",
+	"martin.png": "pass row: a warm brown cast brings the skin's blue share to 0.17, below human_face's 0.19 (as bw), " +
+		"and the picture's 71-colour dither reads as fine strokes (0.19, limit 0.1)",
 	"dkindred.png": "face_too_large: the head, ears at the edges, reads 0.73, the limit itself; the head model " +
 		"(2.5 eye distances wide) is narrower than this broad face",
 	"kazz.png": "pose: the eyes look well to the side, but they are 26 px apart, below the 40 px at which the gaze is judged; " +
