@@ -133,6 +133,14 @@ type Enrollment struct {
 	Returned Reason `json:",omitzero"`
 }
 
+// Blank tells whether nothing has been captured for the record yet: no identity, contact,
+// integration, portrait, finger or exception. A new enrollment left before its first step
+// holds is blank; it is not worth a draft.
+func (e *Enrollment) Blank() bool {
+	return e.Citizen == (Citizen{}) && e.Phone == "" && e.Email == "" && len(e.Integrations) == 0 &&
+		e.Portrait == nil && len(e.Fingers) == 0 && len(e.Exceptions) == 0
+}
+
 // Finger returns the capture for a position, if any.
 func (e *Enrollment) Finger(p FingerPosition) (FingerCapture, bool) {
 	for _, f := range e.Fingers {

@@ -218,6 +218,7 @@ var englishMessages = map[string]string{
 	CodePasswordShort:        "must have at least {min} characters",
 	CodePasswordWeak:         "must contain both letters and digits",
 	CodePasswordMatch:        "the two passwords differ",
+	CodePasswordSame:         "must differ from the current password",
 	CodeStationCode:          "{value} is not a station code: 3-32 capital letters, digits and dashes, like HN-DD-KT-01",
 }
 

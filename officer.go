@@ -52,6 +52,7 @@ const (
 	CodePasswordShort  = "password_short"
 	CodePasswordWeak   = "password_weak"
 	CodePasswordMatch  = "password_match"
+	CodePasswordSame   = "password_same"
 	CodeStationCode    = "station_code_format"
 )
 
@@ -95,6 +96,19 @@ func CheckPassword(pw, confirm string) error {
 	}
 	if pw != confirm {
 		return fieldErr(FieldConfirm, CodePasswordMatch)
+	}
+	return nil
+}
+
+// CheckNewPassword is CheckPassword for a change: the new password must also differ from the
+// current one, since a password someone else set (a new account, a reset) must really be
+// replaced.
+func CheckNewPassword(current, next, confirm string) error {
+	if err := CheckPassword(next, confirm); err != nil {
+		return err
+	}
+	if next == current {
+		return fieldErr(FieldPassword, CodePasswordSame)
 	}
 	return nil
 }

@@ -37,26 +37,41 @@ func ParsePersonalID(s string) (PersonalID, error) {
 	return PersonalID(s), nil
 }
 
-// Province returns the code and name of the province where the birth was registered.
+// Province returns the code and name of the province where the birth was registered. A
+// record whose identity is not known yet (a draft saved before the number was typed) or no
+// longer held (its data purged) has an empty number: both are empty then.
 func (id PersonalID) Province() (code, name string) {
+	if len(id) < 3 {
+		return "", ""
+	}
 	return string(id[:3]), provinces[string(id[:3])]
 }
 
-// Gender is what digit 4 says.
+// Gender is what digit 4 says; GenderUnknown for a number shorter than that (see Province).
 func (id PersonalID) Gender() Gender {
+	if len(id) < 4 {
+		return GenderUnknown
+	}
 	if (id[3]-'0')%2 == 0 {
 		return Male
 	}
 	return Female
 }
 
-// Century is the first year of the century digit 4 encodes (1900, 2000, … 2300).
+// Century is the first year of the century digit 4 encodes (1900, 2000, … 2300); 0 for a
+// number shorter than that.
 func (id PersonalID) Century() int {
+	if len(id) < 4 {
+		return 0
+	}
 	return 1900 + 100*int((id[3]-'0')/2)
 }
 
-// BirthYear is the full year digits 4-6 encode.
+// BirthYear is the full year digits 4-6 encode; 0 for a number shorter than that.
 func (id PersonalID) BirthYear() int {
+	if len(id) < 6 {
+		return 0
+	}
 	yy, _ := strconv.Atoi(string(id[4:6]))
 	return id.Century() + yy
 }
@@ -64,6 +79,9 @@ func (id PersonalID) BirthYear() int {
 // CheckBirth reports whether the number agrees with the date of birth and gender on the form.
 // A disagreement names exactly which digits say what, so the officer knows which to re-check.
 func (id PersonalID) CheckBirth(dob Date, g Gender) error {
+	if len(id) != 12 {
+		return fieldErr(FieldPersonalID, CodeRequired) // not parsed: nothing to compare
+	}
 	century := id.Century()
 	genderDisagrees := g != GenderUnknown && id.Gender() != g
 	centuryDisagrees := !dob.IsZero() && (dob.Year < century || dob.Year >= century+100)

@@ -775,7 +775,9 @@ func (s *Store) CreateOfficer(ctx context.Context, actor string, n enroll.Office
 		if err := refuseDuringRekey(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO officers (username, full_name, role, created_at) VALUES (?, ?, ?, ?)`,
+		// The supervisor chose this password and knows it: the officer replaces it at the first
+		// login, so that what the audit trail puts in their name was done by them.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO officers (username, full_name, role, created_at, must_change) VALUES (?, ?, ?, ?, 1)`,
 			n.Username, name, string(n.Role), now.UnixMilli()); err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return enroll.ErrOfficerExists
@@ -974,7 +976,7 @@ func (s *Store) countFailure(ctx context.Context, username, action, what string,
 // now on); nothing else is re-encrypted. A wrong current password counts towards the lock-out
 // like a wrong login, and is audited.
 func (s *Store) ChangePassword(ctx context.Context, username, current, next, confirm string) error {
-	if err := enroll.CheckPassword(next, confirm); err != nil {
+	if err := enroll.CheckNewPassword(current, next, confirm); err != nil {
 		return err
 	}
 	_, lockedUntil, err := s.officerState(ctx, username)

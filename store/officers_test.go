@@ -142,7 +142,7 @@ func TestEveryAttestedColumnIsNamed(t *testing.T) {
 	}{
 		{"name", "mai.tt", enroll.TamperFullName, []string{`UPDATE officers SET full_name = 'Trần Thị Mây' WHERE username = 'mai.tt'`}},
 		{"created", "mai.tt", enroll.TamperCreated, []string{`UPDATE officers SET created_at = created_at - 86400000 WHERE username = 'mai.tt'`}},
-		{"must change", "mai.tt", enroll.TamperMustChange, []string{`UPDATE officers SET must_change = 1 WHERE username = 'mai.tt'`}},
+		{"must change", "mai.tt", enroll.TamperMustChange, []string{`UPDATE officers SET must_change = 1 - must_change WHERE username = 'mai.tt'`}},
 		{"added", "ghost", enroll.TamperUnknown, []string{`INSERT INTO officers (username, full_name, role, created_at) VALUES ('ghost', 'Ma', 'supervisor', 0)`}},
 		{"deleted", "hung.lv", enroll.TamperMissing, []string{`DELETE FROM key_slots WHERE name = 'officer:hung.lv'`, `DELETE FROM officers WHERE username = 'hung.lv'`}},
 		// Hùng's slot (his password's) under Mai's name would open nothing (each slot's
@@ -601,4 +601,29 @@ func manyRecords(t *testing.T, n int) []*enroll.Enrollment {
 		out = append(out, completeRecord(t, name, fmt.Sprintf("0010870%05d", 50000+i)))
 	}
 	return out
+}
+
+// TestNewOfficerReplacesTheSupervisorsPassword: a new account's password is the one the
+// supervisor chose, so the officer must replace it at the first login, with another one: the
+// audit trail's entries in their name are then theirs alone.
+func TestNewOfficerReplacesTheSupervisorsPassword(t *testing.T) {
+	ctx := context.Background()
+	s := stationWithOfficers(t)
+	o, err := s.Authenticate(ctx, "mai.tt", maiPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.MustChange {
+		t.Fatal("a new officer may keep the password the supervisor chose")
+	}
+	err = s.ChangePassword(ctx, "mai.tt", maiPassword, maiPassword, maiPassword)
+	if fe, ok := enroll.AsFieldError(err); !ok || fe.Code != enroll.CodePasswordSame {
+		t.Fatalf("the same password again: %v, want %s", err, enroll.CodePasswordSame)
+	}
+	if err := s.ChangePassword(ctx, "mai.tt", maiPassword, "mai-moi-2026", "mai-moi-2026"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err = s.Authenticate(ctx, "mai.tt", "mai-moi-2026"); err != nil || o.MustChange {
+		t.Fatalf("after the change: must change %v (%v)", o.MustChange, err)
+	}
 }

@@ -88,11 +88,13 @@ func (s *Station) openRecord(id string) {
 		s.showError(err) // an unaudited view is not allowed
 		return
 	}
-	title := e.Citizen.FullName
-	var body fyne.CanvasObject = container.NewVScroll(s.recordView(e))
-	if e.Status == enroll.StatusPurged {
-		title = e.ID
-		body = widget.NewLabel(s.tr.T("record.purged"))
+	// A purged record has no identity left to lay out, only its code, dates and status.
+	title, body := enroll.RecordCode(e.ID), fyne.CanvasObject(widget.NewLabel(s.tr.T("record.purged")))
+	if e.Status != enroll.StatusPurged {
+		title, body = e.Citizen.FullName, container.NewVScroll(s.recordView(e))
+		if title == "" {
+			title = s.tr.T("home.unnamed")
+		}
 	}
 	d := dialog.NewCustom(title, s.tr.T("dialog.close"), body, s.win)
 	buttons := s.recordActions(e, d)

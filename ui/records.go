@@ -24,7 +24,10 @@ func recordColumns() []recordColumn {
 	return []recordColumn{
 		{"records.code", 118, func(_ *Station, r enroll.Summary) string { return enroll.RecordCode(r.ID) }},
 		{"records.name", 230, func(s *Station, r enroll.Summary) string {
-			if r.FullName == "" {
+			switch {
+			case r.Status == enroll.StatusPurged:
+				return s.tr.T("home.purged_name")
+			case r.FullName == "":
 				return s.tr.T("home.unnamed")
 			}
 			return r.FullName

@@ -32,6 +32,12 @@ type identifyStep struct {
 	camBusy atomic.Bool
 	// allowed is the ID number a supervisor chose to enrol anew although it has a record.
 	allowed enroll.PersonalID
+	// looked is the last whole ID number looked up for other records, so that the officer is
+	// told once, as soon as it is typed or scanned, not at every keystroke after.
+	looked enroll.PersonalID
+	// shown is the duplicate dialog while it is open: Next pressed under it does not stack a
+	// second one.
+	shown dialog.Dialog
 }
 
 func newIdentifyStep(w *wizard) *identifyStep {
@@ -182,6 +188,12 @@ func (st *identifyStep) validate() (enroll.Citizen, bool) {
 	if id, err := enroll.ParsePersonalID(st.id.Text); err == nil {
 		_, name := id.Province()
 		st.province.SetText(tr.F("identify.province", map[string]any{"province": name}))
+		if id != st.looked {
+			// The citizen may already have a record here: say so now, before the officer
+			// types the rest of the form (the guard on Next still holds).
+			st.looked = id
+			st.duplicate(id)
+		}
 	}
 	return c, len(errs) == 0
 }
@@ -224,7 +236,9 @@ func (st *identifyStep) duplicate(id enroll.PersonalID) bool {
 	if len(others) == 0 {
 		return false
 	}
-	st.showDuplicate(id, others)
+	if st.shown == nil {
+		st.showDuplicate(id, others)
+	}
 	return true
 }
 
@@ -276,6 +290,8 @@ func (st *identifyStep) showDuplicate(id enroll.PersonalID, others []enroll.Summ
 	buttons = append(buttons, widget.NewButton(tr.T("dialog.close"), func() { d.Hide() }))
 	d = dialog.NewCustomWithoutButtons(tr.T("duplicate.title"), lines, s.win)
 	d.SetButtons(buttons)
+	st.shown = d
+	d.SetOnClosed(func() { st.shown = nil })
 	d.Resize(fyne.NewSize(620, 320))
 	d.Show()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/jpeg"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -29,12 +30,16 @@ func newReviewStep(w *wizard) *reviewStep {
 			setError(st.msg, "")
 		}
 	})
-	st.consent.Checked = w.e.Consent
 	return st
 }
 
+// view starts the consent unticked, whatever the record held: the citizen agrees to what
+// is on this screen now. A record central returned was corrected since its consent, a draft
+// resumed may have changed, and after the idle lock the citizen at the counter may not be
+// the one who agreed.
 func (st *reviewStep) view() fyne.CanvasObject {
 	tr := st.w.s.tr
+	st.untick()
 	st.consent.Text = tr.T("review.consent")
 	st.consent.Refresh()
 	consent := widget.NewCard(tr.T("review.consent_title"), "", container.NewVBox(st.consent, st.msg))
@@ -56,6 +61,14 @@ func (st *reviewStep) commit() bool {
 
 func (st *reviewStep) leave() {}
 
+// resume runs when the station wakes from the idle lock on this step.
+func (st *reviewStep) resume() { st.untick() }
+
+func (st *reviewStep) untick() {
+	st.consent.SetChecked(false)
+	st.w.e.Consent, st.w.e.ConsentAt = false, time.Time{}
+}
+
 func (st *reviewStep) first() fyne.Focusable { return st.consent }
 
 // recordView lays out a whole record: identity, contact, integrations, portrait, fingers.
@@ -67,9 +80,12 @@ func (s *Station) recordView(e *enroll.Enrollment) fyne.CanvasObject {
 		v.Wrapping = fyne.TextWrapWord
 		return widget.NewFormItem(tr.T(key), v)
 	}
-	_, province := c.PersonalID.Province()
+	id := string(c.PersonalID)
+	if _, province := c.PersonalID.Province(); province != "" {
+		id += "  (" + province + ")"
+	}
 	identity := widget.NewForm(
-		row("field.personal_id", string(c.PersonalID)+"  ("+province+")"),
+		row("field.personal_id", id),
 		row("field.full_name", c.FullName),
 		row("field.date_of_birth", c.DateOfBirth.String()),
 		row("field.gender", tr.W(c.Gender)),

@@ -232,10 +232,17 @@ func (w *wizard) keep(then func()) {
 		return
 	}
 	at := w.at
-	if w.current().commit() && at < enroll.StepReview {
+	held := w.current().commit()
+	if held && at < enroll.StepReview {
 		at++
 	}
 	w.current().leave()
+	if !held && w.e.ID == "" && w.e.Blank() {
+		// Nothing was captured and nothing was saved before: a draft would hold nothing but
+		// count among the officer's drafts and be offered for resuming at every login.
+		then()
+		return
+	}
 	w.persist(at, then)
 }
 

@@ -1,0 +1,180 @@
+package ui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardpolice/enroll"
+	"github.com/wardpolice/enroll/store"
+	"github.com/wardpolice/enroll/store/demo"
+)
+
+// demoRecord saves one complete synthetic record (another officer's, as the demo makes them)
+// and reads it back.
+func (h *harness) demoRecord(seed uint64) *enroll.Enrollment {
+	h.t.Helper()
+	ctx := context.Background()
+	g := demo.Generator{Store: h.st, Records: 1, Seed: seed, Actor: testUser}
+	if err := g.Run(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	ids, err := h.st.Unbatched(ctx, 10)
+	if err != nil || len(ids) == 0 {
+		h.t.Fatalf("no demo record: %v", err)
+	}
+	e, err := h.st.Get(ctx, ids[len(ids)-1])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+// TestRecordsWithoutIdentityOpen: a draft saved before anything was typed and a record whose
+// data retention purged have no ID number; opening either from a list (as a tap on its row
+// does) shows it, where it used to take the station down.
+func TestRecordsWithoutIdentityOpen(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	ctx := context.Background()
+
+	empty := &enroll.Enrollment{Status: enroll.StatusDraft, Station: "HK-01", Officer: testUser, FingerSet: enroll.Level2Fingers()}
+	if err := h.st.SaveDraft(ctx, empty); err != nil {
+		t.Fatal(err)
+	}
+	h.s.openRecord(empty.ID)
+	if !h.hasText(h.T("home.unnamed")) || h.button(h.T("records.delete_draft")) == nil {
+		t.Fatalf("the empty draft's view has no name placeholder or no way to delete it:\n%s", h.texts())
+	}
+	h.tap(h.T("records.delete_draft"))
+	h.tap(h.T("dialog.confirm"))
+	if _, err := h.st.Get(ctx, empty.ID); err == nil {
+		t.Fatal("the empty draft is still there")
+	}
+
+	e := h.demoRecord(3)
+	if err := h.st.MarkDelivered(ctx, testUser, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.SetNumericSetting(ctx, testUser, enroll.SettingRetentionDays, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.st.Purge(ctx, testUser); err != nil || n != 1 {
+		t.Fatalf("purged %d records (%v), want 1", n, err)
+	}
+	h.s.showHome()
+	h.s.openRecord(e.ID)
+	if !h.hasText(h.T("record.purged")) || !h.hasText(enroll.RecordCode(e.ID)) {
+		t.Fatalf("the purged record's view does not say its data were deleted:\n%s", h.texts())
+	}
+	list, err := h.st.List(ctx, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range list {
+		if r.ID == e.ID {
+			if got := recordColumns()[1].text(h.s, r); got != h.T("home.purged_name") {
+				t.Errorf("a purged row is named %q, want %q", got, h.T("home.purged_name"))
+			}
+		}
+	}
+}
+
+// TestLeavingABlankEnrollmentKeepsNoDraft: "New enrollment" left at once (save and exit, or
+// the idle lock) keeps no draft, which would count among the officer's drafts and be offered
+// for resuming at every login; one with an identity is kept.
+func TestLeavingABlankEnrollmentKeepsNoDraft(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	ctx := context.Background()
+	h.tap(h.T("home.new"))
+	h.onStep(enroll.StepIdentify)
+	h.tap(h.T("wizard.save_exit"))
+	h.settle()
+	if drafts, _ := h.st.Drafts(ctx, testUser); len(drafts) != 0 {
+		t.Fatalf("%d drafts after leaving a blank enrollment, want none", len(drafts))
+	}
+	if !h.hasText(h.T("home.new")) {
+		t.Fatalf("not back home:\n%s", h.texts())
+	}
+
+	h.tap(h.T("home.new"))
+	h.onStep(enroll.StepIdentify)
+	h.scanQR(citizenQR)
+	h.tap(h.T("wizard.save_exit"))
+	h.settle()
+	if drafts, _ := h.st.Drafts(ctx, testUser); len(drafts) != 1 {
+		t.Fatalf("%d drafts after leaving an identified citizen, want 1", len(drafts))
+	}
+}
+
+// TestDuplicateSaidOnceTyped: the station says a number has a record as soon as the whole
+// number is in the field, before the rest of the form, and Next under that dialog does not
+// stack another.
+func TestDuplicateSaidOnceTyped(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	e := h.demoRecord(5)
+	h.s.showHome()
+	h.tap(h.T("home.new"))
+	h.onStep(enroll.StepIdentify)
+	h.typeInto(h.T("field.personal_id"), string(e.Citizen.PersonalID))
+	h.settle()
+	if n := h.countText(h.T("duplicate.title")); n != 1 {
+		t.Fatalf("%d duplicate dialogs once the number is typed, want 1:\n%s", n, h.texts())
+	}
+	h.tap(h.T("wizard.next"))
+	h.settle()
+	if n := h.countText(h.T("duplicate.title")); n != 1 {
+		t.Fatalf("%d duplicate dialogs after Next, want still 1", n)
+	}
+}
+
+// TestConsentAskedAgain: the review step never shows the consent ticked from before: a record
+// returned by central and corrected, or any draft resumed, is agreed to again as it stands.
+func TestConsentAskedAgain(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	ctx := context.Background()
+	e := h.demoRecord(7)
+	draft := *e
+	draft.ID, draft.Status, draft.Step, draft.Officer = "", enroll.StatusDraft, enroll.StepReview, testUser
+	draft.Citizen.PersonalID, _ = enroll.ParsePersonalID("036192004321")
+	if !draft.Consent {
+		t.Fatal("the demo record has no consent to carry over")
+	}
+	if err := h.st.SaveDraft(ctx, &draft); err != nil {
+		t.Fatal(err)
+	}
+	h.s.resume(draft.ID)
+	h.onStep(enroll.StepReview)
+	if h.check(h.T("review.consent")).Checked {
+		t.Fatal("the consent is ticked before the citizen agreed to the record as it stands")
+	}
+	h.tap(h.s.tr.F("wizard.confirm_save", map[string]any{"name": testName}))
+	h.settle()
+	if !h.hasText(h.T("err.consent_missing")) {
+		t.Fatalf("saved without a new consent:\n%s", h.texts())
+	}
+	h.check(h.T("review.consent")).SetChecked(true)
+	h.s.wake() // back from the idle lock: whoever is at the counter now has not agreed
+	if h.check(h.T("review.consent")).Checked {
+		t.Fatal("the consent survived the idle lock")
+	}
+}
+
+// countText is how many labels, buttons or fields on screen (dialogs included) read s.
+func (h *harness) countText(s string) int {
+	n := 0
+	for _, line := range strings.Split(h.texts(), "\n") {
+		if line == s {
+			n++
+		}
+	}
+	return n
+}
