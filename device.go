@@ -16,6 +16,14 @@ var (
 	ErrCaptureTimeout = errors.New("capture timed out")
 )
 
+// Document errors: a receipt or recovery sheet could not be handed to the desktop. Saving the
+// PDF still works, so the officer is told to do that.
+var (
+	ErrNoPrintProgram = errors.New("this station has no printing program (CUPS lp): save the document as PDF and print it elsewhere")
+	ErrPrinterRefused = errors.New("the printer did not take the document (none set as default, or it is off): check the printer, or save the document as PDF")
+	ErrNoViewer       = errors.New("this station has no program to open PDF documents: save the document as PDF instead")
+)
+
 // DeviceInfo describes a capture device for the screen and for the record.
 type DeviceInfo struct {
 	Name      string // model, e.g. "UPEK TouchChip"

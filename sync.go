@@ -147,6 +147,13 @@ const (
 // Sync errors a station shows in words.
 var (
 	ErrNotProvisioned = errors.New("this station is not connected to a central system yet: a supervisor provisions it")
+	// ErrProvisionFile: the file given to provision the station is not one central wrote for
+	// a station, or it is damaged.
+	ErrProvisionFile = errors.New("not a provisioning file, or a damaged one: use the CODE-provision.json file that central station add wrote")
+	// ErrProvisionUsed: the provisioning file was used already (its one-time key is gone).
+	ErrProvisionUsed = errors.New("this provisioning file was used already: ask central for a new one (central station add CODE --reissue)")
+	// ErrProvisionUnreadable: the provisioning file cannot be read (no such file, no access).
+	ErrProvisionUnreadable = errors.New("the provisioning file cannot be read: check its path and the removable disk")
 	// ErrCentralUnreachable: the network or central is down; records stay safe on the
 	// station and sync tries again by itself.
 	ErrCentralUnreachable = errors.New("central cannot be reached; records are kept on this station and sent when it can")

@@ -162,6 +162,13 @@ func TestErrorMessagesTranslated(t *testing.T) {
 		fmt.Errorf("save record: %w (database or disk is full)", enroll.ErrDiskFull):                     "Ổ đĩa đã đầy",
 		fmt.Errorf("save record: %w (attempt to write a readonly database)", enroll.ErrDatabaseReadOnly): "chỉ cho đọc",
 		fmt.Errorf("read record: %w (database disk image is malformed)", enroll.ErrDatabaseDamaged):      "bản sao lưu",
+		// Papers the desktop could not take, and provisioning files that cannot be used: what
+		// to do instead, not exec's or JSON's words.
+		fmt.Errorf("print x.pdf: %w (exec: \"lp\": executable file not found in $PATH)", enroll.ErrNoPrintProgram):             "Lưu thành PDF",
+		fmt.Errorf("print x.pdf: %w (exit status 1: lp: Error - no default destination available.)", enroll.ErrPrinterRefused): "máy in mặc định",
+		fmt.Errorf("open x.pdf with xdg-open: %w (exec: \"xdg-open\": executable file not found)", enroll.ErrNoViewer):         "Lưu thành PDF",
+		fmt.Errorf("%w: provisioning file: not a provisioning file: invalid character 'p'", enroll.ErrProvisionFile):           "provision.json",
+		fmt.Errorf("%w (open /media/usb/x.json: no such file or directory)", enroll.ErrProvisionUnreadable):                    "đường dẫn",
 	} {
 		if got := tr.Err(err); !strings.Contains(got, want) || strings.Contains(got, "disk") {
 			t.Errorf("%v shows as %q", err, got)

@@ -118,6 +118,10 @@ type Station struct {
 	syncLabels []*widget.Label
 	// syncBusy is set while a refresh of them gathers its facts.
 	syncBusy bool
+	// syncChanged, set by the Sync screen, redraws its lists when a refresh finds that a pass
+	// changed what they show; syncSeen is what the last refresh found.
+	syncChanged func()
+	syncSeen    string
 	// pending counts background work whose result has not reached the screen yet.
 	pending atomic.Int32
 	// session is the idle lock's state.
@@ -230,6 +234,7 @@ func (s *Station) show(build func() fyne.CanvasObject) {
 	s.wake = nil
 	s.devLabels = nil
 	s.syncLabels = nil
+	s.syncChanged, s.syncSeen = nil, ""
 	s.rebuild = func() {
 		s.win.SetContent(build())
 		s.setMenu()

@@ -103,6 +103,12 @@ func (s *Station) refreshSync() {
 	var f syncFacts
 	s.background(func() error { f = s.gatherSync(); return nil }, func(error) {
 		s.syncBusy = false
+		// A pass that ended, or changed a count, changes the lists on the Sync screen too.
+		seen := fmt.Sprint(f.counts, f.state.Running, f.state.LastSuccess, f.state.LastError)
+		if s.syncSeen != "" && seen != s.syncSeen && s.syncChanged != nil {
+			s.syncChanged()
+		}
+		s.syncSeen = seen
 		line := s.syncText(f)
 		trouble := f.state.LastError != nil && !errors.Is(f.state.LastError, enroll.ErrNotProvisioned)
 		for _, l := range s.syncLabels {
@@ -156,37 +162,43 @@ func (s *Station) showSync() {
 	s.show(func() fyne.CanvasObject {
 		ctx := context.Background()
 		back := widget.NewButton(s.tr.T("admin.back"), s.showHome)
-		now := widget.NewButton(s.tr.T("sync.now"), nil)
+		now := widget.NewButton(s.tr.T("sync.now"), s.syncNow)
 		now.Importance = widget.HighImportance
-		now.OnTapped = func() {
-			if s.cfg.Sync != nil {
-				s.cfg.Sync.Trigger()
-			}
-			s.refreshSync()
-		}
 		top := container.NewBorder(nil, nil, container.NewHBox(back, heading(s.tr.T("sync.title"))), container.NewHBox(now, s.langSelect()))
 		state := container.NewVBox(heading(s.tr.T("sync.state")), s.syncLabel())
 		if s.officer.Role == enroll.RoleSupervisor && s.cfg.Sync != nil {
 			state.Add(widget.NewButton(s.tr.T("sync.provision"), s.askProvision))
 		}
-		batches, nb := s.batchList(ctx)
-		returned, sentBack := s.loadTable(func() ([]enroll.Summary, error) {
-			return s.cfg.Store.Returned(ctx)
-		}, s.openRecord)
-		tabs := container.NewAppTabs(
-			container.NewTabItem(s.tr.F("sync.returned", map[string]any{"count": len(sentBack)}), returned),
-			container.NewTabItem(s.tr.F("sync.batches", map[string]any{"count": nb}), batches),
-		)
+		returnedTab, batchesTab := container.NewTabItem("", nil), container.NewTabItem("", nil)
+		tabs := container.NewAppTabs(returnedTab, batchesTab)
+		fill := func() {
+			batches, nb := s.batchList(ctx)
+			returned, sentBack := s.loadTable(func() ([]enroll.Summary, error) {
+				return s.cfg.Store.Returned(ctx)
+			}, s.openRecord)
+			returnedTab.Text, returnedTab.Content = s.tr.F("sync.returned", map[string]any{"count": len(sentBack)}), returned
+			batchesTab.Text, batchesTab.Content = s.tr.F("sync.batches", map[string]any{"count": nb}), batches
+			tabs.Refresh()
+		}
+		fill()
+		s.syncChanged = fill
 		body := container.NewHSplit(container.NewPadded(state), tabs)
 		body.Offset = 0.32
 		return container.NewBorder(container.NewPadded(top), nil, nil, nil, body)
 	})
-	s.setActions(action{"admin.back", fyne.KeyLeft, fyne.KeyModifierAlt, s.showHome},
-		action{"sync.now", fyne.KeyF5, 0, func() {
-			if s.cfg.Sync != nil {
-				s.cfg.Sync.Trigger()
-			}
-		}})
+	acts := []action{{"admin.back", fyne.KeyLeft, fyne.KeyModifierAlt, s.showHome}, {"sync.now", fyne.KeyF5, 0, s.syncNow}}
+	if s.officer.Role == enroll.RoleSupervisor {
+		acts = append(acts, action{"admin.title", fyne.KeyA, fyne.KeyModifierControl | fyne.KeyModifierShift, s.showAdmin})
+	}
+	s.setActions(acts...)
+}
+
+// syncNow asks for a pass at once, and shows that it runs.
+func (s *Station) syncNow() {
+	if s.cfg.Sync != nil {
+		s.cfg.Sync.Trigger()
+	}
+	s.refreshSync()
 }
 
 // batchList lists the station's batches, newest first.
@@ -255,7 +267,7 @@ func (s *Station) askProvision() {
 		s.submit(ok, s.errorIn(msg), func() error {
 			data, err := os.ReadFile(file)
 			if err != nil {
-				return fmt.Errorf("%s: %w", file, err)
+				return fmt.Errorf("%w (%v)", enroll.ErrProvisionUnreadable, err)
 			}
 			b, err = s.cfg.Sync.ProvisionFile(context.Background(), who, data)
 			return err

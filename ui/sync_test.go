@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
@@ -195,5 +197,61 @@ func TestProvisionFromScreen(t *testing.T) {
 	}
 	if !strings.Contains(h.texts(), "https://central.test:8443") {
 		t.Fatalf("the station should say which central it is bound to:\n%s", h.texts())
+	}
+}
+
+// TestSyncScreenFollowsPasses: the Sync screen's lists follow a pass that ends while it is
+// shown (the officer opened it, sync ran by itself or by F5), without leaving the screen.
+func TestSyncScreenFollowsPasses(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	fake := &fakeSync{bound: &enroll.Binding{Station: "HN-DD-KT-01", Central: "https://central.test:8443"}}
+	h.s.cfg.Sync = fake
+	h.firstRun()
+	h.login()
+	h.s.showSync()
+	h.settle()
+	titles := func() []string {
+		tabs := find(h, "sync tabs", func(*container.AppTabs) bool { return true })
+		var out []string
+		for _, it := range tabs.Items {
+			out = append(out, it.Text)
+		}
+		return out
+	}
+	empty := []string{h.s.tr.F("sync.returned", map[string]any{"count": 0}), h.s.tr.F("sync.batches", map[string]any{"count": 0})}
+	if got := titles(); !slices.Equal(got, empty) {
+		t.Fatalf("the Sync screen starts with tabs %q, want %q", got, empty)
+	}
+	before := fake.triggers
+	syncedRecords(t, h) // what a pass did: a batch sent, a record returned
+	fake.mu.Lock()
+	fake.state = enroll.SyncState{LastSuccess: h.now()}
+	fake.mu.Unlock()
+	h.shortcut(fyne.KeyF5, 0)
+	h.settle()
+	if fake.triggers == before {
+		t.Error("F5 did not ask for a pass")
+	}
+	after := []string{h.s.tr.F("sync.returned", map[string]any{"count": 1}), h.s.tr.F("sync.batches", map[string]any{"count": 1})}
+	if got := titles(); !slices.Equal(got, after) {
+		t.Fatalf("after the pass the Sync screen's tabs read %q, want %q", got, after)
+	}
+	h.selectTab(after[1])
+	if !h.hasText(h.s.tr.F("sync.records", map[string]any{"count": 3})) && !strings.Contains(h.texts(), h.s.tr.F("sync.batch", map[string]any{"seq": 1})) {
+		t.Fatalf("the batch list does not show the new batch:\n%s", h.texts())
+	}
+}
+
+// TestAdministrationFromTheSyncScreen: the supervisor's Ctrl+Shift+A works on the Sync screen
+// as on the home screen.
+func TestAdministrationFromTheSyncScreen(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.s.cfg.Sync = &fakeSync{}
+	h.firstRun()
+	h.login()
+	h.s.showSync()
+	h.shortcut(fyne.KeyA, fyne.KeyModifierControl|fyne.KeyModifierShift)
+	if !h.hasText(h.T("admin.title")) {
+		t.Fatalf("Ctrl+Shift+A did not open Administration:\n%s", h.texts())
 	}
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/wardpolice/enroll"
 )
 
 // desktopDocuments opens PDFs with the desktop's viewer (xdg-open) and prints them with CUPS
@@ -23,7 +26,11 @@ func (*desktopDocuments) Print(name string, pdf []byte) error {
 	cmd := exec.Command("lp", "-t", name, "-")
 	cmd.Stdin = bytes.NewReader(pdf)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("print %s: %w: %s", name, err, bytes.TrimSpace(out))
+		why := enroll.ErrPrinterRefused
+		if errors.Is(err, exec.ErrNotFound) {
+			why = enroll.ErrNoPrintProgram
+		}
+		return fmt.Errorf("print %s: %w (%v: %s)", name, why, err, bytes.TrimSpace(out))
 	}
 	return nil
 }
@@ -42,6 +49,9 @@ func (d *desktopDocuments) Open(name string, pdf []byte) error {
 	}
 	if err := exec.Command("xdg-open", path).Start(); err != nil {
 		os.RemoveAll(dir)
+		if errors.Is(err, exec.ErrNotFound) {
+			err = fmt.Errorf("%w (%v)", enroll.ErrNoViewer, err)
+		}
 		return fmt.Errorf("open %s with xdg-open: %w", name, err)
 	}
 	d.mu.Lock()

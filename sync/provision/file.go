@@ -67,6 +67,14 @@ func (f *File) Marshal() ([]byte, error) {
 // certificate chains to the CA and names the station, the key is the certificate's, the batch
 // key is a key of its KEM), so a station never stores a file it cannot use.
 func Parse(data []byte) (*File, error) {
+	f, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", enroll.ErrProvisionFile, err)
+	}
+	return f, nil
+}
+
+func parse(data []byte) (*File, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("provisioning file: %d bytes, more than a provisioning file ever holds", len(data))
 	}
@@ -180,7 +188,7 @@ func (f *File) BatchPublicKey() (hpke.PublicKey, error) {
 }
 
 // ErrUsed: the file has no endorsement key: it is a station's stored copy, or was used already.
-var ErrUsed = errors.New("this provisioning file has no endorsement key (it was used already): ask central for a new one (central station add CODE --reissue)")
+var ErrUsed = enroll.ErrProvisionUsed
 
 // Endorser is the one-time key that endorses the station's signing key, with its certificate.
 func (f *File) Endorser() (*ecdsa.PrivateKey, *x509.Certificate, error) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardpolice/enroll"
 )
 
 // testFile builds a real provisioning file for station, issued by a fresh CA.
@@ -139,11 +141,12 @@ func TestParseRefusesBrokenFiles(t *testing.T) {
 		}
 		c.change(m)
 		b, _ := json.Marshal(m)
-		if _, err := Parse(b); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v, want an error naming %q", name, err, c.want)
+		// The station says ErrProvisionFile in its officer's words; the detail is for the log.
+		if _, err := Parse(b); !errors.Is(err, enroll.ErrProvisionFile) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want ErrProvisionFile naming %q", name, err, c.want)
 		}
 	}
-	if _, err := Parse([]byte("not json")); err == nil || !strings.Contains(err.Error(), "not a provisioning file") {
+	if _, err := Parse([]byte("not json")); !errors.Is(err, enroll.ErrProvisionFile) || !strings.Contains(err.Error(), "not a provisioning file") {
 		t.Errorf("garbage: %v", err)
 	}
 }
