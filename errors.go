@@ -229,6 +229,8 @@ func englishWord(key string) string {
 		return "male"
 	case "gender.female":
 		return "female"
+	case "gender.unknown":
+		return "not chosen"
 	}
 	for p := RightThumb; p <= LeftLittle; p++ {
 		if p.TranslationKey() == key {

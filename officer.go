@@ -46,6 +46,17 @@ type Officer struct {
 	CreatedAt  time.Time
 }
 
+// LockedOut is ErrLockedOut with the time the lock ends, so the officer is told when to try
+// again.
+type LockedOut struct{ Until time.Time }
+
+func (e *LockedOut) Error() string {
+	return ErrLockedOut.Error() + " until " + e.Until.Format("15:04")
+}
+
+// Is makes errors.Is(err, ErrLockedOut) hold.
+func (e *LockedOut) Is(target error) bool { return target == ErrLockedOut }
+
 // Officer-account validation codes.
 const (
 	CodeUsernameFormat = "username_format"

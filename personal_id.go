@@ -88,19 +88,12 @@ func (id PersonalID) CheckBirth(dob Date, g Gender) error {
 	if genderDisagrees || centuryDisagrees {
 		return fieldErr(FieldPersonalID, CodeIDGenderMismatch,
 			"idGender", id.Gender(), "from", century, "to", century+99,
-			"formGender", genderOrDash(g), "formYear", yearOrDash(dob))
+			"formGender", g, "formYear", yearOrDash(dob)) // an unknown gender reads "not chosen"
 	}
 	if !dob.IsZero() && dob.Year%100 != int(id[4]-'0')*10+int(id[5]-'0') {
 		return fieldErr(FieldPersonalID, CodeIDYearMismatch, "idYY", string(id[4:6]), "formYear", dob.Year)
 	}
 	return nil
-}
-
-func genderOrDash(g Gender) any {
-	if g == GenderUnknown {
-		return "-"
-	}
-	return g
 }
 
 func yearOrDash(d Date) string {

@@ -389,3 +389,16 @@ func TestFreeTextIsBounded(t *testing.T) {
 		t.Errorf("500 two-byte characters: %v", err)
 	}
 }
+
+// TestGenderNotChosenInWords: a number whose century disagrees with the date of birth, on a
+// form without a gender yet, says the gender is not chosen, not "-".
+func TestGenderNotChosenInWords(t *testing.T) {
+	id, err := ParsePersonalID("001387012345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = id.CheckBirth(Date{Year: 1987, Month: 3, Day: 14}, GenderUnknown)
+	if err == nil || !strings.Contains(err.Error(), "form says not chosen, 1987") {
+		t.Fatalf("%v", err)
+	}
+}

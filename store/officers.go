@@ -866,7 +866,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password string) (en
 	now := s.now()
 	if now.UnixMilli() < lockedUntil {
 		s.Audit(ctx, o.Username, enroll.ActionLoginFailed, "", "account locked")
-		return enroll.Officer{}, enroll.ErrLockedOut
+		return enroll.Officer{}, &enroll.LockedOut{Until: time.UnixMilli(lockedUntil)}
 	}
 	if o.Disabled {
 		// A disabled officer has no slot left to check the password against; the same work
@@ -958,7 +958,7 @@ func (s *Store) countFailure(ctx context.Context, username, action, what string,
 		}
 		detail := fmt.Sprintf("%s (%d in a row)", what, failed)
 		if err == nil && failed == 0 && locked == until {
-			result, detail = enroll.ErrLockedOut, fmt.Sprintf("%s; locked for %s", what, lockFor)
+			result, detail = &enroll.LockedOut{Until: time.UnixMilli(until)}, fmt.Sprintf("%s; locked for %s", what, lockFor)
 		}
 		if action == enroll.ActionRecovery {
 			detail = what // the trail's form for recovery attempts
@@ -988,7 +988,7 @@ func (s *Store) ChangePassword(ctx context.Context, username, current, next, con
 	}
 	if s.now().UnixMilli() < lockedUntil {
 		s.Audit(ctx, username, enroll.ActionLoginFailed, "", "account locked")
-		return fmt.Errorf("change password of %s: %w", username, enroll.ErrLockedOut)
+		return fmt.Errorf("change password of %s: %w", username, &enroll.LockedOut{Until: time.UnixMilli(lockedUntil)})
 	}
 	opened, err := s.openOfficerSlot(ctx, username, current)
 	if errors.Is(err, enroll.ErrBadLogin) {

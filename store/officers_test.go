@@ -627,3 +627,21 @@ func TestNewOfficerReplacesTheSupervisorsPassword(t *testing.T) {
 		t.Fatalf("after the change: must change %v (%v)", o.MustChange, err)
 	}
 }
+
+// TestLockOutSaysUntilWhen: the lock-out error carries the time the lock ends, so the screen
+// can tell the officer when to try again.
+func TestLockOutSaysUntilWhen(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	s := stationWithOfficers(t, WithLockout(2, 15*time.Minute), WithClock(func() time.Time { return now }))
+	var err error
+	for range 2 {
+		_, err = s.Authenticate(ctx, "mai.tt", "sai-mat-khau-1")
+	}
+	for _, err := range []error{err, func() error { _, err := s.Authenticate(ctx, "mai.tt", maiPassword); return err }()} {
+		var lo *enroll.LockedOut
+		if !errors.As(err, &lo) || !errors.Is(err, enroll.ErrLockedOut) || !lo.Until.Equal(now.Add(15*time.Minute)) {
+			t.Fatalf("%v: want locked out until %v", err, now.Add(15*time.Minute))
+		}
+	}
+}

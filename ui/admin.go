@@ -479,16 +479,27 @@ func (s *Station) settingsTab() fyne.CanvasObject {
 	})
 	save.Importance = widget.HighImportance
 	purge := widget.NewButton(s.tr.T("retention.purge"), func() {
-		n, err := s.cfg.Store.Purge(ctx, s.officer.Username)
-		if err != nil && !errors.Is(err, enroll.ErrPurgeUnfinished) {
-			setError(msg, s.tr.Err(err))
-			return
-		}
-		text := s.tr.F("retention.purged", map[string]any{"count": n})
-		if err != nil {
-			text += " " + s.tr.Err(err)
-		}
-		result.SetText(text)
+		// Deleting personal data cannot be undone: one click on the wrong button must not do it.
+		days, _ := s.cfg.Store.NumericSetting(ctx, enroll.SettingRetentionDays, enroll.NumericSettingDefault(enroll.SettingRetentionDays))
+		ask := widget.NewLabel(s.tr.F("retention.purge_confirm", map[string]any{"days": days}))
+		ask.Wrapping = fyne.TextWrapWord
+		confirm := dialog.NewCustomConfirm(s.tr.T("retention.purge"), s.tr.T("dialog.confirm"), s.tr.T("dialog.cancel"), ask, func(ok bool) {
+			if !ok {
+				return
+			}
+			n, err := s.cfg.Store.Purge(ctx, s.officer.Username)
+			if err != nil && !errors.Is(err, enroll.ErrPurgeUnfinished) {
+				setError(msg, s.tr.Err(err))
+				return
+			}
+			text := s.tr.F("retention.purged", map[string]any{"count": n})
+			if err != nil {
+				text += " " + s.tr.Err(err)
+			}
+			result.SetText(text)
+		}, s.win)
+		confirm.Resize(fyne.NewSize(520, 220))
+		confirm.Show()
 	})
 	purge.Importance = widget.DangerImportance
 	intro := widget.NewLabel(s.tr.T("retention.intro"))

@@ -123,6 +123,9 @@ func (t *Translator) Err(err error) string {
 	if fe, ok := enroll.AsFieldError(err); ok {
 		return t.fieldErr(fe)
 	}
+	if lo := (*enroll.LockedOut)(nil); errors.As(err, &lo) {
+		return t.F("err.locked_until", map[string]any{"time": lo.Until.Local().Format("15:04")})
+	}
 	for sentinel, key := range map[error]string{
 		enroll.ErrNoFinger:         "err.no_finger",
 		enroll.ErrDeviceGone:       "err.device_gone",

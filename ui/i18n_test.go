@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/widget"
 
@@ -173,6 +174,10 @@ func TestErrorMessagesTranslated(t *testing.T) {
 		if got := tr.Err(err); !strings.Contains(got, want) || strings.Contains(got, "disk") {
 			t.Errorf("%v shows as %q", err, got)
 		}
+	}
+	until := time.Date(2026, 11, 30, 14, 5, 0, 0, time.Local)
+	if got := tr.Err(fmt.Errorf("log in mai.tt: %w", &enroll.LockedOut{Until: until})); !strings.Contains(got, "14:05") || !strings.Contains(got, "tạm khóa") {
+		t.Errorf("lock-out without its end: %q", got)
 	}
 	tr.SetLang(LangEN)
 	if got := tr.Err(errors.New("disk I/O error")); !strings.Contains(got, "disk I/O error") || !strings.Contains(got, "supervisor") {

@@ -1,5 +1,7 @@
 package ui
 
+// Defects an officer's day in a real window found (2026-11-30), each held by a test here.
+
 import (
 	"context"
 	"path/filepath"
@@ -177,4 +179,64 @@ func (h *harness) countText(s string) int {
 		}
 	}
 	return n
+}
+
+// TestPurgeNowAsksFirst: "Purge expired data now" deletes personal data for good, so it asks
+// before it does; cancelled, nothing is deleted.
+func TestPurgeNowAsksFirst(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	ctx := context.Background()
+	e := h.demoRecord(11)
+	if err := h.st.MarkDelivered(ctx, testUser, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.st.SetNumericSetting(ctx, testUser, enroll.SettingRetentionDays, 0); err != nil {
+		t.Fatal(err)
+	}
+	status := func() enroll.Status {
+		got, err := h.st.Get(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	h.s.showAdmin()
+	h.selectTab(h.T("admin.settings"))
+	h.tap(h.T("retention.purge"))
+	if !h.hasText(h.s.tr.F("retention.purge_confirm", map[string]any{"days": 0})) {
+		t.Fatalf("no question before purging:\n%s", h.texts())
+	}
+	h.tap(h.T("dialog.cancel"))
+	if st := status(); st == enroll.StatusPurged {
+		t.Fatal("purged although the supervisor cancelled")
+	}
+	h.tap(h.T("retention.purge"))
+	h.tap(h.T("dialog.confirm"))
+	if st := status(); st != enroll.StatusPurged {
+		t.Fatalf("status %s after a confirmed purge, want purged", st)
+	}
+	if !h.hasText(h.s.tr.F("retention.purged", map[string]any{"count": 1})) {
+		t.Fatalf("the purge's result is not said:\n%s", h.texts())
+	}
+}
+
+// TestPortraitMissingSaidPlainly: Next on the portrait step before a portrait is taken says
+// what is missing (nothing on that step is marked red), and the line goes once it is taken.
+func TestPortraitMissingSaidPlainly(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	setUpStation(t, db)
+	h := newHarness(t, db)
+	h.toPortrait()
+	h.tap(h.T("wizard.next"))
+	// Said beside the picture and on the status line; "fix what is marked red" is not.
+	if n := h.countText(h.T("err.portrait_missing")); n != 2 || h.hasText(h.T("wizard.fix_errors")) {
+		t.Fatalf("the missing portrait is said %d times (want beside the picture and on the status line):\n%s", n, h.texts())
+	}
+	h.takePortrait()
+	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
+	if h.hasText(h.T("err.portrait_missing")) {
+		t.Fatalf("still said missing after the portrait was taken:\n%s", h.texts())
+	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -184,7 +185,12 @@ func (s *Station) lockSession() {
 			}, func(err error) {
 				unlock.Enable()
 				pw.SetText("")
-				if err != nil {
+				switch {
+				case errors.Is(err, enroll.ErrBadLogin):
+					// The lock screen asks only for the password: the user name is not in doubt.
+					setError(msg, s.tr.T("err.bad_password"))
+					return
+				case err != nil:
 					setError(msg, s.tr.Err(err))
 					return
 				}

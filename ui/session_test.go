@@ -51,8 +51,9 @@ func TestIdleLockReturnsToWhereTheOfficerWas(t *testing.T) {
 	h.typeInto(h.T("field.password"), "sai-mat-khau-1")
 	h.tap(h.T("lock.unlock"))
 	h.settle()
-	if !h.hasText(h.T("err.bad_login")) || !h.s.Locked() {
-		t.Fatalf("a wrong password unlocked:\n%s", h.texts())
+	// The lock screen asks only for the password, so it says the password is wrong.
+	if !h.hasText(h.T("err.bad_password")) || !h.s.Locked() {
+		t.Fatalf("a wrong password unlocked, or was not said to be wrong:\n%s", h.texts())
 	}
 	h.typeInto(h.T("field.password"), testPassword)
 	h.tap(h.T("lock.unlock"))

@@ -377,6 +377,7 @@ func (st *portraitStep) takeStill(override string) {
 			return
 		}
 		st.w.e.Portrait = &p
+		st.w.status.SetText("") // what it said was missing is there now
 		st.crop.Image = shown
 		st.crop.Refresh()
 		if override != "" {
@@ -393,8 +394,9 @@ func (st *portraitStep) commit() bool {
 		return false
 	}
 	if st.w.e.Portrait == nil || len(st.w.e.Portrait.JPEG) == 0 {
+		// Nothing on this step is marked red: the bar says what is missing instead.
 		st.state.SetText(st.w.s.tr.T("err.portrait_missing"))
-		st.w.status.SetText(st.w.s.tr.T("wizard.fix_errors"))
+		st.w.status.SetText(st.w.s.tr.T("err.portrait_missing"))
 		return false
 	}
 	return true
