@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/wardpolice/enroll"
 	"github.com/wardpolice/enroll/store"
 	"github.com/wardpolice/enroll/store/demo"
@@ -239,4 +241,27 @@ func TestPortraitMissingSaidPlainly(t *testing.T) {
 	if h.hasText(h.T("err.portrait_missing")) {
 		t.Fatalf("still said missing after the portrait was taken:\n%s", h.texts())
 	}
+}
+
+// TestWizardFitsASmallScreen: no step needs more than a 1024×600 screen (a small laptop, a
+// netbook at a ward office): the window would grow past it and take the step's buttons off
+// the screen; a step larger than the window scrolls instead.
+func TestWizardFitsASmallScreen(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "station.db")
+	setUpStation(t, db)
+	h := newHarness(t, db)
+	h.win.Resize(fyne.NewSize(1024, 600))
+	fits := func(step string) {
+		t.Helper()
+		if m := h.win.Content().MinSize(); m.Width > 1024 || m.Height > 600 {
+			t.Errorf("the %s step needs %.0f×%.0f", step, m.Width, m.Height)
+		}
+	}
+	h.toPortrait()
+	fits("portrait")
+	h.takePortrait()
+	h.waitFor("portrait taken", func() bool { return h.hasText(h.T("portrait.done")) })
+	h.tap(h.T("wizard.next"))
+	h.onStep(enroll.StepFingers)
+	fits("fingerprint")
 }

@@ -117,7 +117,9 @@ func (w *wizard) view() fyne.CanvasObject {
 	}
 	bottom := container.NewBorder(nil, nil, container.NewHBox(w.back, w.exit), w.next, w.status)
 	w.render()
-	return container.NewBorder(container.NewPadded(top), container.NewPadded(bottom), nil, nil, container.NewPadded(w.page))
+	// The step scrolls when the window is smaller than it (a 1024×600 screen): otherwise the
+	// window grows past the screen and the buttons below go off it.
+	return container.NewBorder(container.NewPadded(top), container.NewPadded(bottom), nil, nil, container.NewScroll(container.NewPadded(w.page)))
 }
 
 // render shows the current step and the step bar.
