@@ -138,10 +138,13 @@ func (s *Store) save(ctx context.Context, e *enroll.Enrollment, to enroll.Status
 		return sealRow(ctx, tx, k, e.ID)
 	})
 	if err != nil {
+		// A new record that was not saved gives its id back (the next try makes it anew); the
+		// error still names the one it would have had.
+		err = fmt.Errorf("save record %s as %s: %w", enroll.RecordCode(e.ID), to, err)
 		if fresh {
 			e.ID = ""
 		}
-		return fmt.Errorf("save record %s as %s: %w", e.ID, to, err)
+		return err
 	}
 	e.Status = to
 	e.UpdatedAt = now

@@ -21,6 +21,12 @@ func dbFault(err error) error {
 	if err == nil || !errors.As(err, &e) {
 		return err
 	}
+	// Named once: an error a transaction's body already named comes through inTx again.
+	for _, named := range []error{enroll.ErrDiskFull, enroll.ErrDatabaseReadOnly, enroll.ErrDatabaseDamaged} {
+		if errors.Is(err, named) {
+			return err
+		}
+	}
 	switch e.Code {
 	case sqlite3.ErrFull:
 		return fmt.Errorf("%w (%w)", enroll.ErrDiskFull, err)

@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/wardpolice/enroll"
 )
@@ -37,6 +42,9 @@ func TestDiskFullKeepsWhatWasSaved(t *testing.T) {
 	err := s.SaveDraft(ctx, second)
 	if !errors.Is(err, enroll.ErrDiskFull) {
 		t.Fatalf("save on a full disk: %v", err)
+	}
+	if !regexp.MustCompile(`^save record [0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3} as draft: `).MatchString(err.Error()) {
+		t.Errorf("the failed save does not name the record it would have made: %v", err)
 	}
 	if second.ID != "" {
 		t.Fatalf("a failed first save left the record an id %s", second.ID)
@@ -221,4 +229,19 @@ func TestWALStaysUnderBudgetWhileSavingContinuously(t *testing.T) {
 		t.Fatalf("the WAL reached %d MB while saving; the budget is %d MB", peak>>20, checkpointWALMax>>20)
 	}
 	t.Logf("WAL peak %.1f MB over 200 saves of 0.5 MB", float64(peak)/(1<<20))
+}
+
+// TestFaultNamedOnce: an error already named (a transaction's body named it, then the
+// transaction) is not named again around itself.
+func TestFaultNamedOnce(t *testing.T) {
+	for _, c := range []struct {
+		code  sqlite3.ErrNo
+		named error
+	}{{sqlite3.ErrFull, enroll.ErrDiskFull}, {sqlite3.ErrReadonly, enroll.ErrDatabaseReadOnly}, {sqlite3.ErrNotADB, enroll.ErrDatabaseDamaged}} {
+		once := dbFault(sqlite3.Error{Code: c.code})
+		twice := fmt.Errorf("log in demo.officer: %w", dbFault(once))
+		if !errors.Is(twice, c.named) || strings.Count(twice.Error(), c.named.Error()) != 1 {
+			t.Errorf("%v: %v", c.code, twice)
+		}
+	}
 }

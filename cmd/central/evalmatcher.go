@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wardpolice/enroll/biometric/minutiae"
 	"github.com/wardpolice/enroll/device/sim"
@@ -33,6 +37,24 @@ func runEvalMatcher(args []string, out io.Writer) error {
 	if fs.NArg() > 0 {
 		return fs.Mistake("takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
+	// What the evaluation would refuse, and a plot it could not write, are told before the run.
+	switch {
+	case *fingers < 2:
+		return fs.Mistake("--fingers %d: at least 2", *fingers)
+	case *impressions < 2:
+		return fs.Mistake("--impressions %d: at least 2", *impressions)
+	case *impostors < 1:
+		return fs.Mistake("--impostors %d: at least 1", *impostors)
+	}
+	if images := *fingers * *impressions; *impostors > images*(images-*impressions)/2 {
+		return fs.Mistake("--impostors %d: %d fingers × %d impressions give only %d pairs of different fingers",
+			*impostors, *fingers, *impressions, images*(images-*impressions)/2)
+	}
+	if *plot != "" {
+		if err := checkWritable(*plot); err != nil {
+			return fmt.Errorf("eval-matcher: --plot %s: %w", *plot, err)
+		}
+	}
 	e, err := minutiae.Evaluate(context.Background(), minutiae.EvaluationPlan{
 		Fingers: *fingers, ImpressionsPerFinger: *impressions, Impostors: *impostors, Seed: *seed,
 		Render: sim.Impressions(*first, sim.RealisticVariation()),
@@ -52,6 +74,28 @@ func runEvalMatcher(args []string, out io.Writer) error {
 			return fmt.Errorf("eval-matcher: %w", err)
 		}
 		fmt.Fprintln(out, "plot written to", *plot)
+	}
+	return nil
+}
+
+// checkWritable tells, before a long run, whether a file can be written where path says: its
+// folder exists and is writable, and path is no folder.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("the folder %s does not exist", dir)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return fmt.Errorf("the folder %s cannot be written (%v)", dir, err)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("it is a folder; name the PNG file to write")
 	}
 	return nil
 }

@@ -32,4 +32,11 @@ func TestEvalMatcherCommand(t *testing.T) {
 	if err := run([]string{"eval-matcher", "extra"}, &out, &errOut); err == nil {
 		t.Error("a stray argument was accepted")
 	}
+	// A plot that could not be written is told before the run (which prints its report first).
+	out.Reset()
+	missing := filepath.Join(t.TempDir(), "nonexist", "x.png")
+	err = run([]string{"eval-matcher", "--fingers", "12", "--impressions", "3", "--impostors", "300", "--plot", missing}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || out.Len() != 0 {
+		t.Errorf("--plot in a missing folder: %v\n%s", err, out.String())
+	}
 }

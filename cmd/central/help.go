@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/wardpolice/enroll/cmd/internal/cli"
@@ -47,8 +46,10 @@ var groups = map[string]string{
 }
 
 const commonFlags = `Every command but eval-matcher takes --dir DIR (default $CENTRAL_DIR, else
-~/.local/share/enrollment-central) and --db DSN (default $CENTRAL_DB, else the SQLite file
-central.db in DIR; postgres://… for PostgreSQL).`
+~/.local/share/enrollment-central) and --db DSN (default $CENTRAL_DB, else the database central
+init set DIR up with, else the SQLite file central.db in DIR; postgres://… for PostgreSQL).
+A folder set up on PostgreSQL keeps its URL without the password: a URL that had one must be
+given again with --db or $CENTRAL_DB.`
 
 // usage is central's own help: every command with one line.
 func usage(w io.Writer) {
@@ -59,6 +60,26 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-15s %s\n", c.Name, c.What)
 	}
 	fmt.Fprintf(w, "\n%s\n\nExit status: 0 done, 1 failed (the message says why), 2 a usage mistake (the message and the\ncommand's usage follow on standard error).\n", commonFlags)
+}
+
+// help is `central help [COMMAND]`: the list of commands, a group's help, or one command's
+// own help.
+func help(args []string, out, errOut io.Writer) error {
+	name := strings.Join(args, " ")
+	switch {
+	case name == "" || name == "help":
+		usage(out)
+		return nil
+	case groups[name] != "":
+		groupHelp(name)(out)
+		return nil
+	}
+	for _, c := range commands {
+		if c.Name == name {
+			return dispatch(append(args, "--help"), out, errOut)
+		}
+	}
+	return &cli.UsageError{Err: fmt.Errorf("help: unknown command %q (central help lists the commands)", name), Help: usage}
 }
 
 // groupHelp is the help of a group of subcommands ("central station --help").
@@ -125,13 +146,17 @@ type flags struct {
 	*cli.Flags
 	dir, db *string
 	out     io.Writer
+	// using is the database open opened, as printed ("PostgreSQL postgres://central:xxxxx@…").
+	using string
 }
 
 // newFlags is the flag set of a command that works on central's folder and database.
 func newFlags(name string, out io.Writer) *flags {
 	f := newBareFlags(name, out)
 	f.dir = f.String("dir", defaultDir(), "central's folder (keys, uploads, SQLite database)")
-	f.db = f.String("db", os.Getenv("CENTRAL_DB"), "database: a postgres:// URL, or a SQLite file (default DIR/central.db)")
+	// $CENTRAL_DB is read when the flag is not given (see dbArg), not as the flag's default:
+	// --help would print it, password and all.
+	f.db = f.String("db", "", "database: a postgres:// URL, or a SQLite file (default $CENTRAL_DB, else the one central init set DIR up with, else DIR/central.db)")
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,16 @@ func TestHelp(t *testing.T) {
 	if err := run([]string{"help"}, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "central: ") || !strings.Contains(out.String(), "  station list ") {
 		t.Errorf("central help: %v\n%s", err, out.String())
 	}
+	// help COMMAND is the command's own help, help GROUP the group's; --version the version.
+	for _, args := range [][]string{{"help", "serve"}, {"help", "station", "add"}, {"help", "station"}, {"help", "review"}} {
+		stdout, stderr, status := central(t, args...)
+		if want := "central " + strings.Join(args[1:], " ") + ": "; status != 0 || stderr != "" || !strings.HasPrefix(stdout, want) {
+			t.Errorf("central %s: exit %d, stderr %q, stdout:\n%s", strings.Join(args, " "), status, stderr, stdout)
+		}
+	}
+	if stdout, stderr, status := central(t, "--version"); status != 0 || stderr != "" || !strings.HasPrefix(stdout, "central "+version) {
+		t.Errorf("central --version: exit %d, stderr %q, stdout %q", status, stderr, stdout)
+	}
 	if stdout, _, _ := central(t, "audit", "check", "--help"); !strings.Contains(stdout, "Exit status:\n  0  ") {
 		t.Errorf("audit check --help gives no exit statuses:\n%s", stdout)
 	}
@@ -80,9 +91,18 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"init", "--url", "http://h"}, `init: --url "http://h" must be an https:// address`, "usage: central init"},
 		{[]string{"review"}, "review: say list, verify or reject", "usage: central review list"},
 		{[]string{"eval-matcher", "extra"}, "eval-matcher: takes no arguments", "usage: central eval-matcher"},
+		{[]string{"eval-matcher", "--fingers", "0"}, "eval-matcher: --fingers 0: at least 2", "usage: central eval-matcher"},
+		{[]string{"eval-matcher", "--impressions", "1"}, "eval-matcher: --impressions 1: at least 2", "usage: central eval-matcher"},
+		{[]string{"eval-matcher", "--fingers", "2", "--impressions", "2", "--impostors", "5"}, "eval-matcher: --impostors 5: 2 fingers × 2 impressions give only 4",
+			"usage: central eval-matcher"},
+		{[]string{"station", "add", "NEW-04"}, "station add: say which office the station serves: --name NAME", "usage: central station add"},
+		{[]string{"station", "add", "HN/01", "--name", "X"}, "station add: HN/01 is not a station code", "usage: central station add"},
+		{[]string{"serve", "--listen", "bogus"}, `serve: --listen "bogus": want HOST:PORT`, "usage: central serve"},
+		{[]string{"serve", "--listen", ":99999"}, `serve: --listen ":99999": port "99999"`, "usage: central serve"},
+		{[]string{"help", "bogus"}, `help: unknown command "bogus"`, "usage: central COMMAND"},
 	} {
 		args := c.args
-		if len(args) > 0 && args[0] != "eval-matcher" { // the one command without a folder
+		if len(args) > 0 && args[0] != "eval-matcher" && args[0] != "help" { // the commands without a folder
 			args = append(args, "--dir", dir)
 		}
 		stdout, stderr, status := central(t, args...)
@@ -130,6 +150,9 @@ func TestServeListensWhereInitSaid(t *testing.T) {
 	case l := <-line:
 		if want := "central serving stations on https://" + addr + " "; !strings.HasPrefix(l, want) {
 			t.Errorf("serve said %q, want %q…", l, want)
+		}
+		if want := ", database SQLite " + filepath.Join(dir, "central.db") + "\n"; !strings.HasSuffix(l, want) {
+			t.Errorf("serve said %q, want …%q", l, want)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve said nothing in 30 s")

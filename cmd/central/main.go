@@ -53,8 +53,10 @@ func dispatch(args []string, out, errOut io.Writer) error {
 	}
 	cmd, args := args[0], args[1:]
 	if cli.IsHelp(cmd) {
-		usage(out)
-		return nil
+		return help(args, out, errOut)
+	}
+	if cmd == "--version" || cmd == "-version" {
+		cmd = "version"
 	}
 	switch cmd {
 	case "version":
@@ -65,7 +67,7 @@ func dispatch(args []string, out, errOut io.Writer) error {
 		if err := f.args(0, ""); err != nil {
 			return err
 		}
-		fmt.Fprintln(out, "central", version)
+		fmt.Fprintln(out, versionLine())
 		return nil
 	case "init":
 		return runInit(args, out)
@@ -108,7 +110,12 @@ func defaultDir() string {
 }
 
 func (f *flags) open(ctx context.Context) (*intake.Central, error) {
-	return intake.Open(ctx, *f.dir, *f.db)
+	dsn, err := f.resolveDSN()
+	if err != nil {
+		return nil, err
+	}
+	f.using = describeDB(dsn)
+	return intake.Open(ctx, *f.dir, dsn)
 }
 
 func runInit(args []string, out io.Writer) error {
@@ -116,6 +123,7 @@ func runInit(args []string, out io.Writer) error {
 	url := f.String("url", "https://127.0.0.1:8443", "the address stations reach central at (written into provisioning files)")
 	name := f.String("name", "Trung tâm dữ liệu căn cước", "central system's name (its CA's subject)")
 	hosts := f.String("host", "", "extra host names or addresses for the server certificate, comma-separated (localhost, 127.0.0.1 and ::1 are always in)")
+	takeOver := f.Bool("take-over-database", false, "set up on a database that already holds another central's stations (they then need new provisioning files: station add CODE --reissue)")
 	if ok, err := f.parse(args); !ok || err != nil {
 		return err
 	}
@@ -139,10 +147,43 @@ func runInit(args []string, out io.Writer) error {
 		}
 	}
 	*url = "https://" + u.Host
+	if err := checkDSN(f.dbArg()); err != nil {
+		return f.Mistake("--db: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(*f.dir, "central.json")); err == nil {
+		return fmt.Errorf("init: central is already set up in %s: its CA and keys are there, and the stations' certificates come from them. "+
+			"Use it as it is (central serve --dir %s; central station list --dir %s shows its stations); to set up another central, "+
+			"give a new folder with --dir", *f.dir, *f.dir, *f.dir)
+	}
+	dsn := f.dbArg()
+	if dsn == "" {
+		dsn = intake.DefaultDB(*f.dir)
+	}
+	ctx := context.Background()
+	// The database first: one that cannot be used, or that belongs to another central, stops
+	// init before anything is created.
+	if err := checkNewDatabase(ctx, dsn, *takeOver); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	// A failure past this point removes what init created, so that it can simply be run again.
+	before := snapshotFolder(*f.dir)
+	done := false
+	defer func() {
+		if !done {
+			before.undo()
+		}
+	}()
+	if err := os.MkdirAll(*f.dir, 0o700); err != nil {
+		return fmt.Errorf("init: create central folder: %w", err)
+	}
+	rec, err := recordDatabase(*f.dir, dsn)
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
 	if _, err := intake.Init(*f.dir, intake.Config{Name: *name, URL: *url, Hosts: all}, time.Now()); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	c, err := f.open(context.Background())
+	c, err := f.open(ctx)
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
@@ -151,10 +192,19 @@ func runInit(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	fmt.Fprintf(out, "central set up in %s\nstations will reach it at %s\n"+
-		"next: central register load FILE.csv --dir %s, then central station add CODE --name NAME --dir %s,\n"+
-		"then central serve --dir %s (it listens at %s; --listen ADDR for another address, e.g. behind a proxy)\n",
-		*f.dir, *url, *f.dir, *f.dir, *f.dir, listen)
+	done = true
+	// The commands after init need the same database: the folder remembers it, but not a
+	// password, which the hints then ask for.
+	dbArg := ""
+	fmt.Fprintf(out, "central set up in %s, database %s\nstations will reach it at %s\n", *f.dir, f.using, *url)
+	if rec.Password {
+		dbArg = ` --db "$CENTRAL_DB"`
+		fmt.Fprintf(out, "the database's password is not kept in the folder: every central command needs its URL with the password,\n"+
+			"e.g. export CENTRAL_DB='%s' (with the password) before the commands below\n", withPlaceholder(rec.Address))
+	}
+	fmt.Fprintf(out, "next: central register load FILE.csv --dir %[1]s%[2]s, then central station add CODE --name NAME --dir %[1]s%[2]s,\n"+
+		"then central serve --dir %[1]s%[2]s (it listens at %[3]s; --listen ADDR for another address, e.g. behind a proxy)\n",
+		*f.dir, dbArg, listen)
 	return nil
 }
 
@@ -177,6 +227,15 @@ func runStation(args []string, out io.Writer) error {
 			return err
 		}
 		code := strings.ToUpper(f.Arg(0))
+		if err := enroll.CheckStationCode(code); err != nil {
+			if fe, ok := enroll.AsFieldError(err); ok {
+				err = errors.New(strings.TrimPrefix(fe.Error(), string(fe.Field)+": ")) // the code is the argument, not a field
+			}
+			return f.Mistake("%w", err)
+		}
+		if enroll.NormalizeText(*name) == "" {
+			return f.Mistake("say which office the station serves: --name NAME (e.g. --name \"Công an phường Kim Liên\")")
+		}
 		if *to == "" {
 			*to = code + ".provision.json"
 		}
@@ -303,6 +362,11 @@ func runServe(args []string, out, errOut io.Writer) error {
 	if *sweep <= 0 {
 		return f.Mistake("--sweep must be more than 0 (e.g. 30s)")
 	}
+	if *listen != "" {
+		if err := checkListen(*listen); err != nil {
+			return f.Mistake("--listen %q: %v", *listen, err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c, err := f.open(ctx)
@@ -318,7 +382,7 @@ func runServe(args []string, out, errOut io.Writer) error {
 		}
 	}
 	err = c.Serve(ctx, addr, errOut, *sweep, func(a net.Addr) {
-		fmt.Fprintf(out, "central serving stations on https://%s (mutual TLS)\n", a)
+		fmt.Fprintf(out, "central serving stations on https://%s (mutual TLS), database %s\n", a, f.using)
 	})
 	if err != nil && *listen == "" {
 		return fmt.Errorf("serve: %w (the address is the one of central's URL, %s; give another with --listen HOST:PORT, or :PORT for every interface)",
@@ -326,6 +390,19 @@ func runServe(args []string, out, errOut io.Writer) error {
 	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// checkListen tells a --listen address that cannot be listened on as written: HOST:PORT or
+// :PORT, the port a number from 0 to 65535.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want HOST:PORT, or :PORT for every interface (e.g. 0.0.0.0:8443 or :8443)")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q: want a number from 1 to 65535", port)
 	}
 	return nil
 }
@@ -388,10 +465,29 @@ func runStatus(args []string, out io.Writer) error {
 			}
 		}
 		if !split {
-			fmt.Fprintf(out, "    %-17s %d  (%s)\n", code, n.Reasons[code], enroll.Reason{Code: code})
+			fmt.Fprintf(out, "    %-17s %d  (%s)\n", code, n.Reasons[code], aggregateReason(code))
 		}
 	}
 	return nil
+}
+
+// aggregateReasons say what a reason means for every record counted under it, where the
+// reason's own text has a {detail} or {finger} of one record's (which a count has none of).
+var aggregateReasons = map[string]string{
+	enroll.ReasonAlreadyEnrolled: "the citizen already has a verified level-2 account; each record's reason says where; do not enrol them again",
+	enroll.ReasonRecordInvalid:   "the record is incomplete; each record's reason says what is missing",
+	enroll.ReasonOther:           "other reasons, given in words by an examiner",
+	enroll.ReasonFingerMismatch:  "a finger's print does not match the citizen ID database; check the person against the card and capture that finger again",
+	enroll.ReasonFingerMissing:   "a finger is missing; capture it or record an exception",
+	enroll.ReasonFingerQuality:   "a finger's print is below the quality threshold; capture it again",
+}
+
+// aggregateReason is the text `central status` gives beside a reason's count.
+func aggregateReason(code string) string {
+	if s, ok := aggregateReasons[code]; ok {
+		return s
+	}
+	return enroll.Reason{Code: code}.Error()
 }
 
 func runImport(args []string, out io.Writer) error {
@@ -423,6 +519,7 @@ func runImport(args []string, out io.Writer) error {
 	}
 	defer c.Close()
 	byStation := map[string][]ack.BatchOutcome{}
+	counts := map[string]int{}
 	for _, p := range files {
 		o, err := c.Ingest(ctx, p, intake.From{Source: intake.SourceImport})
 		if err != nil {
@@ -433,6 +530,7 @@ func runImport(args []string, out io.Writer) error {
 			line += ": " + o.Reason
 		}
 		fmt.Fprintln(out, line)
+		counts[o.Outcome]++
 		if o.Station != "" {
 			byStation[o.Station] = append(byStation[o.Station], o.BatchOutcome)
 		}
@@ -460,6 +558,11 @@ func runImport(args []string, out io.Writer) error {
 			return fmt.Errorf("import: write acknowledgement: %w", err)
 		}
 		fmt.Fprintf(out, "acknowledgement for %s: %s (%d records; at the station: station import-ack %s)\n", station, name, len(verdicts), name)
+	}
+	fmt.Fprintf(out, "import: %d batch files: %d stored, %d already stored before, %d refused\n",
+		len(files), counts[ack.BatchReceived], counts[ack.BatchDuplicate], counts[ack.BatchRefused])
+	if n := counts[ack.BatchRefused]; n > 0 {
+		return fmt.Errorf("import: %d of %d batch files refused, nothing of them stored (the reasons are above)", n, len(files))
 	}
 	return nil
 }

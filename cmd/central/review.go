@@ -126,17 +126,50 @@ func listReviews(ctx context.Context, c *intake.Central, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d records waiting for manual review (oldest first)\n", len(list))
 	for _, r := range list {
-		fmt.Fprintf(out, "\n%s %s  (code %s)  flagged %s\n  %s  %s\n", printable(r.Station), printable(r.ID), enroll.RecordCode(r.ID),
-			r.Flagged.Format(time.DateTime), printable(string(r.PersonalID)), printable(r.FullName))
-		for _, f := range r.Fingers {
-			score := "-"
-			if f.Outcome != "no_reference" {
-				score = strconv.FormatFloat(f.Score, 'f', 4, 64)
-			}
-			fmt.Fprintf(out, "    %-13s %-7s %s\n", f.Finger, score, f.Outcome)
-		}
+		printReview(out, r)
 	}
 	return nil
+}
+
+// printReview shows one held record: who, why it is held, and each finger's score and band.
+func printReview(out io.Writer, r intake.Review) {
+	fmt.Fprintf(out, "\n%s %s  (code %s)  flagged %s\n  %s  %s\n", printable(r.Station), printable(r.ID), enroll.RecordCode(r.ID),
+		r.Flagged.Format(time.DateTime), printable(string(r.PersonalID)), printable(r.FullName))
+	fmt.Fprintf(out, "  held: %s\n", heldBecause(r.Fingers))
+	for _, f := range r.Fingers {
+		score := "-"
+		if f.Outcome != "no_reference" {
+			score = strconv.FormatFloat(f.Score, 'f', 4, 64)
+		}
+		fmt.Fprintf(out, "    %-13s %-7s %s\n", f.Finger, score, f.Outcome)
+	}
+}
+
+// heldBecause says why the matcher left a record to an examiner, from its fingers' bands.
+func heldBecause(fingers []intake.FingerScore) string {
+	bands := map[string]int{}
+	for _, f := range fingers {
+		bands[f.Outcome]++
+	}
+	var why []string
+	switch {
+	case len(fingers) == 0 || bands["no_reference"] == len(fingers):
+		return "no reference prints in the register for this citizen: nothing to compare the captured fingers with; check the person against the card"
+	case bands["match"] > 0 && bands["no_match"] > 0:
+		why = append(why, "a finger matches the register and another clearly does not")
+	case bands["no_match"] > 0:
+		why = append(why, "a finger clearly does not match the register")
+	}
+	if bands["uncertain"] > 0 {
+		why = append(why, "a score too close to call")
+	}
+	if bands["no_reference"] > 0 {
+		why = append(why, "the register holds no reference print for some fingers")
+	}
+	if len(why) == 0 {
+		return "the matcher could not decide"
+	}
+	return strings.Join(why, "; ")
 }
 
 // resolveReviewRecord accepts the record id or the code from the citizen's receipt.
@@ -154,7 +187,10 @@ func resolveReviewRecord(ctx context.Context, c *intake.Central, station, arg st
 			return r.ID, nil
 		}
 	}
-	return arg, nil
+	// Codes are found among the records waiting: one that is not there is not waiting, whether
+	// it was decided already or never held (the same answer as its id gets).
+	return "", fmt.Errorf("station %s record %s: %w (decided already, or never held; central review list shows the records waiting)",
+		station, code, intake.ErrNotInReview)
 }
 
 // parseFinger reads 1-10 or a name ("right-index", "right index", "left_thumb").

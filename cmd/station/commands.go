@@ -20,7 +20,7 @@ const passwordFrom = "password asked on the terminal without echo, or read as on
 var commands = []command{
 	{Prog: "station", Name: "gui", Synopsis: "[gui] [--db FILE] [--lang vi|en] [--sim-seed N]", What: "open the station's window (the default)",
 		Notes: []string{"--db FILE may also come before another command: station --db FILE rekey --status"}},
-	{Prog: "station", Name: "version", Synopsis: "version", What: "print the version"},
+	{Prog: "station", Name: "version", Synopsis: "version", What: "print the version (also station --version)"},
 	{Prog: "station", Name: "init", Synopsis: "init --office O --code C --user U --name N [--db FILE]", What: "set up a new station: office, code and first supervisor (asks the password)"},
 	{Prog: "station", Name: "recover", Synopsis: "recover --user SUPERVISOR [--db FILE]", What: "give a supervisor a new password with the recovery key printed at set-up"},
 	{Prog: "station", Name: "purge", Synopsis: "purge --user SUPERVISOR [--db FILE]", What: "delete the data of records central confirmed, past the grace period"},
@@ -45,7 +45,7 @@ var commands = []command{
 	{Prog: "station", Name: "receipt", Synopsis: "receipt CODE --out FILE.pdf --user U [--db FILE] [--lang vi|en]", What: "write a saved record's receipt for the citizen (PDF with the record code as a QR code)",
 		Notes: []string{"CODE is the record code (e.g. K7Q-M3X-D9A) or the record's id; station records --user U lists both",
 			"(--find TEXT narrows the list to a name, an ID number or a phone)."}},
-	{Prog: "station", Name: "help", Synopsis: "help", What: "this list"},
+	{Prog: "station", Name: "help", Synopsis: "help [COMMAND]", What: "this list; help COMMAND gives that command's flags and exit statuses"},
 }
 
 // usage prints every command with one line each.

@@ -91,12 +91,41 @@ func TestHelpAndCommandLineMistakes(t *testing.T) {
 		{[]string{"capture"}, "station: capture: say where to write the print: --out FILE.png"},
 		{[]string{"audit"}, "station: audit: say what to do: station audit verify"},
 		{[]string{"demo", "--records", "-1"}, "station: demo: --records must not be negative"},
+		{[]string{"demo", "--days", "-1"}, "station: demo: --days must not be negative"},
+		{[]string{"purge", "--db", "x.db"}, "station: purge: say which supervisor purges: --user NAME"},
+		{[]string{"rekey", "--db", "x.db"}, "station: rekey: say which supervisor rotates the key: --user NAME"},
+		{[]string{"rekey", "--status", "--user", "lan.nt"}, "station: rekey: --status needs no login: leave out --user"},
+		{[]string{"help", "bogus"}, `station: help: unknown command "bogus"`},
 	} {
 		stdout, stderr, status := station(t, "", c.args...)
 		if status != 2 || stdout != "" || !strings.HasPrefix(stderr, "station: ") || strings.Count(stderr, c.want) != 1 ||
 			!strings.Contains(stderr, "\nusage: station ") {
 			t.Errorf("station %s: exit %d, stdout %q, stderr:\n%s", strings.Join(c.args, " "), status, stdout, stderr)
 		}
+	}
+
+	// Each flag's help is its own, with one default.
+	for _, c := range []struct {
+		cmd, flag, want, not string
+	}{
+		{"import-ack", "-user", "apply central's verdicts", "pack records"},
+		{"demo", "-seed S\n", "the same S gives the same people", "-seed seed"},
+		{"bench", "-user", `(default "demo.officer")`, "the default is"},
+	} {
+		stdout, _, _ := station(t, "", c.cmd, "--help")
+		_, line, _ := strings.Cut(stdout, "  "+c.flag)
+		line, _, _ = strings.Cut(line, "\n  -")
+		if !strings.Contains(line, c.want) || strings.Contains(stdout, c.not) {
+			t.Errorf("station %s --help, %s:\n%s", c.cmd, c.flag, stdout)
+		}
+	}
+	// help COMMAND is that command's help; --version is the version command.
+	if stdout, stderr, status := station(t, "", "help", "sync"); status != 0 || stderr != "" ||
+		!strings.HasPrefix(stdout, "station sync: ") || !strings.Contains(stdout, "-user") {
+		t.Errorf("station help sync: exit %d, stderr %q, stdout:\n%s", status, stderr, stdout)
+	}
+	if stdout, stderr, status := station(t, "", "--version"); status != 0 || stderr != "" || !strings.HasPrefix(stdout, "station "+version+" (") {
+		t.Errorf("station --version: exit %d, stderr %q, stdout %q", status, stderr, stdout)
 	}
 
 	// init checks its flags before asking for the password, names them as typed, and names
@@ -113,6 +142,12 @@ func TestHelpAndCommandLineMistakes(t *testing.T) {
 	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Errorf("init refused its flags but created the database: %v", err)
+	}
+	// Two passwords that differ: said in words, not by the field's name.
+	err = run([]string{"init", "--db", db, "--office", "X", "--code", "HN-DD-01", "--user", "lan.nt", "--name", "Nguyễn Thị Lan"},
+		strings.NewReader("matkhau2026\nmatkhau2027\n"), &bytes.Buffer{})
+	if err == nil || err.Error() != "init: the password typed again: the two passwords differ" {
+		t.Errorf("init with two passwords that differ: %v", err)
 	}
 
 	// A tool on a database that does not exist names it once and says how to make one.

@@ -32,7 +32,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -85,28 +84,31 @@ func report(w io.Writer, err error) int {
 	return exitStatus(err)
 }
 
-// exitStatus is 2 for a command that cannot run (a usage mistake, or input that could not be
-// read at all), 1 for every other failure.
+// exitStatus is 2 for a command that cannot run (a usage mistake, input that could not be
+// read at all, or output that cannot be written), 1 for every other failure.
 func exitStatus(err error) int {
 	var u *cli.UsageError
-	if errors.Is(err, errUnreadable) || errors.As(err, &u) {
+	if errors.Is(err, errUnreadable) || errors.Is(err, errCannotWrite) || errors.As(err, &u) {
 		return 2
 	}
 	return 1
 }
 
 func run(args []string, in io.Reader, out io.Writer) error {
+	dbInUse = ""
 	err := dispatch(args, in, out)
 	if helpAsked(err) {
 		return nil
 	}
-	return err
+	return explainFault(err, dbInUse)
 }
 
 func dispatch(args []string, in io.Reader, out io.Writer) error {
 	if len(args) > 0 && cli.IsHelp(args[0]) {
-		usage(out)
-		return nil
+		return help(args[1:], in, out)
+	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...) // as the version command
 	}
 	cmd, args, err := splitCommand(args)
 	if err != nil {
@@ -119,7 +121,7 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		if err := newFlags("version").parse(args, out); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "station %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Fprintln(out, versionLine())
 		return nil
 	case "init":
 		return runInit(args, in, out)
@@ -157,10 +159,29 @@ func dispatch(args []string, in io.Reader, out io.Writer) error {
 		return runReceipt(args, in, out)
 	}
 	if cli.IsHelp(cmd) {
+		return help(args, in, out)
+	}
+	return &cli.UsageError{Err: fmt.Errorf("unknown command %q (station help lists the commands)", cmd), Help: usage}
+}
+
+// help is `station help [COMMAND]`: the list of commands, or one command's own help.
+func help(args []string, in io.Reader, out io.Writer) error {
+	switch {
+	case len(args) == 0:
+		usage(out)
+		return nil
+	case len(args) > 1:
+		return &cli.UsageError{Err: fmt.Errorf("help: one command at a time (got %s)", strings.Join(args, " ")), Help: usage}
+	}
+	c, ok := lookup(args[0])
+	switch {
+	case !ok:
+		return &cli.UsageError{Err: fmt.Errorf("help: unknown command %q (station help lists the commands)", args[0]), Help: usage}
+	case c.Name == "help":
 		usage(out)
 		return nil
 	}
-	return &cli.UsageError{Err: fmt.Errorf("unknown command %q (station help lists the commands)", cmd), Help: usage}
+	return dispatch([]string{c.Name, "--help"}, in, out)
 }
 
 // splitCommand finds the command word. The usage line puts the window's flags first
@@ -212,10 +233,15 @@ func defaultDB() string {
 }
 
 func openStore(ctx context.Context, path string, opts ...store.Option) (*store.Store, error) {
+	if err := checkDBPath(path); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	return store.Open(ctx, path, opts...)
+	dbInUse = path
+	st, err := store.Open(ctx, path, opts...)
+	return st, openFault(path, err)
 }
 
 var errNoDatabase = errors.New("no station database")
@@ -228,7 +254,12 @@ func openExisting(ctx context.Context, path string) (*store.Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open the station database: %w", err)
 	}
-	return store.Open(ctx, path)
+	if err := checkDBPath(path); err != nil {
+		return nil, err
+	}
+	dbInUse = path
+	st, err := store.Open(ctx, path)
+	return st, openFault(path, err)
 }
 
 // guiMemoryLimit is the Go heap's soft limit in the window (see runGUI).
@@ -362,7 +393,7 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 	db := fs.String("db", defaultDB(), "database file")
 	n := fs.Int("records", 1000, "how many enrollments to add")
 	var seed seedFlag
-	fs.Var(&seed, "seed", "random `seed`: the same seed gives the same people (default: random; the seed used is printed on standard error)")
+	fs.Var(&seed, "seed", "seed `S`, a whole number: the same S gives the same people (default: random; the seed used is printed on standard error)")
 	days := fs.Int("days", 60, "spread the records' dates over this many past days")
 	user := fs.String("user", "", "supervisor of a station already set up ("+passwordFrom+")")
 	reg := fs.String("register", "", "also write the demo citizen register (CSV) for central, which differs for 30 % of the citizens: of every 20, "+
@@ -372,6 +403,9 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 	}
 	if *n < 0 {
 		return fs.Mistake("--records must not be negative")
+	}
+	if *days < 0 {
+		return fs.Mistake("--days must not be negative")
 	}
 	if !seed.set {
 		seed.v = uint64(time.Now().UnixNano())
@@ -405,6 +439,9 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 	if count, err := st.OfficerCount(ctx); err != nil {
 		return err
 	} else if count > 0 {
+		if *user == "" {
+			return fs.Mistake("%s is already set up: give --user SUPERVISOR to add records to it, or --db FILE for a new demo station", *db)
+		}
 		if err := logIn(ctx, st, *user, newConsole(in, out), true); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -417,7 +454,7 @@ func runDemo(args []string, in io.Reader, out io.Writer) error {
 func runBench(args []string, in io.Reader, out io.Writer) error {
 	fs := newFlags("bench")
 	db := fs.String("db", defaultDB(), "database file")
-	user := fs.String("user", demo.Officer, "officer who logs in; the default is the supervisor station demo creates ("+passwordFrom+")")
+	user := fs.String("user", demo.Officer, "officer who logs in ("+passwordFrom+"); demo.officer is the supervisor station demo creates")
 	runs := fs.Int("runs", 200, "runs per query")
 	if err := fs.parse(args, out); err != nil {
 		return err

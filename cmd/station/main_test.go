@@ -82,8 +82,8 @@ func TestDemoSeed(t *testing.T) {
 	if a, b := people(filepath.Join(dir, "b.db"), m[1]), people(filepath.Join(dir, "c.db"), m[1]); a != b || a == "" {
 		t.Errorf("the same seed gave other people: %q and %q", a, b)
 	}
-	if stdout, _, _ := station(t, "", "demo", "--help"); !regexp.MustCompile(`-seed seed\n[^\n]*\(default: random;`).MatchString(stdout) ||
-		regexp.MustCompile(`-seed seed\n[^\n]*\(default \d`).MatchString(stdout) {
+	if stdout, _, _ := station(t, "", "demo", "--help"); !regexp.MustCompile(`-seed S\n[^\n]*\(default: random;`).MatchString(stdout) ||
+		regexp.MustCompile(`-seed S\n[^\n]*\(default \d`).MatchString(stdout) {
 		t.Errorf("demo --help should show the seed's default as random:\n%s", stdout)
 	}
 }

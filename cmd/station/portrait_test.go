@@ -172,3 +172,63 @@ func TestPortraitRefusesAHugeImage(t *testing.T) {
 		t.Errorf("peak memory %d KiB, want under 100 MiB", peak)
 	}
 }
+
+// TestPortraitOutputProblems: an --out that cannot be written is told before the checks run,
+// with exit status 2 (the command could not do its job; no check failed); --out naming the
+// photo itself, however spelt, is refused and the photo left as it was; a photo that cannot
+// be read is named once, with the command.
+func TestPortraitOutputProblems(t *testing.T) {
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.jpg")
+	orig, err := os.ReadFile(pigoSamplePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(photo, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(photo, filepath.Join(dir, "link.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		out, want string
+	}{
+		{filepath.Join(dir, "nonexist", "o.jpg"), "the folder " + filepath.Join(dir, "nonexist") + " does not exist"},
+		{filepath.Join(photo, "o.jpg"), "is not a folder"},
+		{dir, "it is a folder"},
+		{photo, "--out names the photo given with --in"},
+		{filepath.Join(dir, ".", "photo.jpg"), "--out names the photo given with --in"},
+		{filepath.Join(dir, "link.jpg"), "--out names the photo given with --in"},
+	} {
+		var out bytes.Buffer
+		err := run([]string{"portrait", "--in", photo, "--out", c.out}, strings.NewReader(""), &out)
+		if err == nil || exitStatus(err) != 2 || !strings.HasPrefix(err.Error(), "portrait: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--out %s: %v (exit %d), want exit 2 and %q", c.out, err, exitStatus(err), c.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("--out %s: the checks ran before the output was checked:\n%s", c.out, out.String())
+		}
+	}
+	if now, _ := os.ReadFile(photo); !bytes.Equal(now, orig) {
+		t.Error("the photo was changed")
+	}
+	// The photo's own problems: named once, with the command, exit 2.
+	var out bytes.Buffer
+	for _, c := range []struct {
+		in, want string
+	}{
+		{dir, "portrait: cannot read " + dir + ": it is a folder, not a file"},
+		{filepath.Join(dir, "missing.jpg"), "portrait: cannot read " + filepath.Join(dir, "missing.jpg") + ": no such file or directory"},
+		{"portrait_test.go", "portrait: cannot read portrait_test.go: not a JPEG or PNG image"},
+	} {
+		err := run([]string{"portrait", "--in", c.in, "--out", filepath.Join(dir, "o.jpg")}, strings.NewReader(""), &out)
+		if err == nil || exitStatus(err) != 2 || err.Error() != c.want {
+			t.Errorf("--in %s: %v (exit %d), want exit 2 and %q", c.in, err, exitStatus(err), c.want)
+		}
+	}
+	// quality says the same of its file.
+	err = run([]string{"quality", dir}, strings.NewReader(""), &out)
+	if err == nil || exitStatus(err) != 2 || err.Error() != "quality: cannot read "+dir+": it is a folder, not a file" {
+		t.Errorf("quality on a folder: %v", err)
+	}
+}

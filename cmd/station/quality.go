@@ -39,7 +39,7 @@ func runQuality(args []string, out io.Writer) error {
 	path := files[0]
 	img, filePPI, err := biometric.ReadFingerFile(path)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errUnreadable, err)
+		return &unreadableError{cmd: "quality", path: path, err: err}
 	}
 	given := *ppi
 	if given == 0 {
@@ -51,7 +51,7 @@ func runQuality(args []string, out io.Writer) error {
 	}
 	writeQuality(out, path, img.Rect.Dx(), img.Rect.Dy(), q)
 	if q.Score < biometric.FingerQualityThreshold {
-		return errBelowThreshold
+		return fmt.Errorf("quality: %w", errBelowThreshold)
 	}
 	return nil
 }

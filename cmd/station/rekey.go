@@ -27,8 +27,16 @@ func runRekey(args []string, in io.Reader, out io.Writer) error {
 	defer stop()
 	st, err := openTool(ctx, "rekey", args, out, func(fs *flag.FlagSet) {
 		user = fs.String("user", "", "supervisor who logs in to rotate the key ("+passwordFrom+")")
-		status = fs.Bool("status", false, "only show the data key's generation and what is sealed under which (no login)")
-	}, nil)
+		status = fs.Bool("status", false, "only show the data key's generation and what is sealed under which (no login; takes no --user)")
+	}, func() string {
+		switch {
+		case *status && *user != "":
+			return "--status needs no login: leave out --user (or leave out --status to rotate the key)"
+		case !*status && *user == "":
+			return "say which supervisor rotates the key: --user NAME (or --status to see the key generations without a login)"
+		}
+		return ""
+	})
 	if err != nil {
 		return err
 	}

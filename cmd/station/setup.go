@@ -153,7 +153,9 @@ func runInit(args []string, in io.Reader, out io.Writer) error {
 	}
 	setup.Supervisor.Password, setup.Supervisor.Confirm = pw, confirm
 	if err := setup.Check(); err != nil {
-		return fmt.Errorf("init: %w", err)
+		// In words, still the field error it is.
+		named := asFlag(err, map[enroll.Field]string{enroll.FieldPassword: "the password", enroll.FieldConfirm: "the password typed again"})
+		return fmt.Errorf("init: %w", &rewordedError{msg: named.Error(), err: err})
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, *db)
@@ -199,7 +201,7 @@ func runRecover(args []string, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("recover: %w", err)
 	}
 	if err := st.Recover(ctx, text, *user, pw, confirm); err != nil {
-		return fmt.Errorf("recover: %w", err)
+		return prefixed("recover", err)
 	}
 	fmt.Fprintf(out, "recovered: %s can log in with the new password.\n", *user)
 	return nil
@@ -212,7 +214,12 @@ func runPurge(args []string, in io.Reader, out io.Writer) error {
 	ctx := context.Background()
 	st, err := openTool(ctx, "purge", args, out, func(fs *flag.FlagSet) {
 		user = fs.String("user", "", "supervisor who logs in ("+passwordFrom+")")
-	}, nil)
+	}, func() string {
+		if *user == "" {
+			return "say which supervisor purges: --user NAME"
+		}
+		return ""
+	})
 	if err != nil {
 		return err
 	}
@@ -246,4 +253,12 @@ func logIn(ctx context.Context, st *store.Store, user string, c *console, superv
 		return enroll.ErrNotSupervisor
 	}
 	return nil
+}
+
+// prefixed names the command in front of an error, unless the error names it already.
+func prefixed(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }

@@ -72,8 +72,13 @@ func TestDemoOnASetUpStationNeedsASupervisor(t *testing.T) {
 		strings.NewReader("matkhau2026\nmatkhau2026\n"), &out); err != nil {
 		t.Fatal(err)
 	}
-	if err := run([]string{"demo", "--db", db, "--records", "2"}, strings.NewReader(""), &out); err == nil || !strings.Contains(err.Error(), "--user") {
+	if err := run([]string{"demo", "--db", db, "--records", "2"}, strings.NewReader(""), &out); err == nil || !strings.Contains(err.Error(), "--user") || exitStatus(err) != 2 {
 		t.Errorf("demo without a login: %v", err)
+	}
+	// A wrong recovery key: the command named once.
+	if err := run([]string{"recover", "--db", db, "--user", "lan.nt"}, strings.NewReader("AAAA-BBBB\nmatkhau2030\nmatkhau2030\n"), &out); err == nil ||
+		!strings.HasPrefix(err.Error(), "recover: ") || strings.Contains(err.Error(), "recover: recover:") {
+		t.Errorf("recover with a wrong key: %v", err)
 	}
 	if err := run([]string{"demo", "--db", db, "--records", "2", "--user", "lan.nt"}, strings.NewReader("wrong-pass-1\n"), &out); !errors.Is(err, enroll.ErrBadLogin) {
 		t.Errorf("demo with a wrong password: %v", err)

@@ -21,6 +21,7 @@ func outboxOf(db string) string { return filepath.Join(filepath.Dir(db), "outbox
 // import-ack work without a login, and with one apply what central said at once.
 const (
 	supervisorUser = "supervisor who logs in (" + passwordFrom + ")"
+	ackUser        = "officer who logs in, to apply central's verdicts now (" + passwordFrom + "); without it, they are kept and applied at the next login"
 	optionalUser   = "officer who logs in, to pack records into batches and apply central's verdicts now (" + passwordFrom + "); without it, nothing sealed is read"
 )
 
@@ -95,7 +96,7 @@ func runProvision(args []string, in io.Reader, out io.Writer) error {
 	defer st.Close()
 	f, err := courier.Provision(ctx, st, *user, data)
 	if err != nil {
-		return fmt.Errorf("provision: %w", err)
+		return prefixed("provision", err)
 	}
 	fmt.Fprintf(out, "station %s is bound to central %s\nthe provisioning file holds the station's private key: delete %s now\n", f.Station, f.Central, pos[0])
 	return nil
@@ -201,7 +202,7 @@ func runExport(args []string, in io.Reader, out io.Writer) error {
 }
 
 func runImportAck(args []string, in io.Reader, out io.Writer) error {
-	fs, db, user, pos, err := syncFlags("import-ack", optionalUser, args, out, nil)
+	fs, db, user, pos, err := syncFlags("import-ack", ackUser, args, out, nil)
 	if err != nil {
 		return err
 	}

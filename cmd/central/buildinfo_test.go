@@ -1,0 +1,26 @@
+package main
+
+import (
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// TestVersionNamesTheCommit: the version names the commit and its date, and whether the build
+// had uncommitted changes; a build without a VCS stamp says only the version and Go's.
+func TestVersionNamesTheCommit(t *testing.T) {
+	stamp := []debug.BuildSetting{{Key: "vcs.revision", Value: "abfccab3d6e0c6c4c8d84a4fa1c5a2e0b8e1f9a7"},
+		{Key: "vcs.time", Value: "2026-11-30T14:43:00Z"}, {Key: "vcs.modified", Value: "true"}}
+	if got := revision(stamp); got != "abfccab 2026-11-30 modified" {
+		t.Errorf("revision %q", got)
+	}
+	if got := revision(stamp[:2]); got != "abfccab 2026-11-30" {
+		t.Errorf("revision %q", got)
+	}
+	if got := revision(nil); got != "" {
+		t.Errorf("revision without a stamp %q", got)
+	}
+	if line := versionLine(); !strings.HasPrefix(line, "central "+version+" (") || !strings.HasSuffix(line, ")") {
+		t.Errorf("version line %q", line)
+	}
+}
