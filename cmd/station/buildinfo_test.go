@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"runtime/debug"
 	"testing"
+
+	"github.com/wardpolice/enroll/cmd/internal/cli"
 )
 
 // TestRevision: the version names the commit a build came from, and whether it had changes
@@ -18,17 +20,17 @@ import (
 func TestRevision(t *testing.T) {
 	stamp := []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "abfccab3d6e0c6c4c8d84a4fa1c5a2e0b8e1f9a7"},
 		{Key: "vcs.time", Value: "2026-11-30T14:43:00Z"}, {Key: "vcs.modified", Value: "false"}}
-	if got := revision(stamp, "$Format:%h %cs$\n"); got != "abfccab 2026-11-30" {
+	if got := cli.Revision(stamp, "$Format:%h %cs$\n"); got != "abfccab 2026-11-30" {
 		t.Errorf("stamped build: %q", got)
 	}
 	stamp[3].Value = "true"
-	if got := revision(stamp, "1234567 2026-01-01\n"); got != "abfccab 2026-11-30 modified" {
+	if got := cli.Revision(stamp, "1234567 2026-01-01\n"); got != "abfccab 2026-11-30 modified" {
 		t.Errorf("stamped build with changes: %q", got)
 	}
-	if got := revision(nil, "$Format:%h %cs$\n"); got != "" {
+	if got := cli.Revision(nil, "$Format:%h %cs$\n"); got != "" {
 		t.Errorf("neither stamped nor archived: %q", got)
 	}
-	if got := revision(nil, "ac02be3 2026-11-30\n"); got != "ac02be3 2026-11-30" {
+	if got := cli.Revision(nil, "ac02be3 2026-11-30\n"); got != "ac02be3 2026-11-30" {
 		t.Errorf("archived: %q", got)
 	}
 }
@@ -72,7 +74,7 @@ func TestArchiveWritesTheRevision(t *testing.T) {
 			continue
 		}
 		data, _ := io.ReadAll(tr)
-		got := revision(nil, string(data))
+		got := cli.Revision(nil, string(data))
 		if !regexp.MustCompile(`^[0-9a-f]{7,} \d{4}-\d{2}-\d{2}$`).MatchString(got) {
 			t.Errorf("archived revision.txt %q gives %q", data, got)
 		}
