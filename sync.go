@@ -164,6 +164,13 @@ var (
 	// ErrCentralRefusedStation: central does not accept this station's certificate (removed,
 	// or provisioned again since): a supervisor provisions the station with a new file.
 	ErrCentralRefusedStation = errors.New("central does not accept this station any more; a supervisor must provision it again")
+	// ErrWrongCentral: the server at the station's central address shows a certificate from
+	// another central's authority: the address, or the provisioning file, is for another
+	// central. Nothing was sent; retrying changes nothing until a supervisor fixes it.
+	ErrWrongCentral = errors.New("the server at central's address belongs to another central system; a supervisor must check central's address or load the provisioning file of the central this station reports to")
+	// ErrSyncRunning: another sync pass holds this station's database (the window's
+	// background sync and `station sync` in a terminal); nothing was done.
+	ErrSyncRunning = errors.New("another sync is running on this station; try again in a moment")
 )
 
 // Binding is the central a station is provisioned for.

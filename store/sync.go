@@ -8,8 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/wardpolice/enroll"
 )
@@ -217,6 +221,53 @@ func (s *Store) NextBatchSeq(ctx context.Context) (int64, error) {
 	return seq.Int64 + 1, nil
 }
 
+// syncLockPoll is how often SyncLock asks again for a lock another pass holds.
+const syncLockPoll = 50 * time.Millisecond
+
+// SyncLock makes this caller the only one syncing with this database, in this process or any
+// other: the station's window syncs in the background while an officer may type `station sync`
+// in a terminal, and two passes at once would number two batches alike, pack the same records
+// twice, or delete a batch file the other has just written. The lock is an flock on a file
+// beside the database, which the system releases when its holder exits, even killed. When
+// another holds it, SyncLock waits up to wait, then returns enroll.ErrSyncRunning. The caller
+// must call release once done.
+func (s *Store) SyncLock(ctx context.Context, wait time.Duration) (release func(), err error) {
+	path := s.path + "-sync.lock"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sync lock %s: %w", path, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		// Each call opens the file anew: flock locks belong to the open file, so two callers
+		// in one process exclude each other like two processes do.
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("sync lock %s: %w", path, err)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			f.Close()
+			return nil, enroll.ErrSyncRunning
+		}
+		t := time.NewTimer(min(left, syncLockPoll))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			return nil, fmt.Errorf("waiting for another sync to finish: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
 // Sent is one record in a batch: its id and the hash of the copy the batch carries.
 type Sent struct {
 	ID       string
@@ -234,6 +285,12 @@ func (s *Store) AddBatch(ctx context.Context, actor string, b enroll.Batch, reco
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO batches (id, seq, created_at, records, size, file, state)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.ID, b.Seq, b.CreatedAt.UnixMilli(), len(records), b.Size, b.File, string(enroll.BatchReady))
+		if seqTaken(err) {
+			// Another pass numbered its batch alike, one that did not take SyncLock (an
+			// older program on the same file): the officer hears that a sync is running,
+			// not SQLite's words; this batch is built again at the next pass.
+			return fmt.Errorf("batch number %d was taken meanwhile: %w", b.Seq, enroll.ErrSyncRunning)
+		}
 		if err != nil {
 			return err
 		}
@@ -258,6 +315,12 @@ func (s *Store) AddBatch(ctx context.Context, actor string, b enroll.Batch, reco
 		return fmt.Errorf("record batch %s: %w", b.ID, err)
 	}
 	return nil
+}
+
+// seqTaken tells the unique constraint on batches.seq refusing a row.
+func seqTaken(err error) bool {
+	var e sqlite3.Error
+	return errors.As(err, &e) && e.ExtendedCode == sqlite3.ErrConstraintUnique && strings.Contains(e.Error(), "batches.seq")
 }
 
 const batchColumns = `id, seq, created_at, records, size, file, state, upload_url, sent, uploaded_at, exported_at, reason`

@@ -227,3 +227,57 @@ func TestOpenMakesTheDatabasePrivate(t *testing.T) {
 		t.Fatalf("after opening: %v %v", st.Mode(), err)
 	}
 }
+
+// TestSyncLockIsOnePerDatabase: one sync at a time per database file, whichever handle or
+// process asks: another hears plainly that a sync is running (or, waiting, that it stopped
+// waiting), and gets the lock once the first lets it go.
+func TestSyncLockIsOnePerDatabase(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	other, err := Open(ctx, s.path, fastKDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	release, err := s.SyncLock(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, st := range map[string]*Store{"another handle": other, "the same handle": s} {
+		if _, err := st.SyncLock(ctx, 0); err != enroll.ErrSyncRunning {
+			t.Fatalf("%s took the sync lock while it was held: %v; want %v", name, err, enroll.ErrSyncRunning)
+		}
+	}
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := other.SyncLock(stopped, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a wait whose context ended: %v", err)
+	}
+	release()
+	again, err := other.SyncLock(ctx, 0)
+	if err != nil {
+		t.Fatalf("the lock once released: %v", err)
+	}
+	again()
+}
+
+// TestBatchNumberTakenMeanwhile: a batch recorded under a number another pass took meanwhile
+// (one that did not take the sync lock) says that a sync is running, not SQLite's words, and
+// leaves its records as they were.
+func TestBatchNumberTakenMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	batchOf(t, s, 1, "Nguyễn Văn An")
+	e := completeRecord(t, "Trần Thị Bình", "001187000102")
+	if err := s.Complete(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	err := s.AddBatch(ctx, "lan.nt", enroll.Batch{ID: "second", Seq: 1, CreatedAt: time.Now(), Size: 1000, File: "/outbox/c"},
+		[]Sent{{ID: e.ID, Revision: strings.Repeat("f", 64)}})
+	if !errors.Is(err, enroll.ErrSyncRunning) || strings.Contains(err.Error(), "UNIQUE") {
+		t.Fatalf("a batch under a number taken: %v; want ErrSyncRunning in words", err)
+	}
+	if got := statusOf(t, s, e.ID); got != enroll.StatusComplete {
+		t.Fatalf("its record is %s, want still complete", got)
+	}
+}

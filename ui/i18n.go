@@ -167,6 +167,8 @@ func (t *Translator) Err(err error) string {
 		enroll.ErrCentralUnreachable:    "err.central_unreachable",
 		enroll.ErrCentralBusy:           "err.central_busy",
 		enroll.ErrCentralRefusedStation: "err.central_refused_station",
+		enroll.ErrWrongCentral:          "err.wrong_central",
+		enroll.ErrSyncRunning:           "err.sync_running",
 
 		enroll.ErrOfficerTampered:    "err.officer_tampered",
 		enroll.ErrRotationUnfinished: "err.rotation_unfinished",

@@ -6,6 +6,7 @@
 package courier
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
@@ -52,6 +53,9 @@ type Store interface {
 	// AuditHead is the station's last authenticated audit entry, which every batch carries so
 	// that central can tell when the station's history went backwards.
 	AuditHead(ctx context.Context) (store.AuditHead, error)
+	// SyncLock makes the caller the only one syncing with the station database, across
+	// processes, waiting up to wait (then enroll.ErrSyncRunning).
+	SyncLock(ctx context.Context, wait time.Duration) (release func(), err error)
 	Provisioner
 }
 
@@ -63,6 +67,12 @@ const MaxRecords = 500
 // System is the audit trail's name for what the courier does on its own.
 const System = "system"
 
+// DefaultLockWait is how long a pass (or a build, an export, an acknowledgement import) waits
+// for another one on the same station database to finish before it says that another sync is
+// running: a pass with nothing to upload ends within it, one uploading a batch may take
+// minutes, which nobody should wait for in front of a terminal.
+const DefaultLockWait = 10 * time.Second
+
 // Courier moves records between the station and central.
 type Courier struct {
 	Store  Store
@@ -73,6 +83,9 @@ type Courier struct {
 	// Idle is how long a connection may carry nothing before it is given up (DefaultIdle
 	// when 0).
 	Idle time.Duration
+	// LockWait is how long a pass waits for another on the same database (DefaultLockWait
+	// when 0).
+	LockWait time.Duration
 
 	// wake asks Run for a pass now.
 	wake chan struct{}
@@ -159,11 +172,30 @@ type Report struct {
 	Queued    int
 	Refusals  []string // central's reasons for refused batches
 	BytesSent int64
+
+	// whole lists the batches whose upload central already held whole when this pass came to
+	// send it: whether central stored them, only its status answer can tell.
+	whole []enroll.Batch
+}
+
+// lock takes the station database's sync lock (Store.SyncLock) for one pass or one command.
+func (c *Courier) lock(ctx context.Context) (func(), error) {
+	return c.Store.SyncLock(ctx, cmp.Or(c.LockWait, DefaultLockWait))
 }
 
 // Tidy removes outbox files a crash left behind: a batch written but never recorded, a file
 // half written, or the file of a batch settled (uploaded or refused) just before the crash.
+// It takes the sync lock: a batch another pass has just written is not recorded yet either.
 func (c *Courier) Tidy(ctx context.Context) error {
+	release, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return c.tidy(ctx)
+}
+
+func (c *Courier) tidy(ctx context.Context) error {
 	known, err := c.Store.BatchFiles(ctx)
 	if err != nil {
 		return err
@@ -187,8 +219,18 @@ func (c *Courier) Tidy(ctx context.Context) error {
 }
 
 // Build packs every complete record into batches of at most MaxRecords. It needs a login;
-// actor is the officer whose session it runs in (or System).
+// actor is the officer whose session it runs in (or System). It takes the sync lock: two
+// builds at once would number their batches alike and pack the same records.
 func (c *Courier) Build(ctx context.Context, actor string) (built, packed int, err error) {
+	release, err := c.lock(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer release()
+	return c.build(ctx, actor)
+}
+
+func (c *Courier) build(ctx context.Context, actor string) (built, packed int, err error) {
 	if !c.Store.Unlocked() {
 		return 0, 0, enroll.ErrStationLocked
 	}

@@ -57,6 +57,12 @@ func newCentral(t *testing.T, dsn string, opts ...intake.Option) *centralUnderTe
 // startCentral opens central's folder and serves it on addr until the test ends or stop.
 func startCentral(t *testing.T, dir, dsn, addr string, opts ...intake.Option) *centralUnderTest {
 	t.Helper()
+	return startCentralLog(t, dir, dsn, addr, io.Discard, opts...)
+}
+
+// startCentralLog is startCentral writing central's log for its operator to logOut.
+func startCentralLog(t *testing.T, dir, dsn, addr string, logOut io.Writer, opts ...intake.Option) *centralUnderTest {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c, err := intake.Open(ctx, dir, dsn, opts...)
 	if err != nil {
@@ -65,7 +71,7 @@ func startCentral(t *testing.T, dir, dsn, addr string, opts ...intake.Option) *c
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Serve(ctx, addr, io.Discard, time.Hour, func(net.Addr) { close(ready) })
+		done <- c.Serve(ctx, addr, logOut, time.Hour, func(net.Addr) { close(ready) })
 	}()
 	select {
 	case <-ready:

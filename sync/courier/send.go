@@ -5,12 +5,15 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +34,9 @@ type link struct {
 	central string
 	ackKey  ed25519.PublicKey
 	http    *http.Client
+	// dial and tls are what http's connections are made with, for probe.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls  *tls.Config
 }
 
 func (c *Courier) link(ctx context.Context) (*link, error) {
@@ -55,7 +61,7 @@ func (c *Courier) link(ctx context.Context) (*link, error) {
 	}
 	t.DialContext = idleDial(t.DialContext, cmp.Or(c.Idle, DefaultIdle))
 	return &link{station: f.Station, central: strings.TrimSuffix(f.Central, "/"), ackKey: f.AckKey,
-		http: &http.Client{Transport: rt}}, nil
+		http: &http.Client{Transport: rt}, dial: t.DialContext, tls: conf}, nil
 }
 
 // upload sends every ready batch, oldest first, resuming any upload already begun.
@@ -119,8 +125,10 @@ func (c *Courier) uploadOne(ctx context.Context, l *link, client *upload.Client,
 		return fmt.Errorf("upload batch %d: %w", b.Seq, err)
 	}
 	if res.AlreadyComplete {
-		// The answer to the last PATCH was lost: central holds every byte and ingests it (or
-		// has); the status pull says what it made of the batch.
+		// The answer to the last PATCH was lost, or it was central saying it could not store
+		// the batch: central holds every byte and ingests it (or has); the status pull says
+		// what it made of the batch, and the pass checks it did (notStored).
+		r.whole = append(r.whole, b)
 		return nil
 	}
 	return c.uploaded(ctx, b, r)
@@ -203,6 +211,10 @@ func (c *Courier) ask(ctx context.Context, l *link, req wire.StatusRequest, r *R
 			// Central's trouble, not this station's: it is asked again at the next pass.
 			return fmt.Errorf("%w (%v)", enroll.ErrCentralBusy, err)
 		}
+		if resp.StatusCode == http.StatusForbidden {
+			// Central answers 403 only to a station it does not trust (intake's stations).
+			return fmt.Errorf("%w (%v)", enroll.ErrCentralRefusedStation, err)
+		}
 		return err
 	}
 	a, err := ack.Parse(data, l.ackKey, l.station)
@@ -216,6 +228,11 @@ func (c *Courier) ask(ctx context.Context, l *link, req wire.StatusRequest, r *R
 // removable media.
 func (c *Courier) ImportAck(ctx context.Context, actor string, data []byte) (Report, error) {
 	var r Report
+	release, err := c.lock(ctx)
+	if err != nil {
+		return r, err
+	}
+	defer release()
 	p, err := c.Store.Provisioning(ctx)
 	if err != nil {
 		return r, err
@@ -346,6 +363,11 @@ func (c *Courier) applyVerdicts(ctx context.Context, a *ack.Ack, r *Report) erro
 // stays ready: it still uploads if the station gets online first, and central takes whichever
 // copy arrives first.
 func (c *Courier) Export(ctx context.Context, actor, dir string) (int, error) {
+	release, err := c.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, fmt.Errorf("export: %w", err)
 	}
@@ -401,7 +423,13 @@ func (c *Courier) Pass(ctx context.Context, actor string) (Report, error) {
 	var r Report
 	c.update(func(s *enroll.SyncState) { s.Running = true })
 	defer c.update(func(s *enroll.SyncState) { s.Running = false })
-	err := classify(c.pass(ctx, actor, &r))
+	release, err := c.lock(ctx)
+	if err == nil {
+		var l *link
+		l, err = c.pass(ctx, actor, &r)
+		err = classify(ctx, l, err)
+		release()
+	}
 	c.update(func(s *enroll.SyncState) {
 		s.LastError = err
 		if err == nil {
@@ -411,25 +439,27 @@ func (c *Courier) Pass(ctx context.Context, actor string) (Report, error) {
 	return r, err
 }
 
-func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
-	if err := c.Tidy(ctx); err != nil {
-		return err
+// pass is Pass under the sync lock. It returns the link it made (nil before one), with which
+// classify asks central what a failed connection meant.
+func (c *Courier) pass(ctx context.Context, actor string, r *Report) (*link, error) {
+	if err := c.tidy(ctx); err != nil {
+		return nil, err
 	}
 	if err := c.drain(ctx, r); err != nil {
-		return err
+		return nil, err
 	}
 	if c.Store.Unlocked() {
-		built, packed, err := c.Build(ctx, actor)
+		built, packed, err := c.build(ctx, actor)
 		r.Built, r.Packed = built, packed
 		// The session may lock while records are read: what is built goes now, the rest
 		// at the next login.
 		if err != nil && !errors.Is(err, enroll.ErrStationLocked) {
-			return err
+			return nil, err
 		}
 	}
 	l, err := c.link(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	uerr := c.upload(ctx, l, r)
 	perr := c.pull(ctx, l, r)
@@ -437,39 +467,86 @@ func (c *Courier) pass(ctx context.Context, actor string, r *Report) error {
 		// Refused batches put their records back: pack and send them again now (after a
 		// station is provisioned anew, this is what gets them through).
 		again := Report{}
-		built, packed, err := c.Build(ctx, actor)
+		built, packed, err := c.build(ctx, actor)
 		if err != nil && !errors.Is(err, enroll.ErrStationLocked) {
-			return err
+			return l, err
 		}
 		uerr = c.upload(ctx, l, &again)
 		r.Built, r.Packed = r.Built+built, r.Packed+packed
 		r.Uploaded, r.BytesSent = r.Uploaded+again.Uploaded, r.BytesSent+again.BytesSent
 		r.Refused += again.Refused
 		r.Refusals = append(r.Refusals, again.Refusals...)
+		r.whole = append(r.whole, again.whole...)
 		if uerr == nil {
 			perr = c.pull(ctx, l, r)
 		}
 	}
 	if uerr != nil {
-		return uerr
+		return l, uerr
 	}
-	return perr
+	if perr != nil {
+		return l, perr
+	}
+	return l, c.notStored(ctx, r)
+}
+
+// notStored tells of a batch whose upload central held whole but whose status answer named no
+// outcome: central did not store it (its disk or database failed while it ingested). Its
+// upload client saw central's 503 turn into "already complete" when it asked again, so without
+// this check the pass would end as a success with the batch neither uploaded nor refused.
+// Central's sweep stores it later; this station asks again at its next pass.
+func (c *Courier) notStored(ctx context.Context, r *Report) error {
+	if len(r.whole) == 0 {
+		return nil
+	}
+	ready, err := c.Store.Batches(ctx, enroll.BatchReady)
+	if err != nil {
+		return err
+	}
+	waiting := map[string]bool{}
+	for _, b := range ready {
+		waiting[b.ID] = true
+	}
+	for _, b := range r.whole {
+		if waiting[b.ID] {
+			return fmt.Errorf("%w (batch %d: central holds all of it but has not stored it yet; it stores it by itself and this station asks again at its next pass)",
+				enroll.ErrCentralBusy, b.Seq)
+		}
+	}
+	return nil
 }
 
 // classify gives the trouble an officer can understand its domain error: central out of reach
-// or busy (the records wait safely), or central refusing this station. The detail stays wrapped.
-func classify(err error) error {
+// or busy (the records wait safely), central refusing this station, or another central at its
+// address. The detail stays wrapped. A connection that failed without saying why is put to
+// central once more on a connection of its own (l.probe), when the pass got as far as a link.
+func classify(ctx context.Context, l *link, err error) error {
 	var refused *upload.Refused
 	var netErr net.Error
 	var opErr *net.OpError
+	var foreign x509.UnknownAuthorityError
 	switch {
 	case err == nil:
 		return nil
+	case alreadySaid(err):
+		return err
+	// Central's certificate is not from the authority in the provisioning file: whatever
+	// answers there is not this station's central, and no retry changes that.
+	case errors.As(err, &foreign):
+		return fmt.Errorf("%w (%v)", enroll.ErrWrongCentral, err)
 	// A TLS alert from central during the handshake (the alert types are unexported).
-	case strings.Contains(err.Error(), "remote error: tls:") || errors.As(err, &refused) && refused.Status == http.StatusForbidden:
+	case remoteAlert(err) || errors.As(err, &refused) && refused.Status == http.StatusForbidden:
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralRefusedStation, err)
 	case upload.Busy(err):
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralBusy, err)
+	case l != nil && cutShort(err):
+		if perr := l.probe(ctx); perr != nil {
+			if errors.As(perr, &foreign) {
+				return fmt.Errorf("%w (%v; asked again: %v)", enroll.ErrWrongCentral, err, perr)
+			}
+			return fmt.Errorf("%w (%v; asked again, central answered: %v)", enroll.ErrCentralRefusedStation, err, perr)
+		}
+		return fmt.Errorf("%w (%v)", enroll.ErrCentralUnreachable, err)
 	case errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("%w (%v)", enroll.ErrCentralUnreachable, err)
@@ -477,12 +554,102 @@ func classify(err error) error {
 	return err
 }
 
+// alreadySaid tells an error that already says in the officer's words what happened.
+func alreadySaid(err error) bool {
+	for _, e := range []error{enroll.ErrCentralBusy, enroll.ErrCentralRefusedStation, enroll.ErrCentralUnreachable,
+		enroll.ErrWrongCentral, enroll.ErrSyncRunning, enroll.ErrNotProvisioned} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// remoteAlert tells a TLS alert central sent: crypto/tls reports it as an OpError "remote
+// error" (the alert type is unexported), which some wrappers keep only as text.
+func remoteAlert(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "remote error" || strings.Contains(err.Error(), "remote error: tls:")
+}
+
+// cutShort tells a connection that central (or the line) ended without an answer. Under TLS
+// 1.3 a station's certificate is judged after the station thinks the handshake is done, so
+// central's refusal arrives as an alert on the first read, and is often lost on the way:
+// central closes a connection whose request it never read, the reset overtakes the alert,
+// and the station sees "connection reset by peer", an EOF, or HTTP/2's "client conn could
+// not be established", which keeps no cause at all. A line that is down, a refused
+// connection or a timeout is not cut short: central was never heard, nothing to ask.
+func cutShort(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "http2: client conn")
+}
+
+// probeTimeout bounds probe. Central answers a station it accepts at once (HTTP/2 has the
+// server speak first), and refuses one within its handshake.
+const probeTimeout = 30 * time.Second
+
+// probe asks central, on a fresh connection of its own that sends nothing after the
+// handshake, whether it accepts this station's certificate. Central that accepts it sends its
+// HTTP/2 settings at once; central that refuses it sends a TLS alert and closes, and since
+// this connection sent no request central left unread, the close does not reset the line
+// and the alert arrives. probe returns the alert (or a handshake error such as another
+// central's certificate) when that is what central said, and nil when it accepted the station
+// or said nothing conclusive: the original error then stands.
+func (l *link) probe(ctx context.Context) error {
+	u, err := url.Parse(l.central)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	raw, err := l.dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil
+	}
+	// The dialled connection keeps its own idle deadlines; the probe's bound closes it.
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	defer stop()
+	conf := l.tls.Clone()
+	conf.NextProtos = []string{"h2"}
+	if conf.ServerName == "" {
+		conf.ServerName = u.Hostname()
+	}
+	conn := tls.Client(raw, conf)
+	defer conn.Close()
+	if err := conn.HandshakeContext(ctx); err != nil {
+		var foreign x509.UnknownAuthorityError
+		if remoteAlert(err) || errors.As(err, &foreign) {
+			return err
+		}
+		return nil
+	}
+	if conn.ConnectionState().NegotiatedProtocol != "h2" {
+		return nil // a server that waits for the client to speak first: nothing to learn
+	}
+	if _, err := conn.Read(make([]byte, 1)); err != nil && remoteAlert(err) {
+		return err
+	}
+	return nil
+}
+
 // Run does a pass at start, whenever Trigger is called and every interval, backing off after
 // failures (doubling up to maxWait), until ctx ends.
 func (c *Courier) Run(ctx context.Context, interval, maxWait time.Duration) {
 	wait := interval
 	for {
-		if _, err := c.Pass(ctx, c.actor()); err != nil && !errors.Is(err, enroll.ErrNotProvisioned) {
+		// Another pass on this database (`station sync` in a terminal) is no reason to
+		// back off: it is central's state that the back-off spares.
+		if _, err := c.Pass(ctx, c.actor()); err != nil && !errors.Is(err, enroll.ErrNotProvisioned) && !errors.Is(err, enroll.ErrSyncRunning) {
 			wait = min(wait*2, maxWait)
 		} else {
 			wait = interval

@@ -28,6 +28,8 @@ type Central struct {
 	db   *db
 	now  func() time.Time
 	log  *slog.Logger // what central did, for its operator; silent outside Serve
+	// storeFault, when set, fails the storing of a batch as a full disk would (WithStoreFault).
+	storeFault func(station, batch string) error
 }
 
 // DefaultDB is the SQLite file in central's folder used when no --db is given.
@@ -38,6 +40,13 @@ type Option func(*Central)
 
 // WithClock replaces the wall clock (tests; the demo).
 func WithClock(now func() time.Time) Option { return func(c *Central) { c.now = now } }
+
+// WithStoreFault has fail(station, batch) called as central stores each batch, inside the
+// transaction that stores it: an error rolls the batch back as a full disk or a failing
+// database would, for fault-injection tests (a real full disk is a tmpfs and root away).
+func WithStoreFault(fail func(station, batch string) error) Option {
+	return func(c *Central) { c.storeFault = fail }
+}
 
 // Open opens central's folder and database (dsn: a postgres:// URL or a SQLite path; empty for
 // the folder's own SQLite file).
@@ -206,18 +215,36 @@ func (c *Central) trustAs(ctx context.Context, cert *x509.Certificate, column st
 	var removed sql.NullInt64
 	err := c.db.queryRow(ctx, `SELECT `+column+`, active, removed_at FROM stations WHERE code = ?`, code).Scan(&fp, &active, &removed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("station %s is unknown to this central", code)
+		return "", refuseStation("station %s is unknown to this central", code)
 	}
 	if err != nil {
+		// Central's own trouble (its database does not answer): it says nothing about the
+		// station, which must not be told to be provisioned again for it.
 		return "", fmt.Errorf("look up station %s: %w", code, err)
 	}
 	if active != 1 {
-		return "", fmt.Errorf("station %s was removed on %s", code, time.UnixMilli(removed.Int64).UTC().Format(time.DateOnly))
+		return "", refuseStation("station %s was removed on %s", code, time.UnixMilli(removed.Int64).UTC().Format(time.DateOnly))
 	}
 	if fp != provision.Fingerprint(cert) {
-		return "", fmt.Errorf("station %s presented a certificate central no longer trusts (it was re-issued)", code)
+		return "", refuseStation("station %s presented a certificate central no longer trusts (it was re-issued)", code)
 	}
 	return code, nil
+}
+
+// ErrStationRefused marks central's definite refusal of a station's certificate: the station
+// is unknown to it, was removed, or was issued another certificate since. Only such a refusal
+// ends a station's TLS handshake or refuses its batch; any other error from trust is central's
+// own trouble, for which the station is asked to come back later.
+var ErrStationRefused = errors.New("central does not trust this station")
+
+// stationRefusal is a definite refusal, in words that name the station and why.
+type stationRefusal struct{ msg string }
+
+func (e *stationRefusal) Error() string        { return e.msg }
+func (e *stationRefusal) Is(target error) bool { return target == ErrStationRefused }
+
+func refuseStation(format string, args ...any) error {
+	return &stationRefusal{fmt.Sprintf(format, args...)}
 }
 
 // RegisterLoaded is what a register file added: citizens, and reference prints among them.
@@ -280,12 +307,14 @@ func (c *Central) lookup(ctx context.Context, id enroll.PersonalID) (enroll.Regi
 	if err != nil {
 		return enroll.RegisterEntry{}, false, fmt.Errorf("register: %w", err)
 	}
+	// These errors reach central's log beside the record's id: they name neither the
+	// citizen's ID number nor the value found.
 	e := enroll.RegisterEntry{PersonalID: id, FullName: name}
 	if e.DateOfBirth, err = enroll.ParseDate(enroll.FieldDateOfBirth, dob); err != nil {
-		return e, false, fmt.Errorf("register entry %s: %w", id, err)
+		return e, false, errors.New("the register's entry for the record's citizen holds a date of birth that is not a date")
 	}
 	if e.Gender, err = enroll.ParseGender(gender); err != nil {
-		return e, false, fmt.Errorf("register entry %s: %w", id, err)
+		return e, false, errors.New("the register's entry for the record's citizen holds a gender that is not one")
 	}
 	return e, true, nil
 }

@@ -71,16 +71,31 @@ func (c *Central) Ingest(ctx context.Context, path string, from From) (Outcome, 
 		c.now().UnixMilli(), out.Station, out.ID, from.Source, out.Outcome, out.Reason); err != nil {
 		return out, fmt.Errorf("ingest %s: intake log: %w", path, err)
 	}
-	c.log.Info("batch", "id", out.ID, "station", out.Station, "source", from.Source, "outcome", out.Outcome,
-		"records", len(stored), "reason", out.Reason)
-	if len(stored) > 0 {
-		// The batch is stored and logged: offered again it would be a duplicate, so an error
-		// here would make the station retry for nothing. What stays undecided is picked up by
-		// the next VerifyPending (the server's sweep, or the end of an import).
-		if _, err := c.VerifyPending(ctx, stored); err != nil {
-			c.log.Warn("batch stored, verification pending", "id", out.ID, "station", out.Station, "err", err)
-		}
+	attrs := []any{"id", out.ID, "station", out.Station, "source", from.Source, "outcome", out.Outcome}
+	if out.Outcome == ack.BatchRefused {
+		// A refused batch is a station's trouble (tampered, foreign, replayed, removed) that an
+		// operator looks into: a warning, with central's reason.
+		c.log.Warn("batch refused", append(attrs, "reason", out.Reason)...)
+		return out, nil
 	}
+	if out.Outcome == ack.BatchDuplicate {
+		c.log.Info("batch already stored", attrs...)
+		return out, nil
+	}
+	// The batch is stored and logged: offered again it would be a duplicate, so an error here
+	// would make the station retry for nothing. What stays undecided is picked up by the next
+	// VerifyPending (the server's sweep, or the end of an import).
+	var t tally
+	var verr error
+	if len(stored) > 0 { // none would mean every received record at central
+		t, verr = c.verifyPending(ctx, stored)
+	}
+	attrs = append(attrs, "records", len(stored), "verified", t.verified, "rejected", t.rejected, "review", t.review)
+	if verr != nil {
+		c.log.Warn("batch stored, verification pending", append(attrs, "pending", len(stored)-t.decided(), "err", verr)...)
+		return out, nil
+	}
+	c.log.Info("batch stored", attrs...)
 	return out, nil
 }
 
@@ -153,8 +168,11 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 		out.Outcome = ack.BatchDuplicate
 		return out, nil, nil
 	}
-	if _, err := c.trustEndorser(ctx, cert); err != nil {
+	if _, err := c.trustEndorser(ctx, cert); errors.Is(err, ErrStationRefused) {
 		return out, nil, refuse("batch %s: %v", h.ID, err)
+	} else if err != nil {
+		// Central could not look the station up: the batch may be offered again.
+		return out, nil, err
 	}
 	// The endorsement key is used once, when the station is provisioned; the first signing key
 	// central sees from a station is the one it keeps until the station is re-issued.
@@ -188,7 +206,7 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 		if _, err := t.exec(ctx, `UPDATE stations SET last_seen = ?, signing_key = coalesce(signing_key, ?) WHERE code = ?`, now, []byte(h.SigningKey), h.Station); err != nil {
 			return err
 		}
-		return batch.Open(f, c.keys.Batch, m, func(e *enroll.Enrollment, entry batch.Entry) error {
+		err := batch.Open(f, c.keys.Batch, m, func(e *enroll.Enrollment, entry batch.Entry) error {
 			if e.Station != h.Station {
 				return refuse("batch %s: record %s says it was made at station %s", h.ID, e.ID, e.Station)
 			}
@@ -201,6 +219,10 @@ func (c *Central) ingest(ctx context.Context, path string, from From) (Outcome, 
 			}
 			return err
 		})
+		if err == nil && c.storeFault != nil {
+			err = c.storeFault(h.Station, h.ID)
+		}
+		return err
 	})
 	var ref *refusal
 	switch {
@@ -353,62 +375,87 @@ func (c *Central) record(ctx context.Context, k recordKey) (*enroll.Enrollment, 
 // waiting for an examiner when ids is empty: after a crash between storing and verifying) and
 // returns how many it decided or sent to manual review.
 func (c *Central) VerifyPending(ctx context.Context, ids []recordKey) (int, error) {
+	t, err := c.verifyPending(ctx, ids)
+	return t.decided(), err
+}
+
+// tally counts what verification made of records: verified, rejected, or held for an
+// examiner.
+type tally struct{ verified, rejected, review int }
+
+func (t tally) decided() int { return t.verified + t.rejected + t.review }
+
+// add counts one record's decision.
+func (t *tally) add(d decision) {
+	switch {
+	case d.review:
+		t.review++
+	case d.reason.IsZero():
+		t.verified++
+	default:
+		t.rejected++
+	}
+}
+
+// verifyPending is VerifyPending, counting each kind of decision.
+func (c *Central) verifyPending(ctx context.Context, ids []recordKey) (tally, error) {
+	var t tally
 	if len(ids) == 0 {
 		rows, err := c.db.query(ctx, `SELECT station, id FROM records WHERE status = ? AND NOT EXISTS (
 			SELECT 1 FROM reviews r WHERE r.station = records.station AND r.record_id = records.id
 				AND r.revision = records.revision AND r.decided_at IS NULL)`, string(enroll.StatusReceived))
 		if err != nil {
-			return 0, fmt.Errorf("records to verify: %w", err)
+			return t, fmt.Errorf("records to verify: %w", err)
 		}
 		for rows.Next() {
 			var k recordKey
 			if err := rows.Scan(&k.Station, &k.ID); err != nil {
 				rows.Close()
-				return 0, err
+				return t, err
 			}
 			ids = append(ids, k)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return 0, err
+			return t, err
 		}
 	}
 	// A record that cannot be verified now stays received for the next sweep; it must not hold
 	// back the records after it, which may be other stations' (their acknowledgements wait
 	// on every record being decided).
-	n := 0
 	var errs []error
 	for _, k := range ids {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		if err := c.verifyOne(ctx, k); err != nil {
+		d, err := c.verifyOne(ctx, k)
+		if err != nil {
 			c.log.Warn("verify", "station", k.Station, "record", k.ID, "err", err)
 			errs = append(errs, fmt.Errorf("record %s of %s: %w", k.ID, k.Station, err))
 			continue
 		}
-		n++
+		t.add(d)
 	}
 	if len(errs) > 0 {
-		return n, fmt.Errorf("verify: %d of %d records left undecided: %w", len(ids)-n, len(ids), errors.Join(errs...))
+		return t, fmt.Errorf("verify: %d of %d records left undecided: %w", len(ids)-t.decided(), len(ids), errors.Join(errs...))
 	}
-	return n, nil
+	return t, nil
 }
 
 // verifyOne decides one received record: verified, rejected with its reason, or held for an
-// examiner.
-func (c *Central) verifyOne(ctx context.Context, k recordKey) error {
+// examiner; it returns the decision.
+func (c *Central) verifyOne(ctx context.Context, k recordKey) (decision, error) {
 	e, revision, err := c.record(ctx, k)
 	if err != nil {
-		return err
+		return decision{}, err
 	}
 	d, err := c.verify(ctx, e)
 	if err != nil {
-		return err
+		return decision{}, err
 	}
 	if d.review {
-		return c.flagForReview(ctx, k, revision, d.fingers)
+		return d, c.flagForReview(ctx, k, revision, d.fingers)
 	}
 	_, err = decide(ctx, c.db, k, revision, d.reason, c.now().UnixMilli())
 	if err != nil && d.reason.IsZero() && uniqueViolation(err) {
@@ -417,7 +464,7 @@ func (c *Central) verifyOne(ctx context.Context, k recordKey) error {
 			_, err = decide(ctx, c.db, k, revision, d.reason, c.now().UnixMilli())
 		}
 	}
-	return err
+	return d, err
 }
 
 // execer is the database or a transaction.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,11 @@ const UploadRetention = 30 * 24 * time.Hour
 // hold a lock file of an upload removed under it for as long as it runs.
 const strayAge = time.Hour
 
+// unavailableRetryAfter is the Retry-After of a 503 for central's own trouble (its database
+// or disk): long enough that the station's upload client does not retry in place (it waits at
+// most 30 s there) but hands the answer to the courier, whose next pass comes a minute later.
+const unavailableRetryAfter = time.Minute
+
 // statusReadTimeout bounds the time a station takes to send a status request's body; the
 // server as a whole has no ReadTimeout, which would cut off long tus uploads.
 const statusReadTimeout = time.Minute
@@ -75,8 +81,14 @@ func (c *Central) TLSConfig() *tls.Config {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err := c.trust(ctx, cs.PeerCertificates[0])
-			return err
+			// Only a definite refusal ends the handshake: the alert it sends tells the station
+			// to be provisioned again. When central cannot look the station up (its database
+			// does not answer), the connection goes on and stations() answers each request 503,
+			// so the station keeps its records and comes back later.
+			if _, err := c.trust(ctx, cs.PeerCertificates[0]); errors.Is(err, ErrStationRefused) {
+				return err
+			}
+			return nil
 		},
 	}
 }
@@ -126,8 +138,18 @@ func (c *Central) stations(next http.Handler) http.Handler {
 			return
 		}
 		code, err := c.trust(r.Context(), r.TLS.PeerCertificates[0])
-		if err != nil {
+		if errors.Is(err, ErrStationRefused) {
 			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		if err != nil {
+			// The detail (the database's words) is for central's operator; the station hears
+			// that central cannot take it now, which it tells its officer as "busy, records
+			// kept". The station is named from its certificate, which the CA verified.
+			c.log.Error("station not checked: central's database did not answer", "station", StationOf(r.TLS.PeerCertificates[0]),
+				"request", r.Method+" "+r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(unavailableRetryAfter/time.Second)))
+			http.Error(w, "central cannot check this station now (its database does not answer); try again later", http.StatusServiceUnavailable)
 			return
 		}
 		r.Header.Set(stationHeader, code)
@@ -209,11 +231,19 @@ func (c *Central) beforeUpload(hook handler.HookEvent) (handler.HTTPResponse, ha
 // at once whether central stored or refused its batch.
 func (c *Central) afterUpload(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	path := hook.Upload.Storage[filestore.StorageKeyPath]
-	out, err := c.Ingest(hook.Context, path, From{Source: SourceUpload, Station: hook.HTTPRequest.Header.Get(stationHeader),
-		Batch: hook.Upload.MetaData[wire.MetaBatch]})
+	station, id := hook.HTTPRequest.Header.Get(stationHeader), hook.Upload.MetaData[wire.MetaBatch]
+	out, err := c.Ingest(hook.Context, path, From{Source: SourceUpload, Station: station, Batch: id})
 	if err != nil {
-		// The upload is whole on disk; the sweep ingests it later.
-		return handler.HTTPResponse{}, handler.NewError("ERR_INTAKE", "central could not store the batch yet; it will", http.StatusServiceUnavailable)
+		// Central's own trouble (a full disk, a database that does not answer): its operator
+		// hears of it now, not at the next sweep. The upload is whole on disk; the sweep
+		// ingests it later.
+		c.log.Error("batch not stored", "station", station, "batch", id, "upload", hook.Upload.ID, "err", err)
+		// Retry-After beyond the station's in-place retries: its next attempt would find the
+		// upload whole and hear nothing of this answer, so it hands it to its courier at once,
+		// which tells the officer that central could not take the batch yet.
+		e := handler.NewError("ERR_INTAKE", "central could not store the batch yet; it will", http.StatusServiceUnavailable)
+		e.HTTPResponse.Header["Retry-After"] = strconv.Itoa(int(unavailableRetryAfter / time.Second))
+		return handler.HTTPResponse{}, e
 	}
 	if out.Outcome == ack.BatchRefused {
 		e := handler.NewError("ERR_BATCH_REFUSED", out.Reason, http.StatusUnprocessableEntity)
@@ -250,8 +280,9 @@ func (c *Central) status(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := c.statusAck(r.Context(), station, req)
 	if err != nil {
-		// The detail is central's (database, keys): for its operator, not for the station.
-		c.log.Warn("status", "station", station, "err", err)
+		// The detail is central's (database, keys): for its operator, not for the station. It
+		// is central's own trouble, which its operator must fix: an error, not a warning.
+		c.log.Error("status not answered", "station", station, "err", err)
 		http.Error(w, "central could not answer now; ask again later", http.StatusServiceUnavailable)
 		return
 	}
