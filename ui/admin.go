@@ -161,6 +161,9 @@ func (s *Station) officersTab() fyne.CanvasObject {
 	add := widget.NewButton(s.tr.T("admin.add"), nil)
 	add.Importance = widget.HighImportance
 	add.OnTapped = func() {
+		if user.Text == "" && name.Text == "" && pw.Text == "" && confirm.Text == "" {
+			return // a second click after the form was added and emptied: nothing to add
+		}
 		f := enroll.OfficerForm{Username: strings.TrimSpace(user.Text), FullName: name.Text, Role: roles[role.SelectedIndex()],
 			Password: pw.Text, Confirm: confirm.Text}
 		act(func() error {
@@ -173,6 +176,7 @@ func (s *Station) officersTab() fyne.CanvasObject {
 			return err
 		})
 	}
+	confirm.OnSubmitted = func(string) { add.OnTapped() } // Enter in the last field adds, as in the other forms
 	form := widget.NewForm(
 		widget.NewFormItem(s.tr.T("field.username"), user),
 		widget.NewFormItem(s.tr.T("field.full_name"), name),

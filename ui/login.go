@@ -24,7 +24,13 @@ func (s *Station) showRecoveryKey(key string, sup enroll.OfficerForm) {
 		shown := widget.NewLabelWithStyle(key, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 		shown.SizeName = theme.SizeNameSubHeadingText
 		shown.Wrapping = fyne.TextWrapBreak
-		done := widget.NewButton(s.tr.T("setup.recovery_done"), s.showLogin)
+		done := widget.NewButton(s.tr.T("setup.recovery_done"), func() {
+			// The key must not stay where the next paste puts it (the screen says so).
+			if cb := fyne.CurrentApp().Clipboard(); cb.Content() == key {
+				cb.SetContent("")
+			}
+			s.showLogin()
+		})
 		done.Importance = widget.HighImportance
 		kept.Text = s.tr.T("setup.recovery_kept")
 		kept.OnChanged = func(on bool) {

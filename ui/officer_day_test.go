@@ -248,6 +248,13 @@ func TestRecoveryKeyOnPaper(t *testing.T) {
 	if len(trail) != 1 || trail[0].Officer != testUser || trail[0].Detail != "recovery key sheet print" {
 		t.Errorf("printing the sheet not audited: %+v", trail)
 	}
+	// Going on to the login empties the clipboard of the key, as the screen asks.
+	h.tap(h.T("dialog.close"))
+	h.check(h.T("setup.recovery_kept")).SetChecked(true)
+	h.tap(h.T("setup.recovery_done"))
+	if got := fyne.CurrentApp().Clipboard().Content(); got == key {
+		t.Error("the recovery key stayed on the clipboard after the set-up")
+	}
 }
 
 // savedWithException saves, as officer testUser, a complete record whose left index finger

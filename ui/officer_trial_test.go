@@ -5,6 +5,7 @@ package ui
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -264,4 +265,33 @@ func TestWizardFitsASmallScreen(t *testing.T) {
 	h.tap(h.T("wizard.next"))
 	h.onStep(enroll.StepFingers)
 	fits("fingerprint")
+}
+
+// TestAddOfficerTwiceOrByEnter: Enter in the last field adds the officer; a second click after
+// the form was added and emptied adds nothing and says nothing.
+func TestAddOfficerTwiceOrByEnter(t *testing.T) {
+	h := newHarness(t, filepath.Join(t.TempDir(), "station.db"))
+	h.firstRun()
+	h.login()
+	h.s.showAdmin()
+	h.typeInto(h.T("field.username"), "minh.pv")
+	h.typeInto(h.T("field.full_name"), "Phạm Văn Minh")
+	h.typeInto(h.T("field.password"), "tamthoi2026")
+	h.typeInto(h.T("field.password_confirm"), "tamthoi2026")
+	h.pressEnter(h.T("field.password_confirm"))
+	h.settle()
+	officers, err := h.st.Officers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(officers, func(o enroll.Officer) bool { return o.Username == "minh.pv" }) {
+		t.Fatalf("Enter did not add the officer:\n%s", h.texts())
+	}
+	h.tap(h.T("admin.add"))
+	h.settle()
+	for _, line := range strings.Split(h.texts(), "\n") {
+		if strings.HasPrefix(line, h.T("field.username")+": ") {
+			t.Fatalf("a second click on the emptied form reported %q:\n%s", line, h.texts())
+		}
+	}
 }
