@@ -54,6 +54,9 @@ func TestRecordsWithoutIdentityOpen(t *testing.T) {
 		t.Fatalf("the empty draft's view has no name placeholder or no way to delete it:\n%s", h.texts())
 	}
 	h.tap(h.T("records.delete_draft"))
+	if !h.hasText(h.s.tr.F("records.delete_confirm", map[string]any{"name": h.T("home.unnamed")})) {
+		t.Fatalf("the question names no one:\n%s", h.texts())
+	}
 	h.tap(h.T("dialog.confirm"))
 	if _, err := h.st.Get(ctx, empty.ID); err == nil {
 		t.Fatal("the empty draft is still there")

@@ -184,7 +184,11 @@ func (s *Station) recordActions(e *enroll.Enrollment, d dialog.Dialog) []fyne.Ca
 	}
 	if e.Status == enroll.StatusDraft && (e.Officer == s.officer.Username || sup) {
 		del := widget.NewButton(s.tr.T("records.delete_draft"), func() {
-			text := widget.NewLabel(s.tr.F("records.delete_confirm", map[string]any{"name": e.Citizen.FullName}))
+			who := e.Citizen.FullName
+			if who == "" {
+				who = s.tr.T("home.unnamed") // a draft saved before a name was typed
+			}
+			text := widget.NewLabel(s.tr.F("records.delete_confirm", map[string]any{"name": who}))
 			text.Wrapping = fyne.TextWrapWord
 			confirm := dialog.NewCustomConfirm(s.tr.T("records.delete_draft"), s.tr.T("dialog.confirm"), s.tr.T("dialog.cancel"), text,
 				func(ok bool) {

@@ -469,31 +469,35 @@ func (st *fingersStep) askException() {
 	reason.PlaceHolder = tr.T("fingers.exception_choose")
 	note := newDialogEntry()
 	note.SetPlaceHolder(tr.T("fingers.exception_note_hint"))
-	items := []*widget.FormItem{
+	msg := errorLabel()
+	form := widget.NewForm(
 		widget.NewFormItem(tr.T("field.finger_exception"), reason),
 		widget.NewFormItem(tr.T("fingers.exception_note"), note),
-	}
-	d := dialog.NewForm(tr.F("fingers.exception_title", map[string]any{"finger": p}), tr.T("dialog.save"), tr.T("dialog.cancel"), items,
-		func(ok bool) {
-			if !ok {
-				return
+	)
+	var d *dialog.CustomDialog
+	save := widget.NewButton(tr.T("dialog.save"), func() {
+		x := enroll.FingerException{Position: p, Note: enroll.NormalizeText(note.Text)}
+		for i, r := range enroll.ExceptionReasons() {
+			if reason.SelectedIndex() == i {
+				x.Reason = r
 			}
-			x := enroll.FingerException{Position: p, Note: enroll.NormalizeText(note.Text)}
-			for i, r := range enroll.ExceptionReasons() {
-				if reason.SelectedIndex() == i {
-					x.Reason = r
-				}
-			}
-			if err := x.Check(); err != nil {
-				st.state.SetText(tr.Err(err))
-				return
-			}
-			st.w.e.SetException(x)
-			st.selected = st.firstPending()
-			st.state.SetText("")
-			st.refresh()
-		}, st.w.s.win)
-	d.Resize(fyne.NewSize(480, 260))
+		}
+		if err := x.Check(); err != nil {
+			// Said in the dialog, which stays open: the officer chooses the reason there.
+			setError(msg, tr.Err(err))
+			return
+		}
+		d.Hide()
+		st.w.e.SetException(x)
+		st.selected = st.firstPending()
+		st.state.SetText("")
+		st.refresh()
+	})
+	save.Importance = widget.HighImportance
+	note.OnSubmitted = func(string) { save.OnTapped() }
+	d = dialog.NewCustomWithoutButtons(tr.F("fingers.exception_title", map[string]any{"finger": p}), container.NewVBox(form, msg), st.w.s.win)
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton(tr.T("dialog.cancel"), func() { d.Hide() }), save})
+	d.Resize(fyne.NewSize(480, 280))
 	d.Show()
 }
 
