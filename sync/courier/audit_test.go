@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wardpolice/enroll/store"
 	"github.com/wardpolice/enroll/store/demo"
-	"github.com/wardpolice/enroll/sync/courier"
 	"github.com/wardpolice/enroll/sync/intake"
 )
 
@@ -91,18 +89,10 @@ func TestBatchesCarryAuditHeadAndCentralSeesRollback(t *testing.T) {
 func moreRecords(t *testing.T, s *stationUnderTest, n int, seed uint64) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(s.dir, "station.db"),
-		store.WithPasswordParams(store.PasswordParams{Time: 1, Memory: 8 * 1024, Threads: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Authenticate(ctx, s.supervisor, password); err != nil {
-		t.Fatal(err)
-	}
+	st, c := secondHandle(t, s)
 	g := demo.Generator{Store: st, Records: n, Seed: seed, Span: time.Hour, Actor: s.supervisor}
 	if err := g.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s.st, s.courier = st, courier.New(st, filepath.Join(s.dir, "outbox"))
+	s.st, s.courier = st, c
 }
