@@ -95,6 +95,14 @@ func (s *Station) openRecord(id string) {
 		if title == "" {
 			title = s.tr.T("home.unnamed")
 		}
+		if !e.Returned.IsZero() {
+			// Why central sent it back is what the officer opened it for: above the record,
+			// not at the bottom of its contact card below the fold.
+			why := widget.NewLabel(s.tr.F("sync.returned_because", map[string]any{"reason": s.reason(e.Returned)}))
+			why.Importance = widget.DangerImportance
+			why.Wrapping = fyne.TextWrapWord
+			body = container.NewBorder(why, nil, nil, nil, body)
+		}
 	}
 	d := dialog.NewCustom(title, s.tr.T("dialog.close"), body, s.win)
 	buttons := s.recordActions(e, d)

@@ -148,6 +148,10 @@ func TestSyncOnScreen(t *testing.T) {
 	if !h.hasText(h.T("sync.central_says")) || !strings.Contains(h.texts(), h.T("reason.dob_mismatch")) {
 		t.Fatalf("the record view should say why central returned it:\n%s", h.texts())
 	}
+	// Said first, above the record, where the dialog opens.
+	if !h.hasText(h.s.tr.F("sync.returned_because", map[string]any{"reason": h.T("reason.dob_mismatch")})) {
+		t.Fatalf("the record's dialog does not open on why central returned it:\n%s", h.texts())
+	}
 	// A synced station waits for central: no supervisor's "delivered" mark that could purge a
 	// record central never confirmed.
 	h.s.openRecord(atCentral)
