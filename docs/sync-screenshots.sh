@@ -47,5 +47,5 @@ shot 12-sync 1.5
 k alt+Left; sleep 1
 # The Drafts tab, then its first row: a record central returned.
 xdotool mousemove 547 136 click 1; sleep 1
-xdotool mousemove 700 176 click 1
+xdotool mousemove 700 210 click 1 # below the column headers
 shot 13-returned-record 1.5

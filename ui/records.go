@@ -49,7 +49,8 @@ func (s *Station) statusText(r enroll.Summary) string {
 		state += " · " + s.tr.W(r.Step)
 	}
 	if !r.Returned.IsZero() {
-		state += " · " + s.tr.F("sync.returned_because", map[string]any{"reason": s.reason(r.Returned)})
+		// Why central sent it back comes first: the column cuts what does not fit.
+		state = s.tr.F("sync.returned_because", map[string]any{"reason": s.reason(r.Returned)}) + " · " + state
 	}
 	return state
 }

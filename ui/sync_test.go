@@ -132,6 +132,10 @@ func TestSyncOnScreen(t *testing.T) {
 	if tabs.Items[0].Text != h.s.tr.F("sync.returned", map[string]any{"count": 1}) || !strings.Contains(h.texts(), reason) {
 		t.Fatalf("the Sync screen should list the returned record with its reason:\n%s", h.texts())
 	}
+	// The reason leads the status cell: a narrow column cuts the rest, not the reason.
+	if !strings.Contains(h.texts(), "\n"+reason+" · ") {
+		t.Fatalf("the returned record's status does not start with the reason:\n%s", h.texts())
+	}
 	tabs.SelectIndex(1)
 	if tabs.Items[1].Text != h.s.tr.F("sync.batches", map[string]any{"count": 1}) ||
 		!strings.Contains(h.texts(), h.s.tr.F("sync.batch", map[string]any{"seq": 1})) {
