@@ -33,37 +33,16 @@ type databaseRecord struct {
 	Note     string `json:"note,omitempty"`
 }
 
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
 // checkDSN refuses a database address central cannot use: an URL of another kind would
 // otherwise be taken for a SQLite file's name.
 func checkDSN(dsn string) error {
-	if dsn == "" || isPostgres(dsn) {
+	if dsn == "" || intake.IsPostgres(dsn) {
 		return nil
 	}
 	if scheme, _, ok := strings.Cut(dsn, "://"); ok {
 		return fmt.Errorf("%s:// databases are not supported: give a postgres://USER@HOST/DATABASE URL, or a SQLite file's path (default: central.db in the folder)", scheme)
 	}
 	return nil
-}
-
-// maskDSN is a database address fit to print: a URL's password as "xxxxx".
-func maskDSN(dsn string) string {
-	if !isPostgres(dsn) {
-		return dsn
-	}
-	u, err := neturl.Parse(dsn)
-	if err != nil {
-		return "postgres://(an address that does not parse)"
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
 }
 
 // withoutPassword is a PostgreSQL URL without its password, and whether it had one.
@@ -99,8 +78,8 @@ func maskedURLError(err error) error {
 // describeDB is how serve and init name the database: "PostgreSQL postgres://central:xxxxx@…"
 // or "SQLite /srv/central/central.db".
 func describeDB(dsn string) string {
-	if isPostgres(dsn) {
-		return "PostgreSQL " + maskDSN(dsn)
+	if intake.IsPostgres(dsn) {
+		return "PostgreSQL " + intake.RedactDSN(dsn)
 	}
 	return "SQLite " + dsn
 }
@@ -122,7 +101,7 @@ func readDatabaseRecord(dir string) (*databaseRecord, error) {
 // recordDatabase writes databaseFile for the database init sets the folder up with.
 func recordDatabase(dir, dsn string) (*databaseRecord, error) {
 	r := &databaseRecord{Kind: "sqlite", Address: dsn}
-	if isPostgres(dsn) {
+	if intake.IsPostgres(dsn) {
 		addr, had, err := withoutPassword(dsn)
 		if err != nil {
 			return nil, err
@@ -161,7 +140,7 @@ func (f *flags) resolveDSN() (string, error) {
 	switch {
 	case r == nil && dsn == "":
 		return intake.DefaultDB(*f.dir), nil
-	case r == nil, isPostgres(dsn):
+	case r == nil, intake.IsPostgres(dsn):
 		return dsn, nil
 	case r.Kind == "postgres" && dsn == "" && !r.Password:
 		return r.Address, nil
@@ -209,7 +188,7 @@ var errDatabaseTaken = errors.New("the database already belongs to another centr
 // stations: they were provisioned by another central's CA, and could not connect to this one.
 func checkNewDatabase(ctx context.Context, dsn string, takeOver bool) error {
 	driver, source := "pgx", dsn
-	if !isPostgres(dsn) {
+	if !intake.IsPostgres(dsn) {
 		if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {
 			return nil // a new SQLite file: created with the folder
 		} else if err != nil {
@@ -219,11 +198,11 @@ func checkNewDatabase(ctx context.Context, dsn string, takeOver bool) error {
 	}
 	d, err := sql.Open(driver, source)
 	if err != nil {
-		return fmt.Errorf("database %s: %w", maskDSN(dsn), err)
+		return fmt.Errorf("database %s: %w", intake.RedactDSN(dsn), err)
 	}
 	defer d.Close()
 	if err := d.PingContext(ctx); err != nil {
-		return fmt.Errorf("cannot use the database %s: %w", maskDSN(dsn), err)
+		return fmt.Errorf("cannot use the database %s: %w", intake.RedactDSN(dsn), err)
 	}
 	tables := `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'stations'`
 	if driver == "sqlite3" {
@@ -231,13 +210,13 @@ func checkNewDatabase(ctx context.Context, dsn string, takeOver bool) error {
 	}
 	var n int
 	if err := d.QueryRowContext(ctx, tables).Scan(&n); err != nil {
-		return fmt.Errorf("cannot use the database %s: %w", maskDSN(dsn), err)
+		return fmt.Errorf("cannot use the database %s: %w", intake.RedactDSN(dsn), err)
 	}
 	if n == 0 {
 		return nil
 	}
 	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM stations`).Scan(&n); err != nil {
-		return fmt.Errorf("cannot use the database %s: %w", maskDSN(dsn), err)
+		return fmt.Errorf("cannot use the database %s: %w", intake.RedactDSN(dsn), err)
 	}
 	if n == 0 || takeOver {
 		return nil
@@ -245,7 +224,7 @@ func checkNewDatabase(ctx context.Context, dsn string, takeOver bool) error {
 	return fmt.Errorf("%w: %s holds %d station(s) provisioned by another central, whose certificates this new folder's CA did not issue "+
 		"(they could not connect to it). Give that central's folder with --dir instead of setting up a new one, or another database with --db; "+
 		"to make the new central own this database anyway, run again with --take-over-database and then give every station a new "+
-		"provisioning file (central station add CODE --reissue)", errDatabaseTaken, maskDSN(dsn), n)
+		"provisioning file (central station add CODE --reissue)", errDatabaseTaken, intake.RedactDSN(dsn), n)
 }
 
 // folderSnapshot is what a folder held before init, so that a failed init removes only what

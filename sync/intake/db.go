@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ type db struct {
 func openDB(ctx context.Context, dsn string) (*db, error) {
 	d := &db{}
 	var err error
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgres(dsn) {
 		d.postgres = true
 		d.DB, err = sql.Open("pgx", dsn)
 	} else {
@@ -47,7 +48,7 @@ func openDB(ctx context.Context, dsn string) (*db, error) {
 	}
 	if err := d.PingContext(ctx); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("open central database %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("open central database %s: %w", RedactDSN(dsn), err)
 	}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
@@ -56,16 +57,26 @@ func openDB(ctx context.Context, dsn string) (*db, error) {
 	return d, nil
 }
 
-// redact hides a PostgreSQL URL's password in messages.
-func redact(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if at := strings.LastIndex(dsn, "@"); at > i {
-			if colon := strings.Index(dsn[i+3:at], ":"); colon >= 0 {
-				return dsn[:i+3+colon] + ":***" + dsn[at:]
-			}
-		}
+// IsPostgres tells a PostgreSQL URL from a SQLite file's path.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// RedactDSN is a database address fit to print or log: a PostgreSQL URL's password, given
+// after the user name or as ?password=, reads "xxxxx".
+func RedactDSN(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
 	}
-	return dsn
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(an address that does not parse)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // q rebinds ? placeholders for the dialect.
