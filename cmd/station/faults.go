@@ -69,10 +69,11 @@ func explainFault(err error, path string) error {
 		says = fmt.Sprintf("%v; the database is %s, on the disk holding %s (df -h %s shows its free space)", enroll.ErrDiskFull, path, dir, dir)
 	case errors.Is(err, enroll.ErrDatabaseReadOnly):
 		named = enroll.ErrDatabaseReadOnly
+		folder := unix.Access(dir, unix.W_OK)
 		switch {
-		case unix.Access(dir, unix.W_OK) == unix.EROFS:
+		case folder == unix.EROFS:
 			says = fmt.Sprintf("the disk holding %s is mounted read-only: nothing was saved; ask the technician to make it writable", dir)
-		case unix.Access(dir, unix.W_OK) != nil:
+		case folder != nil:
 			says = fmt.Sprintf("the folder %s, which holds the database, cannot be written by this user (the station keeps its journal, %s-wal and %s-shm, beside %s): "+
 				"nothing was saved; ask the technician to make the folder writable for this user", dir, filepath.Base(path), filepath.Base(path), filepath.Base(path))
 		case unix.Access(path, unix.W_OK) != nil:
