@@ -138,7 +138,7 @@ func printReview(out io.Writer, r intake.Review) {
 	fmt.Fprintf(out, "  held: %s\n", heldBecause(r.Fingers))
 	for _, f := range r.Fingers {
 		score := "-"
-		if f.Outcome != "no_reference" {
+		if f.Outcome != intake.FingerNoReference {
 			score = strconv.FormatFloat(f.Score, 'f', 4, 64)
 		}
 		fmt.Fprintf(out, "    %-13s %-7s %s\n", f.Finger, score, f.Outcome)
@@ -153,17 +153,17 @@ func heldBecause(fingers []intake.FingerScore) string {
 	}
 	var why []string
 	switch {
-	case len(fingers) == 0 || bands["no_reference"] == len(fingers):
+	case len(fingers) == 0 || bands[intake.FingerNoReference] == len(fingers):
 		return "no reference prints in the register for this citizen: nothing to compare the captured fingers with; check the person against the card"
-	case bands["match"] > 0 && bands["no_match"] > 0:
+	case bands[intake.FingerMatch] > 0 && bands[intake.FingerNoMatch] > 0:
 		why = append(why, "a finger matches the register and another clearly does not")
-	case bands["no_match"] > 0:
+	case bands[intake.FingerNoMatch] > 0:
 		why = append(why, "a finger clearly does not match the register")
 	}
-	if bands["uncertain"] > 0 {
+	if bands[intake.FingerUncertain] > 0 {
 		why = append(why, "a score too close to call")
 	}
-	if bands["no_reference"] > 0 {
+	if bands[intake.FingerNoReference] > 0 {
 		why = append(why, "the register holds no reference print for some fingers")
 	}
 	if len(why) == 0 {

@@ -28,15 +28,15 @@ import (
 // beside one that clearly does not (a finger captured in the wrong place, or one poor
 // impression), an uncertain score, or no reference to compare with.
 
-// Outcomes of one finger's comparison.
+// Outcomes of one finger's comparison (FingerScore.Outcome): the bands an examiner reads.
 const (
-	fingerMatch       = "match"
-	fingerNoMatch     = "no_match"
-	fingerUncertain   = "uncertain"
-	fingerNoReference = "no_reference"
+	FingerMatch       = "match"
+	FingerNoMatch     = "no_match"
+	FingerUncertain   = "uncertain"
+	FingerNoReference = "no_reference"
 	// The station's image could not be read or yields no minutiae: a fault of the record,
 	// which the officer fixes by capturing the finger again.
-	fingerUnusable = "unusable"
+	FingerUnusable = "unusable"
 )
 
 // fingerComparison is one captured finger against the register's reference for its position.
@@ -62,7 +62,7 @@ const (
 // would leave the station without an answer.
 func decideFingers(cmp []fingerComparison) (fingerDecision, enroll.Reason) {
 	for _, c := range cmp {
-		if c.Outcome == fingerUnusable {
+		if c.Outcome == FingerUnusable {
 			return fingersRejected, enroll.Reason{Code: enroll.ReasonFingerQuality, Finger: c.Finger, Detail: c.Problem}
 		}
 	}
@@ -70,16 +70,16 @@ func decideFingers(cmp []fingerComparison) (fingerDecision, enroll.Reason) {
 	var first enroll.FingerPosition
 	for _, c := range cmp {
 		switch c.Outcome {
-		case fingerMatch:
+		case FingerMatch:
 			matched++
 			compared++
-		case fingerNoMatch:
+		case FingerNoMatch:
 			failed++
 			compared++
 			if first == 0 {
 				first = c.Finger
 			}
-		case fingerUncertain:
+		case FingerUncertain:
 			compared++
 		}
 	}
@@ -96,18 +96,18 @@ func decideFingers(cmp []fingerComparison) (fingerDecision, enroll.Reason) {
 func bandOf(s minutiae.Score) string {
 	switch {
 	case s >= minutiae.Threshold:
-		return fingerMatch
+		return FingerMatch
 	case s < minutiae.LenientThreshold:
-		return fingerNoMatch
+		return FingerNoMatch
 	}
-	return fingerUncertain
+	return FingerUncertain
 }
 
 // compareFingers compares every captured finger of the record's set with the register's
 // reference for its position. Fingers excused by an exception are not compared. The
 // extractions run side by side: they are most of the work of verifying a record. An image the
 // station sent that cannot be decoded or measured is an outcome of the comparison
-// (fingerUnusable), not an error: the error is kept for central's own faults, which must not
+// (FingerUnusable), not an error: the error is kept for central's own faults, which must not
 // be mistaken for a verdict on the record.
 func (c *Central) compareFingers(ctx context.Context, e *enroll.Enrollment) ([]fingerComparison, error) {
 	refs, err := c.references(ctx, e.Citizen.PersonalID)
@@ -122,7 +122,7 @@ func (c *Central) compareFingers(ctx context.Context, e *enroll.Enrollment) ([]f
 		if !ok {
 			continue
 		}
-		out = append(out, fingerComparison{Finger: p, Outcome: fingerNoReference})
+		out = append(out, fingerComparison{Finger: p, Outcome: FingerNoReference})
 		if refs[p] != nil {
 			work = append(work, len(out)-1)
 			captures = append(captures, f)
@@ -133,7 +133,7 @@ func (c *Central) compareFingers(ctx context.Context, e *enroll.Enrollment) ([]f
 		wg.Go(func() {
 			s, err := compareCapture(captures[i], refs[out[at].Finger])
 			if err != nil {
-				out[at].Outcome, out[at].Problem = fingerUnusable, err.Error()
+				out[at].Outcome, out[at].Problem = FingerUnusable, err.Error()
 				return
 			}
 			out[at].Score, out[at].Outcome = float64(s), bandOf(s)

@@ -27,15 +27,15 @@ func TestDecideFingers(t *testing.T) {
 		want   fingerDecision
 		finger enroll.FingerPosition
 	}{
-		"both match":                   {[]fingerComparison{c(ri, fingerMatch), c(li, fingerMatch)}, fingersVerified, 0},
-		"one excused, the other match": {[]fingerComparison{c(li, fingerMatch)}, fingersVerified, 0},
-		"neither matches":              {[]fingerComparison{c(ri, fingerNoMatch), c(li, fingerNoMatch)}, fingersRejected, ri},
-		"left clearly not, right close": {[]fingerComparison{c(ri, fingerUncertain), c(li, fingerNoMatch)},
+		"both match":                   {[]fingerComparison{c(ri, FingerMatch), c(li, FingerMatch)}, fingersVerified, 0},
+		"one excused, the other match": {[]fingerComparison{c(li, FingerMatch)}, fingersVerified, 0},
+		"neither matches":              {[]fingerComparison{c(ri, FingerNoMatch), c(li, FingerNoMatch)}, fingersRejected, ri},
+		"left clearly not, right close": {[]fingerComparison{c(ri, FingerUncertain), c(li, FingerNoMatch)},
 			fingersRejected, li},
-		"one matches, one clearly not": {[]fingerComparison{c(ri, fingerNoMatch), c(li, fingerMatch)}, fingersReview, 0},
-		"one uncertain":                {[]fingerComparison{c(ri, fingerMatch), c(li, fingerUncertain)}, fingersReview, 0},
-		"no reference for one":         {[]fingerComparison{c(ri, fingerMatch), c(li, fingerNoReference)}, fingersReview, 0},
-		"no reference at all":          {[]fingerComparison{c(ri, fingerNoReference), c(li, fingerNoReference)}, fingersReview, 0},
+		"one matches, one clearly not": {[]fingerComparison{c(ri, FingerNoMatch), c(li, FingerMatch)}, fingersReview, 0},
+		"one uncertain":                {[]fingerComparison{c(ri, FingerMatch), c(li, FingerUncertain)}, fingersReview, 0},
+		"no reference for one":         {[]fingerComparison{c(ri, FingerMatch), c(li, FingerNoReference)}, fingersReview, 0},
+		"no reference at all":          {[]fingerComparison{c(ri, FingerNoReference), c(li, FingerNoReference)}, fingersReview, 0},
 		"nothing captured":             {nil, fingersReview, 0},
 	} {
 		got, reason := decideFingers(tc.cmp)

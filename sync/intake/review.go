@@ -45,7 +45,7 @@ type Review struct {
 type FingerScore struct {
 	Finger  enroll.FingerPosition
 	Score   float64
-	Outcome string
+	Outcome string // FingerMatch, FingerNoMatch, FingerUncertain, FingerNoReference or FingerUnusable
 }
 
 // Reviews lists the records waiting for an examiner, oldest first.
