@@ -36,6 +36,21 @@ func (h *harness) demoRecord(seed uint64) *enroll.Enrollment {
 	return e
 }
 
+// expiredRecord is a demo record delivered to central on a station that keeps data 0 days:
+// the next purge deletes its personal data.
+func (h *harness) expiredRecord(seed uint64) *enroll.Enrollment {
+	h.t.Helper()
+	ctx := context.Background()
+	e := h.demoRecord(seed)
+	if err := h.st.MarkDelivered(ctx, testUser, e.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.st.SetNumericSetting(ctx, testUser, enroll.SettingRetentionDays, 0); err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
 // TestRecordsWithoutIdentityOpen: a draft saved before anything was typed and a record whose
 // data retention purged have no ID number; opening either from a list (as a tap on its row
 // does) shows it, where it used to take the station down.
@@ -62,13 +77,7 @@ func TestRecordsWithoutIdentityOpen(t *testing.T) {
 		t.Fatal("the empty draft is still there")
 	}
 
-	e := h.demoRecord(3)
-	if err := h.st.MarkDelivered(ctx, testUser, e.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.st.SetNumericSetting(ctx, testUser, enroll.SettingRetentionDays, 0); err != nil {
-		t.Fatal(err)
-	}
+	e := h.expiredRecord(3)
 	if n, err := h.st.Purge(ctx, testUser); err != nil || n != 1 {
 		t.Fatalf("purged %d records (%v), want 1", n, err)
 	}
@@ -194,13 +203,7 @@ func TestPurgeNowAsksFirst(t *testing.T) {
 	h.firstRun()
 	h.login()
 	ctx := context.Background()
-	e := h.demoRecord(11)
-	if err := h.st.MarkDelivered(ctx, testUser, e.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.st.SetNumericSetting(ctx, testUser, enroll.SettingRetentionDays, 0); err != nil {
-		t.Fatal(err)
-	}
+	e := h.expiredRecord(11)
 	status := func() enroll.Status {
 		got, err := h.st.Get(ctx, e.ID)
 		if err != nil {
